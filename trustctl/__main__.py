@@ -1,0 +1,5 @@
+"""Entry point for ``python -m trustctl``."""
+
+from trustctl.cli import main
+
+main()

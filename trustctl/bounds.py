@@ -1,0 +1,140 @@
+"""Confidence bounds on a binomial rate: exact Clopper-Pearson and Beta posterior quantiles.
+
+For ``k`` successes in ``n`` trials and one-sided confidence ``c``:
+
+* Clopper-Pearson lower = ``B⁻¹(1 - c; k, n - k + 1)`` (0 when k = 0),
+  upper = ``B⁻¹(c; k + 1, n - k)`` (1 when k = n);
+* Beta with prior ``(a, b)``: the quantiles ``1 - c`` and ``c`` of ``Beta(a + k, b + n - k)``.
+
+``B⁻¹(q; a, b)`` is ``scipy.special.betaincinv(a, b, q)``, the same number as
+``scipy.stats.beta.ppf(q, a, b)`` without importing ``scipy.stats``.
+
+>>> round(lower_bound(50, 50, 0.95, "clopper-pearson", (1.0, 1.0)), 6)
+0.941845
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from scipy import special
+
+Method = Literal["clopper-pearson", "beta"]
+Prior = tuple[float, float]
+
+#: Larger than any log trustctl will see; the search for clean decisions stops there.
+_SEARCH_LIMIT = 1 << 40
+
+
+def _check(k: int, n: int) -> None:
+    if n < 0 or k < 0 or k > n:
+        raise ValueError(f"need 0 <= k <= n, got k={k}, n={n}")
+
+
+def lower_bound(k: int, n: int, confidence: float, method: Method, prior: Prior) -> float:
+    """One-sided lower bound on the rate; 0 when there is no evidence."""
+    _check(k, n)
+    if n == 0:
+        return 0.0
+    if method == "clopper-pearson":
+        return 0.0 if k == 0 else float(special.betaincinv(k, n - k + 1, 1 - confidence))
+    a, b = prior
+    return float(special.betaincinv(a + k, b + n - k, 1 - confidence))
+
+
+def upper_bound(k: int, n: int, confidence: float, method: Method, prior: Prior) -> float:
+    """One-sided upper bound on the rate; 1 when there is no evidence."""
+    _check(k, n)
+    if n == 0:
+        return 1.0
+    if method == "clopper-pearson":
+        return 1.0 if k == n else float(special.betaincinv(k + 1, n - k, confidence))
+    a, b = prior
+    return float(special.betaincinv(a + k, b + n - k, confidence))
+
+
+def posterior_mean(k: int, n: int, prior: Prior) -> float:
+    """Mean of the posterior ``Beta(a + k, b + n - k)``."""
+    _check(k, n)
+    a, b = prior
+    return (a + k) / (a + b + n)
+
+
+def prob_at_least(k: int, n: int, threshold: float, prior: Prior) -> float:
+    """``P(p >= threshold)`` under the posterior ``Beta(a + k, b + n - k)``."""
+    _check(k, n)
+    a, b = prior
+    # The upper tail of Beta(α, β) at t equals the CDF of Beta(β, α) at 1 - t.
+    return float(special.betainc(b + n - k, a + k, 1 - threshold))
+
+
+@dataclass(frozen=True)
+class RateSummary:
+    """Everything the policy reports about one rate."""
+
+    k: int
+    """Decisions that count for the rate (agreed, succeeded)."""
+    n: int
+    """Decisions the rate is measured on (reviewed, verified)."""
+    rate: float | None
+    """``k / n``, or ``None`` when ``n == 0``."""
+    mean: float
+    """Posterior mean under the rules' prior."""
+    lower: float
+    """One-sided lower bound by the gate's method."""
+    upper: float
+    """One-sided upper bound by the gate's method."""
+
+
+def summarise(k: int, n: int, confidence: float, method: Method, prior: Prior) -> RateSummary:
+    """Rate, posterior mean and both bounds for ``k`` of ``n``."""
+    return RateSummary(
+        k=k,
+        n=n,
+        rate=k / n if n else None,
+        mean=posterior_mean(k, n, prior),
+        lower=lower_bound(k, n, confidence, method, prior),
+        upper=upper_bound(k, n, confidence, method, prior),
+    )
+
+
+def clean_needed(
+    k: int,
+    n: int,
+    threshold: float,
+    min_decisions: int,
+    confidence: float,
+    method: Method,
+    prior: Prior,
+) -> int | None:
+    """The fewest further all-good decisions ``m`` that make the gate pass.
+
+    The gate passes when ``n + m >= min_decisions`` and the lower bound of
+    ``(k + m) / (n + m)`` is at least ``threshold``. The lower bound only grows
+    with ``m``, so the answer is found by doubling then bisection: O(log m)
+    bound evaluations. ``None`` when no count below ``2**40`` suffices.
+    """
+    _check(k, n)
+
+    def passes(m: int) -> bool:
+        return (
+            n + m >= min_decisions
+            and lower_bound(k + m, n + m, confidence, method, prior) >= threshold
+        )
+
+    if passes(0):
+        return 0
+    high = max(1, min_decisions - n)
+    while not passes(high):
+        if high >= _SEARCH_LIMIT:
+            return None
+        high *= 2
+    low = high // 2  # passes(low) is False: low is 0 or a bound that already failed
+    while high - low > 1:
+        middle = (low + high) // 2
+        if passes(middle):
+            high = middle
+        else:
+            low = middle
+    return high

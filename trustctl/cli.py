@@ -1,0 +1,366 @@
+"""The command layer: parse options, call the core, render, map errors to exit codes.
+
+Exit codes: 0 ok, 1 ``check`` found drift, 2 bad usage or bad input, 3 internal error.
+The core is imported inside each command so ``--help`` and ``--version`` stay fast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import sys
+from collections.abc import Callable
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from trustctl import __version__
+
+if TYPE_CHECKING:
+    from trustctl.policy import PolicyDocument
+    from trustctl.rules import LoadedRules
+
+app = typer.Typer(
+    name="trustctl",
+    help="Decide, from evidence, how much authority an AI operations agent has earned.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+EXIT_DRIFT = 1
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 3
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _out() -> Console:
+    return Console(highlight=False, soft_wrap=False)
+
+
+def _err() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def _fails_cleanly(command: F) -> F:
+    """Map trustctl's errors to ``error: …`` on stderr and exit 2; anything else to exit 3."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from trustctl.errors import TrustctlError
+
+        try:
+            return command(*args, **kwargs)
+        except (typer.Exit, typer.Abort):
+            raise
+        except TrustctlError as exc:
+            for line in str(exc).splitlines():
+                _err().print(f"error: {line}", markup=False)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
+        except Exception as exc:  # the last resort: never a bare traceback
+            _err().print(
+                f"internal error: {type(exc).__name__}: {exc}\n"
+                "This is a bug in trustctl; please report it with the command you ran.",
+                markup=False,
+            )
+            raise typer.Exit(EXIT_INTERNAL) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"trustctl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Decide, from evidence, how much authority an AI operations agent has earned."""
+
+
+class OutputFormat(str, Enum):
+    """What ``generate`` prints on stdout."""
+
+    yaml = "yaml"
+    json = "json"
+    table = "table"
+    markdown = "markdown"
+
+
+class DiffFormat(str, Enum):
+    """What ``diff`` prints."""
+
+    table = "table"
+    markdown = "markdown"
+    json = "json"
+
+
+class BadRows(str, Enum):
+    """What to do with rows that break the log schema."""
+
+    fail = "fail"
+    skip = "skip"
+
+
+Logs = Annotated[
+    list[Path],
+    typer.Argument(help="Decision-log files or directories (*.csv, *.jsonl, *.parquet, *.gz)."),
+]
+RulesOption = Annotated[
+    Path | None,
+    typer.Option("--rules", help="Rules file (TrustRules YAML). Default: the built-in rules."),
+]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Decide as of this ISO-8601 time; later decisions are ignored. "
+        "Default: the latest decision's timestamp.",
+    ),
+]
+PreviousOption = Annotated[
+    Path | None,
+    typer.Option("--previous", help="The policy in force (its levels and dates are the start)."),
+]
+
+
+def _rules(path: Path | None) -> LoadedRules:
+    from trustctl.rules import load_rules
+
+    return load_rules(path)
+
+
+def _as_of(text: str | None) -> dt.datetime | None:
+    from trustctl.errors import TrustctlError
+    from trustctl.evaluate import parse_as_of
+
+    if text is None:
+        return None
+    try:
+        return parse_as_of(text)
+    except ValueError as exc:
+        raise TrustctlError(f"--as-of: {exc}") from None
+
+
+def _policy(path: Path | None) -> PolicyDocument | None:
+    from trustctl.policy import load_policy
+
+    return None if path is None else load_policy(path)
+
+
+@app.command()
+@_fails_cleanly
+def generate(
+    logs: Logs,
+    rules: RulesOption = None,
+    previous: PreviousOption = None,
+    as_of: AsOfOption = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the policy here (YAML; JSON if it ends .json)."),
+    ] = None,
+    output_format: Annotated[
+        OutputFormat | None,
+        typer.Option(
+            "--format",
+            help="What to print: yaml, json, table, markdown. Default: yaml, or table with -o.",
+        ),
+    ] = None,
+    on_bad_rows: Annotated[
+        BadRows,
+        typer.Option("--on-bad-rows", help="fail: refuse bad input; skip: leave out and count."),
+    ] = BadRows.fail,
+    bad_rows_out: Annotated[
+        Path | None,
+        typer.Option("--bad-rows-out", help="With --on-bad-rows skip: write skipped rows (JSONL)."),
+    ] = None,
+) -> None:
+    """Compute the autonomy policy from decision logs (the main job)."""
+    from trustctl import render
+    from trustctl.errors import TrustctlError
+    from trustctl.evaluate import evaluate
+    from trustctl.policy import to_json, to_yaml, write_atomically
+
+    if bad_rows_out is not None and on_bad_rows is not BadRows.skip:
+        raise TrustctlError("--bad-rows-out needs --on-bad-rows skip")
+    loaded = _rules(rules)
+    result = evaluate(logs, loaded, _policy(previous), _as_of(as_of), on_bad_rows=on_bad_rows.value)
+    report = result.decisions.report
+    if report.skipped_decisions:
+        _err().print(
+            f"warning: skipped {report.skipped_decisions} decision(s) "
+            f"({report.skipped_rows} row(s)) with bad data",
+            markup=False,
+        )
+    if report.naive_timestamps:
+        _err().print(
+            f"note: {report.naive_timestamps} timestamp(s) had no time zone and were read as UTC",
+            markup=False,
+        )
+    if bad_rows_out is not None:
+        lines = [
+            json.dumps(
+                {"location": b.location, "errors": list(b.errors), "record": b.record},
+                ensure_ascii=False,
+                default=str,
+            )
+            for b in result.decisions.bad_rows
+        ]
+        write_atomically(bad_rows_out, "".join(line + "\n" for line in lines))
+    chosen = output_format or (OutputFormat.table if output else OutputFormat.yaml)
+    if output is not None:
+        is_json = output.suffix.lower() == ".json"
+        write_atomically(output, to_json(result.policy) if is_json else to_yaml(result.policy))
+    group_by = loaded.rules.group_by
+    if chosen is OutputFormat.yaml:
+        sys.stdout.write(to_yaml(result.policy))
+    elif chosen is OutputFormat.json:
+        sys.stdout.write(to_json(result.policy))
+    elif chosen is OutputFormat.markdown:
+        sys.stdout.write(render.review_markdown(result.verdicts, group_by))
+    else:
+        _out().print(render.review_table(result.verdicts, group_by))
+        summary = result.policy["metadata"]["summary"]
+        _out().print(
+            f"{summary['groups']} groups: {summary['promoted']} promoted, "
+            f"{summary['demoted']} demoted, {summary['unchanged']} unchanged, {summary['new']} new"
+            + (f"; policy written to {output}" if output else "")
+        )
+
+
+@app.command()
+@_fails_cleanly
+def check(
+    logs: Logs,
+    policy: Annotated[Path, typer.Option("--policy", help="The committed policy to check.")],
+    rules: RulesOption = None,
+    as_of: AsOfOption = None,
+) -> None:
+    """Exit 1 when the committed policy's levels are not what the evidence gives (for CI)."""
+    from trustctl.evaluate import evaluate
+
+    committed = _policy(policy)
+    assert committed is not None
+    result = evaluate(logs, _rules(rules), committed, _as_of(as_of))
+    drift = [v for v in result.verdicts if v.change != "unchanged"]
+    if not drift:
+        _out().print(f"{policy}: up to date ({len(result.verdicts)} groups)")
+        return
+    from trustctl.diff import label
+
+    group_by = tuple(committed.metadata.group_by)
+    _out().print(f"{policy}: {len(drift)} group(s) would change:")
+    for v in drift:
+        _out().print(
+            f"  {label(group_by, v.state.key)}: {v.previous_level.value} → {v.level.value} "
+            f"({v.change}): {v.reason}",
+            markup=False,
+        )
+    raise typer.Exit(EXIT_DRIFT)
+
+
+@app.command()
+@_fails_cleanly
+def diff(
+    old: Annotated[Path, typer.Argument(help="The policy before.")],
+    new: Annotated[Path, typer.Argument(help="The policy after.")],
+    output_format: Annotated[
+        DiffFormat, typer.Option("--format", help="table, markdown (pull request body) or json.")
+    ] = DiffFormat.table,
+) -> None:
+    """What changed between two policies, with the reasons."""
+    from trustctl import render
+    from trustctl.diff import diff_policies
+    from trustctl.policy import load_policy
+
+    changes = diff_policies(load_policy(old), load_policy(new))
+    if output_format is DiffFormat.json:
+        sys.stdout.write(render.diff_json(changes))
+    elif output_format is DiffFormat.markdown:
+        sys.stdout.write(render.diff_markdown(changes))
+    elif changes:
+        _out().print(render.diff_table(changes))
+    else:
+        _out().print("no autonomy level changes")
+
+
+@app.command()
+@_fails_cleanly
+def explain(
+    action_class: Annotated[str, typer.Argument(help="The action class, e.g. k8s.rollback.")],
+    logs: Logs,
+    rules: RulesOption = None,
+    previous: PreviousOption = None,
+    as_of: AsOfOption = None,
+) -> None:
+    """The full reasoning for one action class: evidence, gates, caps, pins, next step."""
+    from trustctl import render
+    from trustctl.evaluate import evaluate
+    from trustctl.explain import explain as explain_class
+
+    loaded = _rules(rules)
+    result = evaluate(logs, loaded, _policy(previous), _as_of(as_of))
+    console = _out()
+    for item in explain_class(result, action_class, loaded.rules.window_span):
+        render.print_explanation(console, item, loaded.rules.group_by)
+
+
+@app.command()
+@_fails_cleanly
+def validate(
+    logs: Annotated[
+        list[Path] | None, typer.Argument(help="Decision-log files or directories to check.")
+    ] = None,
+    rules: RulesOption = None,
+    policy: Annotated[Path | None, typer.Option("--policy", help="A policy file to check.")] = None,
+) -> None:
+    """Check logs, rules and a policy file without computing anything; exit 0 or 2."""
+    from trustctl.ingest import load_decisions
+
+    loaded = _rules(rules)
+    _out().print(f"rules: ok ({loaded.path or 'built-in defaults'})")
+    if policy is not None:
+        document = _policy(policy)
+        assert document is not None
+        _out().print(f"policy: ok ({policy}, {len(document.actions)} groups)")
+    if logs:
+        report = load_decisions(logs).report
+        _out().print(
+            f"logs: ok ({len(report.files)} file(s), {report.rows} rows, "
+            f"{report.decisions} decisions)"
+        )
+
+
+@app.command()
+@_fails_cleanly
+def sample(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Directory to write into.")],
+    decisions: Annotated[
+        int, typer.Option("--decisions", min=1, help="How many decisions to generate.")
+    ] = 6000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same bytes).")] = 7,
+) -> None:
+    """Write a realistic synthetic decision log (decisions.csv) into a directory."""
+    from trustctl.sample import write_sample
+
+    path = write_sample(output, decisions=decisions, seed=seed)
+    _out().print(f"wrote {decisions} decisions to {path}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,30 @@
+"""The errors the core raises; the command layer maps them to exit codes."""
+
+from __future__ import annotations
+
+
+class TrustctlError(Exception):
+    """A failure caused by the user's input or usage (exit code 2)."""
+
+    exit_code = 2
+
+
+class InputError(TrustctlError):
+    """Decision logs that cannot be read or do not follow schema v1."""
+
+    def __init__(self, messages: list[str], total: int | None = None) -> None:
+        self.messages = messages
+        self.total = len(messages) if total is None else total
+        more = self.total - len(messages)
+        text = "\n".join(messages)
+        if more > 0:
+            text += f"\n... and {more} more"
+        super().__init__(text)
+
+
+class RulesError(TrustctlError):
+    """A rules file that is not a valid ``TrustRules`` document."""
+
+
+class PolicyError(TrustctlError):
+    """A policy file that is not a valid ``AutonomyPolicy`` document."""

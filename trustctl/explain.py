@@ -1,0 +1,96 @@
+"""The full reasoning for one action class: verdicts, gates, and the decisions behind them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from trustctl.decide import Verdict
+from trustctl.errors import TrustctlError
+from trustctl.evaluate import Evaluation
+from trustctl.ingest import HUMAN_CODES, OUTCOME_CODES, SEVERITY_CODES
+
+_DISAGREE = [HUMAN_CODES[h] for h in ("rejected", "modified", "overridden")]
+_HUMAN_NAMES = {code: name for name, code in HUMAN_CODES.items()}
+_OUTCOME_NAMES = {code: name for name, code in OUTCOME_CODES.items()}
+_SEVERITY_NAMES = {code: name for name, code in SEVERITY_CODES.items()}
+
+
+@dataclass(frozen=True)
+class Incident:
+    """A decision worth showing: a disagreement or a failure."""
+
+    decision_id: str
+    timestamp: str
+    human_decision: str
+    outcome: str
+    severity: str
+    reviewer: str
+    rationale: str
+    incident_id: str
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """One group's verdict with its most recent disagreements and failures."""
+
+    verdict: Verdict
+    disagreements: tuple[Incident, ...]
+    failures: tuple[Incident, ...]
+
+
+def _incidents(rows: pd.DataFrame) -> tuple[Incident, ...]:
+    ordered = rows.sort_values(["timestamp", "decision_id"], ascending=False)
+    return tuple(
+        Incident(
+            decision_id=str(r.decision_id),
+            timestamp=pd.Timestamp(r.timestamp).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            human_decision=_HUMAN_NAMES.get(int(r.human_decision), ""),
+            outcome=_OUTCOME_NAMES.get(int(r.outcome), ""),
+            severity=_SEVERITY_NAMES.get(int(r.severity), ""),
+            reviewer=str(r.reviewer),
+            rationale=str(r.rationale),
+            incident_id=str(r.incident_id),
+        )
+        for r in ordered.itertuples(index=False)
+    )
+
+
+def explain(
+    evaluation: Evaluation, action_class: str, window: dt.timedelta, recent: int = 10
+) -> list[Explanation]:
+    """Explanations for every group of ``action_class`` (one unless ``group_by`` splits it).
+
+    Disagreements and failures are the ``recent`` latest within the window, also
+    those before the evidence clock (a critical failure that restarted it, say).
+    """
+    verdicts = [v for v in evaluation.verdicts if v.state.key[0] == action_class]
+    if not verdicts:
+        known = sorted({str(v.state.key[0]) for v in evaluation.verdicts})
+        raise TrustctlError(
+            f"no decisions for action class {action_class!r} in the window; known classes: "
+            + ", ".join(known)
+        )
+    frame = evaluation.decisions.frame
+    as_of = pd.Timestamp(evaluation.as_of)
+    group_by = list(evaluation.policy["metadata"]["group_by"])
+    explanations = []
+    for verdict in verdicts:
+        mask = (frame["timestamp"] <= as_of) & (frame["timestamp"] > as_of - window)
+        for name, value in zip(group_by, verdict.state.key):
+            mask &= frame[name] == value
+        rows = frame[mask]
+        disagreements = rows[rows["human_decision"].isin(_DISAGREE)].tail(recent)
+        failures = rows[rows["executed"] & (rows["outcome"] == OUTCOME_CODES["failure"])].tail(
+            recent
+        )
+        explanations.append(
+            Explanation(
+                verdict=verdict,
+                disagreements=_incidents(disagreements),
+                failures=_incidents(failures),
+            )
+        )
+    return explanations

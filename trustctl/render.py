@@ -1,0 +1,204 @@
+"""Turning verdicts, diffs and explanations into rich tables and markdown (no maths here)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from trustctl.decide import Verdict, stamp
+from trustctl.diff import LevelChange, label
+from trustctl.explain import Explanation, Incident
+
+_ARROW = {"promoted": "↑", "demoted": "↓", "unchanged": "=", "new": "+"}
+
+
+def _rate(k: int, n: int, lower: float) -> str:
+    return f"{k}/{n} ≥{lower:.3f}" if n else "–"
+
+
+def review_table(verdicts: Sequence[Verdict], group_by: tuple[str, ...]) -> Table:
+    """The promotion-review table: one row per group."""
+    table = Table(title="trustctl autonomy policy", title_justify="left")
+    for heading in ("group", "level", "change", "agreement", "success", "unverif.", "crit."):
+        table.add_column(heading, no_wrap=heading in ("group", "level"))
+    table.add_column("limited by")
+    table.add_column("next")
+    for v in verdicts:
+        e = v.state.evidence
+        needs = (
+            "–"
+            if v.next.level is None
+            else f"{v.next.level.value}: {v.next.clean_decisions_needed} clean"
+            if v.next.clean_decisions_needed
+            else f"{v.next.level.value}: {v.next.needs}"
+        )
+        table.add_row(
+            label(group_by, v.state.key),
+            v.level.value,
+            f"{_ARROW[v.change]} {v.change}",
+            _rate(e.agreed, e.reviewed, v.agreement.lower),
+            _rate(e.succeeded, e.verified, v.success.lower),
+            str(e.unverified),
+            str(v.state.critical_failures),
+            v.limited_by or "",
+            needs,
+        )
+    return table
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def review_markdown(verdicts: Sequence[Verdict], group_by: tuple[str, ...]) -> str:
+    """The review table as GitHub markdown, with every reason."""
+    lines = [
+        "| group | level | change | agreement | success | limited by | reason |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for v in verdicts:
+        e = v.state.evidence
+        lines.append(
+            "| "
+            + " | ".join(
+                _md_cell(cell)
+                for cell in (
+                    f"`{label(group_by, v.state.key)}`",
+                    v.level.value,
+                    v.change,
+                    _rate(e.agreed, e.reviewed, v.agreement.lower),
+                    _rate(e.succeeded, e.verified, v.success.lower),
+                    v.limited_by or "",
+                    v.reason,
+                )
+            )
+            + " |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def diff_table(changes: Sequence[LevelChange]) -> Table:
+    """Level changes between two policies."""
+    table = Table(title="policy changes", title_justify="left")
+    for heading in ("group", "change", "old", "new", "reason"):
+        table.add_column(heading, no_wrap=heading != "reason")
+    for c in changes:
+        table.add_row(c.label, c.kind, c.old or "–", c.new or "–", c.reason or "")
+    return table
+
+
+def diff_markdown(changes: Sequence[LevelChange]) -> str:
+    """Level changes as markdown, for a pull request body."""
+    if not changes:
+        return "No autonomy level changes.\n"
+    counts = {kind: sum(c.kind == kind for c in changes) for kind in ("promoted", "demoted")}
+    lines = [
+        f"**{len(changes)} autonomy level change(s)**: {counts['promoted']} promoted, "
+        f"{counts['demoted']} demoted.",
+        "",
+        "| group | change | old | new | reason |",
+        "|---|---|---|---|---|",
+    ]
+    for c in changes:
+        cells = (f"`{c.label}`", c.kind, c.old or "–", c.new or "–", c.reason or "")
+        lines.append("| " + " | ".join(_md_cell(x) for x in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def diff_json(changes: Sequence[LevelChange]) -> str:
+    """Level changes as a JSON list."""
+    data: list[dict[str, Any]] = []
+    for c in changes:
+        item = asdict(c)
+        item["key"] = list(c.key)
+        data.append(item)
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def _incident_table(title: str, incidents: Sequence[Incident]) -> Table:
+    table = Table(title=title, title_justify="left")
+    for heading in ("decision", "time", "human", "outcome", "severity", "reviewer", "rationale"):
+        table.add_column(heading, no_wrap=heading in ("decision", "time"))
+    for i in incidents:
+        table.add_row(
+            i.decision_id,
+            i.timestamp,
+            i.human_decision,
+            i.outcome,
+            i.severity,
+            i.reviewer,
+            i.rationale + (f" ({i.incident_id})" if i.incident_id else ""),
+        )
+    return table
+
+
+def print_explanation(console: Console, item: Explanation, group_by: tuple[str, ...]) -> None:
+    """Everything behind one group's verdict."""
+    v = item.verdict
+    state, e = v.state, v.state.evidence
+    console.print(f"[bold]{label(group_by, state.key)}[/bold]: {v.level.value} ({v.change})")
+    console.print(f"reason: {v.reason}", highlight=False)
+    console.print(
+        f"current level {v.previous_level.value} from the {state.current_source}; "
+        f"since {stamp(v.since) if v.since else 'unknown'}",
+        highlight=False,
+    )
+    console.print(
+        f"evidence: {e.decisions} decisions counted after {stamp(e.counted_from)} "
+        f"({e.counted_from_reason})",
+        highlight=False,
+    )
+    console.print(
+        f"  agreement: {e.agreed} approved of {e.reviewed} reviewed, {e.timeouts} timeouts "
+        f"(not counted); rate {_fmt(v.agreement.rate)}, mean {v.agreement.mean:.6f}, "
+        f"lower {v.agreement.lower:.6f}, upper {v.agreement.upper:.6f}",
+        highlight=False,
+    )
+    if v.threshold is not None and v.p_agreement is not None:
+        console.print(
+            f"  P(agreement ≥ {v.threshold}) = {v.p_agreement:.3f} under the Beta posterior",
+            highlight=False,
+        )
+    console.print(
+        f"  success: {e.succeeded} succeeded of {e.verified} verified, {e.unverified} unverified "
+        f"of {e.executed} executed; rate {_fmt(v.success.rate)}, lower {v.success.lower:.6f}, "
+        f"upper {v.success.upper:.6f}",
+        highlight=False,
+    )
+    console.print(
+        "  success is measured only on actions humans let through (rejected proposals have "
+        "no outcome)",
+        highlight=False,
+    )
+    console.print(f"  critical failures in the window: {state.critical_failures}", highlight=False)
+    table = Table(title="rules", title_justify="left")
+    table.add_column("rule", no_wrap=True)
+    table.add_column("result", no_wrap=True)
+    table.add_column("numbers")
+    for check in v.checks:
+        table.add_row(check.rule, "pass" if check.passed else "FAIL", check.detail)
+    cap_text = f"cap: {v.cap.level.value}" + (f" ({v.cap.limited_by})" if v.cap.limited_by else "")
+    table.add_row("caps", "", cap_text)
+    if v.pin is not None:
+        pin = v.pin.pin
+        table.add_row(
+            "pins",
+            "active" if v.pin.active else "expired",
+            f"{pin.level.value} by {pin.owner}: {pin.reason}",
+        )
+    console.print(table)
+    next_level = v.next.level.value if v.next.level else "–"
+    console.print(f"next: {next_level}: {v.next.needs}", highlight=False)
+    if item.disagreements:
+        console.print(_incident_table("recent disagreements", item.disagreements))
+    if item.failures:
+        console.print(_incident_table("recent failures", item.failures))
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.6f}"

@@ -1,0 +1,350 @@
+"""The rules file (``trustctl/v1``, kind ``TrustRules``): its model, defaults and loading."""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import hashlib
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
+
+from trustctl import yamlio
+from trustctl.errors import RulesError
+from trustctl.levels import LADDER, Level
+
+LevelName = Annotated[Level, Strict(False)]
+Metric = Literal["agreement", "success"]
+GroupKey = Literal["action_class", "system_tier", "service", "agent_version"]
+
+_DURATION = re.compile(r"^(\d+)([smhdw])$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str) -> dt.timedelta:
+    """Parse ``"180d"``, ``"12h"``, ``"2w"``… into a timedelta; raise ``ValueError`` otherwise."""
+    match = _DURATION.match(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a duration like '180d', '12h' or '2w'")
+    return dt.timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+def _open_unit_interval(value: float) -> float:
+    if value <= 0:
+        raise ValueError("must be > 0")
+    if value >= 1:
+        raise ValueError("must be < 1")
+    return value
+
+
+class Bounds(_Model):
+    """How a rate's uncertainty is turned into a gate."""
+
+    method: Literal["clopper-pearson", "beta"] = "clopper-pearson"
+    """``clopper-pearson`` (exact, conservative) or ``beta`` (posterior quantile under ``prior``)."""
+    confidence: float = 0.95
+    """One-sided confidence of the lower (promotion) and upper (demotion) bounds."""
+    prior: tuple[float, float] = (1.0, 1.0)
+    """Beta prior ``[a, b]``, used by method ``beta`` and for the reported posterior."""
+
+    @model_validator(mode="after")
+    def _check(self) -> Bounds:
+        _open_unit_interval_at(self.confidence, "confidence")
+        if self.prior[0] <= 0 or self.prior[1] <= 0:
+            raise ValueError("prior: both parameters must be > 0")
+        return self
+
+
+def _open_unit_interval_at(value: float, key: str) -> None:
+    try:
+        _open_unit_interval(value)
+    except ValueError as exc:
+        raise ValueError(f"{key}: {exc}") from None
+
+
+class PromoteGate(_Model):
+    """What one metric must show before a promotion."""
+
+    min_decisions: int = Field(default=50, ge=1)
+    """Minimum number of counted decisions (reviewed for agreement, verified for success)."""
+    threshold: float
+    """The bound (lower, at ``bounds.confidence``) must be at least this."""
+    max_unverified: float | None = None
+    """Success only: the largest allowed share of executed decisions without a verified outcome."""
+
+    @model_validator(mode="after")
+    def _check(self) -> PromoteGate:
+        _open_unit_interval_at(self.threshold, "threshold")
+        if self.max_unverified is not None and not 0 <= self.max_unverified < 1:
+            raise ValueError("max_unverified: must be in [0, 1)")
+        return self
+
+
+class PromoteTo(_Model):
+    """The gates for promotion to one level; every gate given must pass."""
+
+    agreement: PromoteGate | None = None
+    success: PromoteGate | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> PromoteTo:
+        if self.agreement is None and self.success is None:
+            raise ValueError("needs at least one of 'agreement' or 'success'")
+        if self.agreement is not None and self.agreement.max_unverified is not None:
+            raise ValueError("agreement.max_unverified: only the success gate has it")
+        return self
+
+    def gates(self) -> list[tuple[Metric, PromoteGate]]:
+        """The configured gates, agreement first."""
+        found: list[tuple[Metric, PromoteGate]] = []
+        if self.agreement is not None:
+            found.append(("agreement", self.agreement))
+        if self.success is not None:
+            found.append(("success", self.success))
+        return found
+
+
+class DemoteGate(_Model):
+    """Demote when the metric's upper bound falls below ``threshold``."""
+
+    threshold: float
+
+    @model_validator(mode="after")
+    def _check(self) -> DemoteGate:
+        _open_unit_interval_at(self.threshold, "threshold")
+        return self
+
+
+class DemoteAt(_Model):
+    """Checks for groups at this level or above; a failing check drops to the level below it."""
+
+    agreement: DemoteGate | None = None
+    success: DemoteGate | None = None
+
+    def gates(self) -> list[tuple[Metric, DemoteGate]]:
+        """The configured checks, agreement first."""
+        found: list[tuple[Metric, DemoteGate]] = []
+        if self.agreement is not None:
+            found.append(("agreement", self.agreement))
+        if self.success is not None:
+            found.append(("success", self.success))
+        return found
+
+
+class Promote(_Model):
+    """Promotion gates per target level."""
+
+    suggest: PromoteTo | None = PromoteTo(agreement=PromoteGate(min_decisions=30, threshold=0.8))
+    auto_notify: PromoteTo | None = PromoteTo(
+        agreement=PromoteGate(min_decisions=50, threshold=0.95)
+    )
+    full: PromoteTo | None = PromoteTo(
+        agreement=PromoteGate(min_decisions=50, threshold=0.95),
+        success=PromoteGate(min_decisions=200, threshold=0.99, max_unverified=0.05),
+    )
+
+    def to(self, level: Level) -> PromoteTo | None:
+        """The gates for promotion to ``level`` (``None``: no promotion to it)."""
+        return None if level is Level.OBSERVE else getattr(self, level.value)  # type: ignore[no-any-return]
+
+
+class Demote(_Model):
+    """Demotion checks per level, and where a critical failure sends a group."""
+
+    critical_failure_to: LevelName = Level.SUGGEST
+    suggest: DemoteAt | None = None
+    auto_notify: DemoteAt | None = DemoteAt(agreement=DemoteGate(threshold=0.90))
+    full: DemoteAt | None = DemoteAt(success=DemoteGate(threshold=0.97))
+
+    def at(self, level: Level) -> DemoteAt | None:
+        """The checks that apply from ``level`` upwards."""
+        return None if level is Level.OBSERVE else getattr(self, level.value)  # type: ignore[no-any-return]
+
+
+class Caps(_Model):
+    """The highest level allowed per tier, whatever the statistics say."""
+
+    risk_tier: dict[Literal[1, 2, 3], LevelName] = {
+        1: Level.FULL,
+        2: Level.AUTO_NOTIFY,
+        3: Level.SUGGEST,
+    }
+    system_tier: dict[Literal[1, 2, 3, 4], LevelName] = {
+        1: Level.FULL,
+        2: Level.AUTO_NOTIFY,
+        3: Level.SUGGEST,
+        4: Level.OBSERVE,
+    }
+
+
+class RiskTierPattern(_Model):
+    """Action classes matching ``pattern`` (a glob) have risk tier ``tier``."""
+
+    pattern: str
+    tier: Literal[1, 2, 3]
+
+
+class Pin(_Model):
+    """A human decision that sets a level whatever the evidence, until it expires."""
+
+    action_class: str
+    """Glob over action classes, e.g. ``db.*``."""
+    system_tier: Literal[1, 2, 3, 4] | None = None
+    """Only groups with decisions on this system tier."""
+    level: LevelName
+    reason: str = Field(min_length=1)
+    owner: str = Field(min_length=1)
+    expires: Annotated[dt.datetime, Strict(False)] | Annotated[dt.date, Strict(False)] | None = None
+    """The pin is ignored (and reported) from this instant on; a date means its 00:00 UTC."""
+
+    def matches(self, action_class: str, system_tiers: set[int]) -> bool:
+        """Whether this pin covers a group."""
+        if not fnmatch.fnmatchcase(action_class, self.action_class):
+            return False
+        return self.system_tier is None or self.system_tier in system_tiers
+
+    def expires_at(self) -> dt.datetime | None:
+        """``expires`` as an aware UTC datetime."""
+        if self.expires is None:
+            return None
+        if isinstance(self.expires, dt.datetime):
+            if self.expires.tzinfo is None:
+                return self.expires.replace(tzinfo=dt.timezone.utc)
+            return self.expires.astimezone(dt.timezone.utc)
+        return dt.datetime.combine(self.expires, dt.time(), tzinfo=dt.timezone.utc)
+
+
+DEFAULT_RISK_TIERS: tuple[RiskTierPattern, ...] = (
+    RiskTierPattern(pattern="db.*", tier=3),
+    RiskTierPattern(pattern="data.*", tier=3),
+    RiskTierPattern(pattern="storage.*", tier=3),
+    RiskTierPattern(pattern="*.rollback", tier=2),
+    RiskTierPattern(pattern="*.failover", tier=2),
+    RiskTierPattern(pattern="k8s.restart_pod", tier=1),
+    RiskTierPattern(pattern="k8s.scale", tier=1),
+    RiskTierPattern(pattern="cache.flush", tier=1),
+    RiskTierPattern(pattern="*", tier=2),
+)
+
+
+class TrustRules(_Model):
+    """Every knob of the decision, with the defaults of the shipped ``policies/rules.yaml``."""
+
+    apiVersion: Literal["trustctl/v1"] = "trustctl/v1"
+    kind: Literal["TrustRules"] = "TrustRules"
+    initial_level: LevelName = Level.SUGGEST
+    bounds: Bounds = Bounds()
+    window: str = "180d"
+    group_by: tuple[GroupKey, ...] = ("action_class",)
+    cooldown: str = "7d"
+    reset_on_agent_version_change: bool = True
+    promote: Promote = Promote()
+    demote: Demote = Demote()
+    caps: Caps = Caps()
+    risk_tiers: tuple[RiskTierPattern, ...] = DEFAULT_RISK_TIERS
+    pins: tuple[Pin, ...] = ()
+
+    @model_validator(mode="after")
+    def _check(self) -> TrustRules:
+        for key in ("window", "cooldown"):
+            try:
+                parse_duration(getattr(self, key))
+            except ValueError as exc:
+                raise ValueError(f"{key}: {exc}") from None
+        if "action_class" not in self.group_by:
+            raise ValueError("group_by: must include 'action_class'")
+        if len(set(self.group_by)) != len(self.group_by):
+            raise ValueError("group_by: lists a key twice")
+        self._check_hysteresis()
+        return self
+
+    def _check_hysteresis(self) -> None:
+        """Every promotion threshold must lie above the demotion threshold that guards it."""
+        for level in LADDER:
+            demote_at = self.demote.at(level)
+            if demote_at is None:
+                continue
+            for metric, gate in demote_at.gates():
+                for target in LADDER[level.rank :]:
+                    promote_to = self.promote.to(target)
+                    promote_gate = None if promote_to is None else getattr(promote_to, metric)
+                    if promote_gate is not None and promote_gate.threshold <= gate.threshold:
+                        raise ValueError(
+                            f"promote.{target.value}.{metric}.threshold: must be above "
+                            f"demote.{level.value}.{metric}.threshold ({gate.threshold}), "
+                            "or levels would flap"
+                        )
+
+    @property
+    def window_span(self) -> dt.timedelta:
+        """The evidence window as a timedelta."""
+        return parse_duration(self.window)
+
+    @property
+    def cooldown_span(self) -> dt.timedelta:
+        """The cooldown as a timedelta."""
+        return parse_duration(self.cooldown)
+
+    def risk_tier_of(self, action_class: str) -> int | None:
+        """The risk tier of the first matching ``risk_tiers`` pattern, or ``None``."""
+        for entry in self.risk_tiers:
+            if fnmatch.fnmatchcase(action_class, entry.pattern):
+                return entry.tier
+        return None
+
+
+def _describe(errors: list[Any]) -> list[str]:
+    lines = []
+    for error in errors:
+        loc = ".".join(str(part) for part in error["loc"] if part != "[key]")
+        message = str(error["msg"]).removeprefix("Value error, ")
+        lines.append(f"{loc}: {message}" if loc else message)
+    return lines
+
+
+def parse_rules(data: Any, source: str) -> TrustRules:
+    """Validate a parsed rules document; raise ``RulesError`` naming each bad key path."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise RulesError(f"{source}: a rules file must be a mapping (apiVersion, kind, ...)")
+    try:
+        return TrustRules.model_validate(data)
+    except ValidationError as exc:
+        details = "\n".join(f"{source}: {line}" for line in _describe(exc.errors()))
+        raise RulesError(details) from None
+
+
+class LoadedRules(BaseModel):
+    """Rules together with where they came from, for the policy's metadata."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rules: TrustRules
+    path: str | None
+    sha256: str | None
+
+
+def load_rules(path: Path | None) -> LoadedRules:
+    """Read a rules file, or return the built-in defaults when ``path`` is ``None``."""
+    if path is None:
+        return LoadedRules(rules=TrustRules(), path=None, sha256=None)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise RulesError(f"{path}: cannot read rules file: {exc.strerror}") from None
+    try:
+        data = yamlio.load(raw.decode("utf-8"))
+    except (UnicodeDecodeError, yamlio.YAMLError) as exc:
+        raise RulesError(f"{path}: not valid YAML: {exc}") from None
+    return LoadedRules(
+        rules=parse_rules(data, str(path)),
+        path=str(path),
+        sha256=hashlib.sha256(raw).hexdigest(),
+    )

@@ -1,0 +1,280 @@
+"""Finding decision-log files and reading them into string columns, with a way back to lines."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from trustctl.errors import InputError
+
+#: Every column of decision-log schema v1; other columns are ignored.
+SCHEMA_COLUMNS: tuple[str, ...] = (
+    "decision_id",
+    "timestamp",
+    "action_class",
+    "mode",
+    "human_decision",
+    "executed",
+    "outcome",
+    "severity",
+    "service",
+    "system_tier",
+    "risk_tier",
+    "agent_version",
+    "ai_confidence",
+    "reviewer",
+    "rationale",
+    "incident_id",
+)
+REQUIRED_COLUMNS: tuple[str, ...] = ("decision_id", "timestamp", "action_class", "mode", "executed")
+
+_SUFFIXES = (".csv", ".jsonl", ".ndjson", ".parquet", ".csv.gz", ".jsonl.gz", ".ndjson.gz")
+
+
+def _format_of(path: Path) -> str | None:
+    name = path.name.lower()
+    for suffix in _SUFFIXES:
+        if name.endswith(suffix):
+            return suffix.removesuffix(".gz").lstrip(".").replace("ndjson", "jsonl")
+    return None
+
+
+def find_logs(arguments: Sequence[Path]) -> list[Path]:
+    """Expand files and directories into the sorted list of decision-log files."""
+    found: list[Path] = []
+    for argument in arguments:
+        if argument.is_dir():
+            inside = sorted(
+                p for p in argument.rglob("*") if p.is_file() and _format_of(p) is not None
+            )
+            if not inside:
+                raise InputError(
+                    [f"{argument}: no decision logs (*.csv, *.jsonl, *.parquet) in it"]
+                )
+            found.extend(inside)
+        elif argument.is_file():
+            if _format_of(argument) is None:
+                raise InputError(
+                    [f"{argument}: unknown log format; use .csv, .jsonl, .ndjson, .parquet or .gz"]
+                )
+            found.append(argument)
+        else:
+            raise InputError([f"{argument}: no such file or directory"])
+    if not found:
+        raise InputError(["no decision logs given"])
+    unique = sorted(set(found), key=lambda p: str(p))
+    return unique
+
+
+@dataclass(frozen=True)
+class RawLog:
+    """One file's schema columns as strings (missing = empty string), in file order."""
+
+    path: Path
+    format: str
+    sha256: str
+    table: pa.Table
+    """Columns of ``SCHEMA_COLUMNS`` present in the file, all ``string``."""
+    jsonl_lines: tuple[int, ...] | None = None
+    """JSON Lines only: the line number of each row."""
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _open_text(path: Path) -> io.TextIOBase:
+    if path.name.lower().endswith(".gz"):
+        return gzip.open(path, "rt", encoding="utf-8", newline="")  # type: ignore[return-value]
+    return path.open("r", encoding="utf-8", newline="")
+
+
+def _check_required(path: Path, present: Sequence[str], where: str) -> None:
+    missing = [c for c in REQUIRED_COLUMNS if c not in present]
+    if missing:
+        raise InputError([f"{path}:{where}: missing required column '{c}'" for c in missing])
+
+
+def _read_csv(path: Path) -> pa.Table:
+    from pyarrow import csv as pacsv
+
+    try:
+        with _open_text(path) as handle:
+            header = next(csv.reader(handle), None)  # type: ignore[arg-type]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise InputError([f"{path}:1: cannot read the header: {exc}"]) from None
+    if not header:
+        raise InputError([f"{path}:1: empty file, expected a header row"])
+    duplicated = sorted({c for c in header if header.count(c) > 1 and c in SCHEMA_COLUMNS})
+    if duplicated:
+        raise InputError([f"{path}:1: column '{c}' appears twice" for c in duplicated])
+    present = [c for c in SCHEMA_COLUMNS if c in header]
+    _check_required(path, present, "1")
+    try:
+        return pacsv.read_csv(
+            path,
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=present,
+                column_types={c: pa.string() for c in present},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError([f"{path}: not a readable CSV file: {exc}"]) from None
+
+
+def _json_text(value: Any) -> str | None:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    return None
+
+
+def _read_jsonl(path: Path) -> tuple[pa.Table, tuple[int, ...]]:
+    columns: dict[str, list[str]] = {c: [] for c in SCHEMA_COLUMNS}
+    seen: set[str] = set()
+    lines: list[int] = []
+    try:
+        with _open_text(path) as handle:
+            for number, text in enumerate(handle, start=1):
+                if not text.strip():
+                    continue
+                try:
+                    record = json.loads(text)
+                except json.JSONDecodeError as exc:
+                    raise InputError([f"{path}:{number}: not valid JSON: {exc.msg}"]) from None
+                if not isinstance(record, dict):
+                    raise InputError([f"{path}:{number}: expected a JSON object"])
+                for column in SCHEMA_COLUMNS:
+                    value = _json_text(record.get(column))
+                    if value is None:
+                        raise InputError(
+                            [
+                                f"{path}:{number}: column '{column}': expected a string, "
+                                "number, boolean or null"
+                            ]
+                        )
+                    columns[column].append(value)
+                seen.update(record)
+                lines.append(number)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError([f"{path}: cannot read: {exc}"]) from None
+    present = [c for c in SCHEMA_COLUMNS if c in seen]
+    if lines:
+        _check_required(path, present, str(lines[0]))
+    table = pa.table({c: pa.array(columns[c], type=pa.string()) for c in present})
+    return table, tuple(lines)
+
+
+def _read_parquet(path: Path) -> pa.Table:
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(path)
+        present = [c for c in SCHEMA_COLUMNS if c in schema.names]
+        _check_required(path, present, "row 0")
+        table = pq.read_table(path, columns=present)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError([f"{path}: not a readable Parquet file: {exc}"]) from None
+    arrays = []
+    for name in present:
+        column = table.column(name)
+        if pa.types.is_timestamp(column.type):
+            unit_tz = column.type.tz
+            text = pc.strftime(column, format="%Y-%m-%dT%H:%M:%S.%f")
+            column = pc.binary_join_element_wise(text, "Z" if unit_tz else "", "")
+        elif not pa.types.is_string(column.type):
+            column = column.cast(pa.string())
+        arrays.append(pc.fill_null(column, ""))
+    return pa.table(arrays, names=present)
+
+
+def read_log(path: Path) -> RawLog:
+    """Read one decision-log file's schema columns as strings."""
+    fmt = _format_of(path)
+    lines: tuple[int, ...] | None = None
+    if fmt == "csv":
+        table = _read_csv(path)
+    elif fmt == "jsonl":
+        table, lines = _read_jsonl(path)
+    else:
+        table = _read_parquet(path)
+    return RawLog(path=path, format=str(fmt), sha256=_sha256(path), table=table, jsonl_lines=lines)
+
+
+def csv_record_lines(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """Each CSV record after the header with the physical line it starts on.
+
+    Only the error path uses this: a quoted value may span lines, so a row's
+    line number cannot be derived from its index alone.
+    """
+    with _open_text(path) as handle:
+        reader = csv.reader(handle)  # type: ignore[arg-type]
+        next(reader, None)
+        start = reader.line_num + 1
+        for record in reader:
+            if record:
+                yield start, record
+            start = reader.line_num + 1
+
+
+def locate(raw: RawLog, rows: Sequence[int]) -> dict[int, str]:
+    """Map row indexes of ``raw.table`` to ``"FILE:LINE"`` (``"FILE:row N"`` for Parquet)."""
+    wanted = set(rows)
+    if raw.format == "parquet":
+        return {row: f"{raw.path}:row {row}" for row in wanted}
+    if raw.format == "jsonl":
+        assert raw.jsonl_lines is not None
+        return {row: f"{raw.path}:{raw.jsonl_lines[row]}" for row in wanted}
+    found: dict[int, str] = {}
+    for index, (line, _) in enumerate(csv_record_lines(raw.path)):
+        if index in wanted:
+            found[index] = f"{raw.path}:{line}"
+            if len(found) == len(wanted):
+                break
+    return found
+
+
+def original_rows(raw: RawLog, rows: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """The untouched source records (all their columns) of some rows, for ``--bad-rows-out``."""
+    wanted = set(rows)
+    if raw.format == "parquet":
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(raw.path)
+        return {row: table.slice(row, 1).to_pylist()[0] for row in wanted}
+    if raw.format == "jsonl":
+        assert raw.jsonl_lines is not None
+        by_line = {raw.jsonl_lines[row]: row for row in wanted}
+        records: dict[int, dict[str, Any]] = {}
+        with _open_text(raw.path) as handle:
+            for number, text in enumerate(handle, start=1):
+                if number in by_line:
+                    records[by_line[number]] = json.loads(text)
+        return records
+    with _open_text(raw.path) as handle:
+        header = next(csv.reader(handle), [])  # type: ignore[arg-type]
+    found: dict[int, dict[str, Any]] = {}
+    for index, (_, record) in enumerate(csv_record_lines(raw.path)):
+        if index in wanted:
+            found[index] = dict(zip(header, record))
+    return found
