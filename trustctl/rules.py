@@ -50,7 +50,7 @@ class Bounds(_Model):
     """``clopper-pearson`` (exact, conservative) or ``beta`` (posterior quantile under ``prior``)."""
     confidence: float = 0.95
     """One-sided confidence of the lower (promotion) and upper (demotion) bounds."""
-    prior: tuple[float, float] = (1.0, 1.0)
+    prior: Annotated[tuple[float, float], Strict(False)] = (1.0, 1.0)
     """Beta prior ``[a, b]``, used by method ``beta`` and for the reported posterior."""
 
     @model_validator(mode="after")
@@ -241,14 +241,14 @@ class TrustRules(_Model):
     initial_level: LevelName = Level.SUGGEST
     bounds: Bounds = Bounds()
     window: str = "180d"
-    group_by: tuple[GroupKey, ...] = ("action_class",)
+    group_by: Annotated[tuple[GroupKey, ...], Strict(False)] = ("action_class",)
     cooldown: str = "7d"
     reset_on_agent_version_change: bool = True
     promote: Promote = Promote()
     demote: Demote = Demote()
     caps: Caps = Caps()
-    risk_tiers: tuple[RiskTierPattern, ...] = DEFAULT_RISK_TIERS
-    pins: tuple[Pin, ...] = ()
+    risk_tiers: Annotated[tuple[RiskTierPattern, ...], Strict(False)] = DEFAULT_RISK_TIERS
+    pins: Annotated[tuple[Pin, ...], Strict(False)] = ()
 
     @model_validator(mode="after")
     def _check(self) -> TrustRules:
@@ -299,11 +299,17 @@ class TrustRules(_Model):
         return None
 
 
+_NESTED_KEY = re.compile(r"^([a-z_][a-z_.]*): ")
+
+
 def _describe(errors: list[Any]) -> list[str]:
     lines = []
     for error in errors:
         loc = ".".join(str(part) for part in error["loc"] if part != "[key]")
         message = str(error["msg"]).removeprefix("Value error, ")
+        nested = _NESTED_KEY.match(message)
+        if loc and nested:  # a model check names its own key: join the paths
+            loc, message = f"{loc}.{nested.group(1)}", message[nested.end() :]
         lines.append(f"{loc}: {message}" if loc else message)
     return lines
 

@@ -1,0 +1,23 @@
+# The two Quickstart commands: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Install trustctl and run the main job on the shipped sample data.
+demo: $(BIN)/python
+	$(BIN)/python -m pip install --quiet .
+	$(BIN)/trustctl generate sample_data/ --rules policies/rules.yaml -o policy.yaml
+
+# Install the test dependencies, then lint, type-check and run the whole test suite.
+test: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/ruff check trustctl tests
+	$(BIN)/ruff format --check trustctl tests
+	$(BIN)/mypy
+	$(BIN)/pytest

@@ -1,0 +1,127 @@
+"""The rules file: defaults, the shipped file, and errors that name the key path."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from trustctl.errors import RulesError
+from trustctl.levels import Level
+from trustctl.rules import TrustRules, load_rules, parse_duration, parse_rules
+
+SHIPPED = Path(__file__).resolve().parent.parent / "policies" / "rules.yaml"
+
+
+def test_shipped_rules_equal_the_built_in_defaults() -> None:
+    assert load_rules(SHIPPED).rules == TrustRules()
+
+
+def test_loaded_rules_carry_path_and_digest() -> None:
+    loaded = load_rules(SHIPPED)
+    assert loaded.path == str(SHIPPED)
+    assert loaded.sha256 is not None and len(loaded.sha256) == 64
+    assert load_rules(None).path is None
+
+
+def test_defaults_are_the_documented_ones() -> None:
+    rules = TrustRules()
+    assert rules.bounds.method == "clopper-pearson"
+    assert rules.bounds.confidence == 0.95
+    assert rules.window_span == dt.timedelta(days=180)
+    assert rules.cooldown_span == dt.timedelta(days=7)
+    assert rules.promote.auto_notify is not None and rules.promote.auto_notify.agreement
+    assert rules.promote.auto_notify.agreement.min_decisions == 50
+    assert rules.promote.auto_notify.agreement.threshold == 0.95
+    full = rules.promote.full
+    assert full is not None and full.success is not None
+    assert (full.success.min_decisions, full.success.threshold) == (200, 0.99)
+    assert full.success.max_unverified == 0.05
+    assert rules.demote.critical_failure_to is Level.SUGGEST
+    assert rules.caps.system_tier[4] is Level.OBSERVE
+    assert rules.risk_tier_of("db.failover") == 3
+    assert rules.risk_tier_of("k8s.rollback") == 2
+    assert rules.risk_tier_of("k8s.restart_pod") == 1
+
+
+@pytest.mark.parametrize(
+    ("document", "expected"),
+    [
+        ({"promote": {"full": {"success": {"threshold": 1.5}}}}, "promote.full.success.threshold: must be < 1"),
+        ({"promote": {"full": {"success": {"threshold": 0.0}}}}, "promote.full.success.threshold: must be > 0"),
+        ({"bounds": {"confidence": 1.0}}, "bounds.confidence: must be < 1"),
+        ({"bounds": {"confidence": "0.9"}}, "bounds.confidence: Input should be a valid number"),
+        ({"bounds": {"method": "wald"}}, "bounds.method"),
+        ({"surprise": 1}, "surprise: Extra inputs are not permitted"),
+        ({"promote": {"full": {"succes": {"threshold": 0.99}}}}, "promote.full.succes"),
+        ({"initial_level": "max"}, "initial_level: Input should be 'observe'"),
+        ({"demote": {"critical_failure_to": "sometimes"}}, "demote.critical_failure_to"),
+        ({"window": "six months"}, "window: 'six months' is not a duration"),
+        ({"group_by": ["service"]}, "group_by: must include 'action_class'"),
+        ({"caps": {"risk_tier": {4: "full"}}}, "caps.risk_tier.4"),
+        (
+            {"promote": {"auto_notify": {"agreement": {"threshold": 0.9}}}},
+            "promote.auto_notify.agreement.threshold: must be above "
+            "demote.auto_notify.agreement.threshold",
+        ),
+        (
+            {"demote": {"full": {"success": {"threshold": 0.995}}}},
+            "promote.full.success.threshold: must be above demote.full.success.threshold",
+        ),
+        ({"pins": [{"action_class": "x.*", "level": "full"}]}, "pins.0.reason: Field required"),
+        ({"apiVersion": "trustctl/v2"}, "apiVersion"),
+    ],
+)
+def test_bad_rules_name_the_key_path(document: dict[str, Any], expected: str) -> None:
+    with pytest.raises(RulesError) as caught:
+        parse_rules(document, "my-rules.yaml")
+    assert f"my-rules.yaml: {expected}" in str(caught.value)
+
+
+def test_rules_file_errors_name_the_file(tmp_path: Path) -> None:
+    broken = tmp_path / "rules.yaml"
+    broken.write_text("promote: [unclosed\n")
+    with pytest.raises(RulesError, match="rules.yaml: not valid YAML"):
+        load_rules(broken)
+    with pytest.raises(RulesError, match="cannot read rules file"):
+        load_rules(tmp_path / "missing.yaml")
+    listed = tmp_path / "list.yaml"
+    listed.write_text("- a\n- b\n")
+    with pytest.raises(RulesError, match="must be a mapping"):
+        load_rules(listed)
+
+
+def test_pin_expiry_date_means_midnight_utc() -> None:
+    rules = parse_rules(
+        {
+            "pins": [
+                {
+                    "action_class": "db.*",
+                    "level": "observe",
+                    "reason": "audit",
+                    "owner": "sre-lead",
+                    "expires": dt.date(2027, 1, 31),
+                }
+            ]
+        },
+        "r.yaml",
+    )
+    pin = rules.pins[0]
+    assert pin.expires_at() == dt.datetime(2027, 1, 31, tzinfo=dt.timezone.utc)
+    assert pin.matches("db.failover", set())
+    assert not pin.matches("k8s.rollback", set())
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("180d", 180 * 86400), ("12h", 43200), ("2w", 1209600), ("90s", 90)]
+)
+def test_durations(text: str, seconds: int) -> None:
+    assert parse_duration(text).total_seconds() == seconds
+
+
+@pytest.mark.parametrize("text", ["", "d", "1.5d", "-1d", "7 days", "1y"])
+def test_bad_durations(text: str) -> None:
+    with pytest.raises(ValueError, match="is not a duration"):
+        parse_duration(text)
