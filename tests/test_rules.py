@@ -49,8 +49,14 @@ def test_defaults_are_the_documented_ones() -> None:
 @pytest.mark.parametrize(
     ("document", "expected"),
     [
-        ({"promote": {"full": {"success": {"threshold": 1.5}}}}, "promote.full.success.threshold: must be < 1"),
-        ({"promote": {"full": {"success": {"threshold": 0.0}}}}, "promote.full.success.threshold: must be > 0"),
+        (
+            {"promote": {"full": {"success": {"threshold": 1.5}}}},
+            "promote.full.success.threshold: must be < 1",
+        ),
+        (
+            {"promote": {"full": {"success": {"threshold": 0.0}}}},
+            "promote.full.success.threshold: must be > 0",
+        ),
         ({"bounds": {"confidence": 1.0}}, "bounds.confidence: must be < 1"),
         ({"bounds": {"confidence": "0.9"}}, "bounds.confidence: Input should be a valid number"),
         ({"bounds": {"method": "wald"}}, "bounds.method"),
@@ -83,7 +89,7 @@ def test_bad_rules_name_the_key_path(document: dict[str, Any], expected: str) ->
 def test_rules_file_errors_name_the_file(tmp_path: Path) -> None:
     broken = tmp_path / "rules.yaml"
     broken.write_text("promote: [unclosed\n")
-    with pytest.raises(RulesError, match="rules.yaml: not valid YAML"):
+    with pytest.raises(RulesError, match=r"rules\.yaml: not valid YAML"):
         load_rules(broken)
     with pytest.raises(RulesError, match="cannot read rules file"):
         load_rules(tmp_path / "missing.yaml")

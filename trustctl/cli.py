@@ -45,7 +45,13 @@ def _out() -> Console:
 
 
 def _err() -> Console:
-    return Console(stderr=True, highlight=False)
+    # soft_wrap: a diagnostic stays on one line (grep-able FILE:LINE), whatever the width.
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _say(text: str) -> None:
+    """One line of plain text on stdout, never wrapped."""
+    _out().print(text, markup=False, soft_wrap=True)
 
 
 def _fails_cleanly(command: F) -> F:
@@ -235,7 +241,7 @@ def generate(
     else:
         _out().print(render.review_table(result.verdicts, group_by))
         summary = result.policy["metadata"]["summary"]
-        _out().print(
+        _say(
             f"{summary['groups']} groups: {summary['promoted']} promoted, "
             f"{summary['demoted']} demoted, {summary['unchanged']} unchanged, {summary['new']} new"
             + (f"; policy written to {output}" if output else "")
@@ -258,17 +264,16 @@ def check(
     result = evaluate(logs, _rules(rules), committed, _as_of(as_of))
     drift = [v for v in result.verdicts if v.change != "unchanged"]
     if not drift:
-        _out().print(f"{policy}: up to date ({len(result.verdicts)} groups)")
+        _say(f"{policy}: up to date ({len(result.verdicts)} groups)")
         return
     from trustctl.diff import label
 
     group_by = tuple(committed.metadata.group_by)
-    _out().print(f"{policy}: {len(drift)} group(s) would change:")
+    _say(f"{policy}: {len(drift)} group(s) would change:")
     for v in drift:
-        _out().print(
+        _say(
             f"  {label(group_by, v.state.key)}: {v.previous_level.value} → {v.level.value} "
-            f"({v.change}): {v.reason}",
-            markup=False,
+            f"({v.change}): {v.reason}"
         )
     raise typer.Exit(EXIT_DRIFT)
 
@@ -295,7 +300,7 @@ def diff(
     elif changes:
         _out().print(render.diff_table(changes))
     else:
-        _out().print("no autonomy level changes")
+        _say("no autonomy level changes")
 
 
 @app.command()
@@ -332,14 +337,14 @@ def validate(
     from trustctl.ingest import load_decisions
 
     loaded = _rules(rules)
-    _out().print(f"rules: ok ({loaded.path or 'built-in defaults'})")
+    _say(f"rules: ok ({loaded.path or 'built-in defaults'})")
     if policy is not None:
         document = _policy(policy)
         assert document is not None
-        _out().print(f"policy: ok ({policy}, {len(document.actions)} groups)")
+        _say(f"policy: ok ({policy}, {len(document.actions)} groups)")
     if logs:
         report = load_decisions(logs).report
-        _out().print(
+        _say(
             f"logs: ok ({len(report.files)} file(s), {report.rows} rows, "
             f"{report.decisions} decisions)"
         )
@@ -358,7 +363,7 @@ def sample(
     from trustctl.sample import write_sample
 
     path = write_sample(output, decisions=decisions, seed=seed)
-    _out().print(f"wrote {decisions} decisions to {path}")
+    _say(f"wrote {decisions} decisions to {path}")
 
 
 def main() -> None:

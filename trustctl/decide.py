@@ -1,14 +1,14 @@
-"""From a group's state to its verdict: demotion, promotion, cooldown, caps and pins, with reasons."""
+"""From a group's state to its verdict: demotion, promotion, cooldown, caps, pins, reasons."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from trustctl import bounds
 from trustctl.bounds import RateSummary
-from trustctl.evidence import GroupState
+from trustctl.evidence import Evidence, GroupState
 from trustctl.levels import LADDER, Level, lowest
 from trustctl.rules import Metric, Pin, PromoteTo, TrustRules
 
@@ -86,8 +86,25 @@ def _pct(k: int, n: int) -> str:
 
 
 def stamp(value: dt.datetime) -> str:
-    """An instant as ``YYYY-MM-DDTHH:MM:SSZ``."""
-    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """An instant as ``YYYY-MM-DDTHH:MM:SSZ`` (``.ffffff`` before the ``Z`` when not whole).
+
+    Sub-second digits are kept so that a policy read back as ``--previous`` restarts
+    the evidence clock at the very instant it was written for.
+    """
+    utc = value.astimezone(dt.timezone.utc)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if utc.microsecond else "%Y-%m-%dT%H:%M:%SZ")
+
+
+def _bound(value: float, threshold: float) -> str:
+    """A bound with 3 decimals, or as many more as it takes to show its side of ``threshold``.
+
+    A lower bound of 0.94996 is printed ``0.94996 < 0.95``, never ``0.950 < 0.95``.
+    """
+    for digits in range(3, 16):
+        text = f"{value:.{digits}f}"
+        if (float(text) < threshold) == (value < threshold):
+            return text
+    return repr(value)
 
 
 def _confidence(rules: TrustRules) -> str:
@@ -159,7 +176,8 @@ def _promotion_checks(
                 rule=f"{rule}.threshold",
                 passed=high_enough,
                 detail=f"{k} of {n} {base} {good} ({_pct(k, n)}); {_confidence(rules)} lower "
-                f"bound {lower:.3f} {'≥' if high_enough else '<'} {gate.threshold}",
+                f"bound {_bound(lower, gate.threshold)} {'≥' if high_enough else '<'} "
+                f"{gate.threshold}",
             )
         )
         if gate.max_unverified is not None:
@@ -220,7 +238,7 @@ def _demotion(state: GroupState, rules: TrustRules) -> tuple[Level, str | None, 
             fires = upper < gate.threshold
             detail = (
                 f"{k} of {n} {base} {good} ({_pct(k, n)}); {_confidence(rules)} upper bound "
-                f"{upper:.3f} {'<' if fires else '≥'} {gate.threshold}"
+                f"{_bound(upper, gate.threshold)} {'<' if fires else '≥'} {gate.threshold}"
             )
             checks.append(
                 Check(
@@ -267,6 +285,15 @@ def _promotion(
     gate_checks = _promotion_checks(up, gates, state, rules)
     checks.extend(gate_checks)
     failing = [c for c in gate_checks if not c.passed]
+    if up.rank > cap.level.rank:
+        # The cap binds whatever the gates say; name it, and the gates for the record.
+        gates_text = (
+            "; ".join(c.detail for c in failing) + f" (needed for {up.value})"
+            if failing
+            else f"the gates for {up.value} pass"
+        )
+        why = f"{_tier_text(cap)} allows at most {cap.level.value}; {gates_text}"
+        return _Promotion(current, _stays(current, state, why), cap.limited_by, None)
     if failing:
         short = any(c.rule.endswith("min_decisions") for c in failing)
         why = "; ".join(c.detail for c in failing) + f" (needed for {up.value})"
@@ -291,12 +318,6 @@ def _promotion(
             f"{stamp(ends)}"
         )
         return _Promotion(current, reason, "cooldown", ends)
-    if up.rank > cap.level.rank:
-        reason = (
-            f"stays at {current.value}: the gates for {up.value} pass ({passed}), but "
-            f"{_tier_text(cap)} allows at most {cap.level.value}"
-        )
-        return _Promotion(current, reason, cap.limited_by, None)
     return _Promotion(up, f"promoted {current.value} → {up.value}: {passed}; {counts}", None, None)
 
 
@@ -308,6 +329,7 @@ def _next_step(
     rules: TrustRules,
     cooldown_ends: dt.datetime | None,
 ) -> Next:
+    """What the next promotion from ``level`` needs, counted on ``state``'s evidence."""
     up = level.above()
     if pin is not None and pin.active:
         return Next(None, f"pinned by {pin.pin.owner}; the pin must be removed or expire", None)
@@ -376,7 +398,6 @@ def decide(
     rules: TrustRules,
     as_of: dt.datetime,
     in_previous: bool | None,
-    prior_since: dt.datetime | None = None,
 ) -> Verdict:
     """The verdict for one group.
 
@@ -436,6 +457,12 @@ def decide(
     else:
         change = "unchanged"
     changed = target is not current
+    if changed:
+        cooldown_ends = as_of + rules.cooldown_span
+    next_state = state
+    if target.rank < current.rank:
+        # The demotion restarts the evidence clock now: nothing counted so far will count.
+        next_state = replace(state, evidence=_restarted(as_of))
     threshold = _agreement_threshold(target, rules)
     return Verdict(
         state=state,
@@ -443,7 +470,7 @@ def decide(
         previous_level=current,
         change=change,
         limited_by=limited_by,
-        since=as_of if changed else (prior_since or state.last_change or state.first_seen),
+        since=as_of if changed else (state.level_since or state.last_change or state.first_seen),
         last_promoted=as_of if target.rank > current.rank else state.last_promoted,
         last_demoted=as_of if target.rank < current.rank else state.last_demoted,
         reason=reason,
@@ -458,5 +485,10 @@ def decide(
         cap=cap,
         pin=pin,
         checks=tuple(checks),
-        next=_next_step(target, cap, pin, state, rules, None if changed else cooldown_ends),
+        next=_next_step(target, cap, pin, next_state, rules, cooldown_ends),
     )
+
+
+def _restarted(at: dt.datetime) -> Evidence:
+    """Evidence of a group demoted at ``at``: none yet."""
+    return Evidence(0, 0, 0, 0, 0, 0, 0, 0, counted_from=at, counted_from_reason="last demotion")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from trustctl.evidence import GroupKey
+from trustctl.evidence import GroupKey, sort_key
 from trustctl.policy import PolicyDocument
 
 Kind = Literal["promoted", "demoted", "added", "removed"]
@@ -28,7 +28,7 @@ class LevelChange:
 def label(group_by: tuple[str, ...], key: GroupKey) -> str:
     """A group key as text: the action class, then ``name=value`` for other keys."""
     parts = [str(key[0])]
-    for name, value in zip(group_by[1:], key[1:]):
+    for name, value in zip(group_by[1:], key[1:], strict=True):
         if value not in ("", 0):
             parts.append(f"{name}={value}")
     return " ".join(parts)
@@ -37,9 +37,8 @@ def label(group_by: tuple[str, ...], key: GroupKey) -> str:
 def diff_policies(old: PolicyDocument, new: PolicyDocument) -> list[LevelChange]:
     """Level changes from ``old`` to ``new``, sorted by group key."""
     before, after = old.by_key(), new.by_key()
-    group_by = tuple(new.metadata.group_by)
     changes: list[LevelChange] = []
-    for key in sorted(set(before) | set(after), key=lambda k: tuple(map(str, k))):
+    for key in sorted(set(before) | set(after), key=sort_key):
         was, now = before.get(key), after.get(key)
         if was is not None and now is not None:
             if was.level == now.level:
@@ -47,14 +46,16 @@ def diff_policies(old: PolicyDocument, new: PolicyDocument) -> list[LevelChange]
             kind: Kind = "promoted" if now.level.rank > was.level.rank else "demoted"
         else:
             kind = "added" if now is not None else "removed"
+        # A removed group is named under the old policy's group_by (it may have changed).
+        source = old if now is None else new
         changes.append(
             LevelChange(
                 key=key,
-                label=label(group_by, key),
+                label=label(tuple(source.metadata.group_by), key),
                 kind=kind,
                 old=None if was is None else was.level.value,
                 new=None if now is None else now.level.value,
-                reason=(now or was).reason if (now or was) is not None else None,
+                reason=now.reason if now is not None else was.reason if was is not None else None,
             )
         )
     return changes

@@ -51,27 +51,42 @@ def evaluate(
     Without ``as_of`` the latest decision's timestamp is used (never the wall
     clock), so the same inputs always give the same policy.
     """
-    if previous is not None and tuple(previous.metadata.group_by) != rules.rules.group_by:
-        raise PolicyError(
-            f"the previous policy groups by {list(previous.metadata.group_by)} but the rules "
-            f"group by {list(rules.rules.group_by)}; regenerate without --previous"
-        )
-    decisions = load_decisions(logs, on_bad_rows)
+    _check_previous(previous, rules)
+    return evaluate_decisions(load_decisions(logs, on_bad_rows), rules, previous, as_of)
+
+
+def evaluate_decisions(
+    decisions: Decisions,
+    rules: LoadedRules,
+    previous: PolicyDocument | None = None,
+    as_of: dt.datetime | None = None,
+) -> Evaluation:
+    """Decide every group's level as of ``as_of`` from decisions already read.
+
+    One read of the logs can be evaluated at many moments (time travel, replay).
+    """
+    _check_previous(previous, rules)
     frame = decisions.frame
     latest = frame["timestamp"].max()
     moment = as_of if as_of is not None else pd.Timestamp(latest).to_pydatetime()
     after = int((frame["timestamp"] > pd.Timestamp(moment)).sum())
     prior = previous.prior_states() if previous is not None else None
-    previous_by_key = previous.by_key() if previous is not None else {}
     verdicts = tuple(
         decide(
             state,
             rules.rules,
             moment,
-            in_previous=None if previous is None else state.key in previous_by_key,
-            prior_since=(prior[state.key].since if prior and state.key in prior else None),
+            in_previous=None if prior is None else state.key in prior,
         )
         for state in collect(frame, rules.rules, moment, prior)
     )
     policy = build_policy(verdicts, rules, decisions.report, moment, after)
     return Evaluation(as_of=moment, decisions=decisions, verdicts=verdicts, policy=policy)
+
+
+def _check_previous(previous: PolicyDocument | None, rules: LoadedRules) -> None:
+    if previous is not None and tuple(previous.metadata.group_by) != rules.rules.group_by:
+        raise PolicyError(
+            f"the previous policy groups by {list(previous.metadata.group_by)} but the rules "
+            f"group by {list(rules.rules.group_by)}; regenerate without --previous"
+        )

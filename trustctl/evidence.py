@@ -4,13 +4,17 @@ Counting rules (``PRODUCT.md``): agreement is measured on decisions a human
 judged (approved = agree; rejected, modified, overridden = disagree), a timeout
 is neither and is counted apart; success is measured on executed decisions with
 a verified outcome (success or failure); executed decisions without one are
-unverified. Everything is one vectorised pass of group-bys over the decisions.
+unverified.
+
+Everything is vectorised: each decision gets its group's number, rows are put in
+(group, time) order once, and every per-group figure is a numpy reduction over
+that order. Times are int64 nanoseconds since the epoch until they leave this module.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,7 +64,9 @@ class GroupState:
     key: GroupKey
     current: Level
     current_source: str
-    """``previous policy``, ``log`` (the mode of the latest decision) or ``initial_level``."""
+    """``previous policy`` or ``log`` (the mode of the group's latest decision)."""
+    level_since: dt.datetime | None
+    """When the current level was set, by the previous policy's ``since``."""
     last_promoted: dt.datetime | None
     last_demoted: dt.datetime | None
     first_seen: dt.datetime | None
@@ -73,19 +79,16 @@ class GroupState:
     risk_tiers: frozenset[int]
     """Risk tiers of the group's decisions (the column, else the rules' patterns); 0 = unknown."""
     agent_version: str | None
+    """The version named by the group's latest decision that names one."""
     agent_version_since: dt.datetime | None
 
     @property
     def last_change(self) -> dt.datetime | None:
-        """The latest promotion or demotion known, for the cooldown."""
-        known = [t for t in (self.last_promoted, self.last_demoted) if t is not None]
-        return max(known) if known else None
+        """The latest level change known (promotion, demotion, previous ``since``)."""
+        return _latest(self.level_since, self.last_promoted, self.last_demoted)
 
 
-def _stamp(value: object) -> dt.datetime | None:
-    if value is None or pd.isna(value):  # type: ignore[call-overload]
-        return None
-    return pd.Timestamp(value).to_pydatetime()  # type: ignore[arg-type]
+_NO_TIME = np.iinfo(np.int64).min
 
 
 def _latest(*values: dt.datetime | None) -> dt.datetime | None:
@@ -93,17 +96,82 @@ def _latest(*values: dt.datetime | None) -> dt.datetime | None:
     return max(known) if known else None
 
 
-def group_values(frame: pd.DataFrame, rules: TrustRules) -> pd.DataFrame:
-    """The ``group_by`` columns of ``frame``, tiers as int (0 = not given)."""
-    return frame[list(rules.group_by)]
+def _nanoseconds(value: dt.datetime) -> int:
+    return int(pd.Timestamp(value).as_unit("ns").value)
+
+
+def _at(nanoseconds: int) -> dt.datetime:
+    """An int64 nanosecond time as an aware UTC datetime."""
+    instant: dt.datetime = pd.Timestamp(int(nanoseconds), tz="UTC").to_pydatetime(warn=False)
+    return instant
+
+
+def _instant(nanoseconds: int) -> dt.datetime | None:
+    """Like ``_at``, with ``None`` for ``_NO_TIME`` (no such event)."""
+    return None if nanoseconds == _NO_TIME else _at(nanoseconds)
 
 
 def _risk_tiers(frame: pd.DataFrame, rules: TrustRules) -> np.ndarray:
+    """Each decision's risk tier: the column, else the rules' patterns, else 0 (unknown)."""
     classes, uniques = pd.factorize(frame["action_class"])
-    by_pattern = np.array([rules.risk_tier_of(str(c)) or 0 for c in uniques], dtype=np.int8)
-    from_rules = by_pattern[classes] if len(classes) else np.zeros(0, dtype=np.int8)
-    given = frame["risk_tier"].to_numpy()
+    by_pattern = np.array([rules.risk_tier_of(str(c)) or 0 for c in uniques], dtype=np.int64)
+    from_rules = by_pattern[classes] if len(classes) else np.zeros(0, dtype=np.int64)
+    given = frame["risk_tier"].to_numpy(dtype=np.int64)
     return np.where(given > 0, given, from_rules)
+
+
+@dataclass(frozen=True)
+class _Groups:
+    """Every decision's group number, and the rows in (group, time) order."""
+
+    keys: list[GroupKey]
+    """Group number → key, in key order."""
+    of_row: np.ndarray
+    """Row → group number."""
+    order: np.ndarray
+    """Row indexes sorted by group, then time (stable: the frame is in time order)."""
+    begins: np.ndarray
+    """Per group: where its rows start in ``order``."""
+    ends: np.ndarray
+    """Per group: where its rows end in ``order`` (exclusive)."""
+
+    def latest(self, values: np.ndarray, where: np.ndarray) -> np.ndarray:
+        """Per group: the largest of ``values`` on rows where ``where``, else ``_NO_TIME``."""
+        found = np.full(len(self.keys), _NO_TIME, dtype=np.int64)
+        np.maximum.at(found, self.of_row[where], values[where])
+        return found
+
+    def total(self, flags: np.ndarray) -> np.ndarray:
+        """Per group: how many rows have ``flags`` set."""
+        counts = np.bincount(self.of_row, weights=flags, minlength=len(self.keys))
+        return counts.astype(np.int64)
+
+    def tier_sets(self, tiers: np.ndarray, keep_zero: bool) -> list[frozenset[int]]:
+        """Per group: the set of tiers its rows carry (0 = unknown kept only if asked)."""
+        wanted = tiers >= (0 if keep_zero else 1)
+        pairs = np.unique(self.of_row[wanted] * 8 + tiers[wanted])
+        found: list[set[int]] = [set() for _ in self.keys]
+        for pair in pairs.tolist():
+            found[pair // 8].add(pair % 8)
+        return [frozenset(f) for f in found]
+
+
+def _groups(frame: pd.DataFrame, keys: Sequence[str]) -> _Groups:
+    """Number the groups in key order (each key column sorted, tiers as numbers)."""
+    of_row = np.zeros(len(frame), dtype=np.int64)
+    representative = np.zeros(0, dtype=np.int64)  # per group: one of its rows
+    for name in keys:
+        codes, uniques = pd.factorize(frame[name], sort=True)
+        # Fold this column in and renumber densely, so the numbers never overflow.
+        combined = of_row * max(len(uniques), 1) + codes
+        _, representative, of_row = np.unique(combined, return_index=True, return_inverse=True)
+        of_row = of_row.reshape(-1).astype(np.int64)
+    group_keys = [
+        _normalise_key(tuple(frame[name].iat[int(row)] for name in keys)) for row in representative
+    ]
+    sizes = np.bincount(of_row, minlength=len(group_keys))
+    ends = np.cumsum(sizes)
+    return _Groups(group_keys, of_row, np.argsort(of_row, kind="stable"), ends - sizes, ends)
 
 
 def collect(
@@ -114,103 +182,175 @@ def collect(
 ) -> list[GroupState]:
     """Build every group's state from the decisions up to ``as_of``.
 
-    Groups are those with decisions in the window, plus those the previous policy
-    names (kept with no evidence, so a level is never silently dropped).
+    ``frame`` is ``Decisions.frame``: sorted by timestamp, then decision id (the
+    latest decision of a group is its last row). Groups are those with decisions
+    in the window, plus those the previous policy names (kept with no evidence,
+    so a level is never silently dropped).
     """
-    as_of_ts = pd.Timestamp(as_of)
-    history = frame[frame["timestamp"] <= as_of_ts]
-    keys = list(rules.group_by)
-    window_start = as_of_ts - pd.Timedelta(rules.window_span)
-    data = history.assign(
-        _risk=_risk_tiers(history, rules),
-        _judged=history["human_decision"].isin(_JUDGED),
-        _agreed=history["human_decision"] == HUMAN_CODES["approved"],
-        _timeout=history["human_decision"] == HUMAN_CODES["timeout"],
-        _verified=history["executed"]
-        & history["outcome"].isin([OUTCOME_CODES["success"], OUTCOME_CODES["failure"]]),
-        _succeeded=history["executed"] & (history["outcome"] == OUTCOME_CODES["success"]),
-        _critical=history["executed"]
-        & (history["outcome"] == OUTCOME_CODES["failure"])
-        & (history["severity"] == SEVERITY_CODES["critical"]),
-        _in_window=history["timestamp"] > window_start,
-    )
-    data = data.assign(_unverified=data["executed"] & ~data["_verified"])
-    grouped = data.groupby(keys, sort=True, dropna=False)
-    group_id = grouped.ngroup().to_numpy()
-    per_group = grouped.agg(
-        _last_mode=("mode", "last"),
-        _first_seen=("timestamp", "min"),
-        _last_version=("agent_version", "last"),
-        _in_window=("_in_window", "any"),
-    )
-    transitions = _transitions(data, group_id)
-    version_since = _version_since(data, keys, per_group)
-    critical = data[data["_critical"] & data["_in_window"]]
-    critical_last = critical.groupby(keys, sort=True, dropna=False).agg(
-        _count=("decision_id", "size"),
-        _last=("timestamp", "max"),
-        _last_id=("decision_id", "last"),
-    )
-    tiers = data.groupby(keys, sort=True, dropna=False).agg(
-        _system=("system_tier", lambda s: frozenset(int(v) for v in s.unique() if v > 0)),
-        _risk=("_risk", lambda s: frozenset(int(v) for v in s.unique())),
-    )
-
     previous = previous or {}
-    states: dict[GroupKey, GroupState] = {}
-    starts: dict[GroupKey, tuple[pd.Timestamp, str]] = {}
-    for position, (raw_key, row) in enumerate(per_group.iterrows()):
-        key: GroupKey = _normalise_key(raw_key)
+    keys = list(rules.group_by)
+    as_of_ns = _nanoseconds(as_of)
+    window_start = as_of_ns - int(rules.window_span / dt.timedelta(microseconds=1)) * 1000
+    times_all = pd.DatetimeIndex(frame["timestamp"]).as_unit("ns").asi8
+    known = times_all <= as_of_ns
+    data, times = (frame, times_all) if known.all() else (frame[known], times_all[known])
+    groups = _groups(data, keys)
+
+    human = data["human_decision"].to_numpy()
+    outcome = data["outcome"].to_numpy()
+    executed = data["executed"].to_numpy(dtype=bool)
+    verified = executed & np.isin(outcome, (OUTCOME_CODES["success"], OUTCOME_CODES["failure"]))
+    in_window = times > window_start
+    critical = (
+        executed
+        & (outcome == OUTCOME_CODES["failure"])
+        & (data["severity"].to_numpy() == SEVERITY_CODES["critical"])
+        & in_window
+    )
+    rows = np.arange(len(data), dtype=np.int64)
+    modes = data["mode"].to_numpy().astype(np.int64)
+    ids = data["decision_id"]
+
+    first_row = groups.order[groups.begins]
+    last_row = groups.order[groups.ends - 1]
+    active = groups.total(in_window) > 0
+    promoted, demoted = _transitions(groups, modes, times)
+    critical_count = groups.total(critical)
+    critical_row = groups.latest(rows, critical)
+    versions = _versions(groups, data["agent_version"].to_numpy(), times)
+    system_tiers = groups.tier_sets(data["system_tier"].to_numpy(dtype=np.int64), False)
+    risk_tiers = groups.tier_sets(_risk_tiers(data, rules), True)
+
+    window_reason = f"window start ({rules.window} before as_of)"
+    timelines: dict[int, _Timeline] = {}
+    for g, key in enumerate(groups.keys):
         prior = previous.get(key)
-        if not row["_in_window"] and prior is None:
-            continue
-        promoted, demoted = transitions.get(position, (None, None))
-        last_promoted = _latest(prior.last_promoted if prior else None, promoted)
-        last_demoted = _latest(prior.last_demoted if prior else None, demoted)
-        if prior is not None:
-            current, source = prior.level, "previous policy"
-        else:
-            current, source = LADDER[int(row["_last_mode"])], "log"
-        crit = critical_last.loc[raw_key] if raw_key in critical_last.index else None
-        last_cf = _stamp(crit["_last"]) if crit is not None else None
-        version = str(row["_last_version"]) or None
-        since_version = version_since.get(position) if rules.reset_on_agent_version_change else None
-        if since_version is not None and since_version <= _stamp(row["_first_seen"]):
-            since_version = None  # the group's first version: nothing to reset
-        start, reason = window_start, f"window start ({rules.window} before as_of)"
-        for candidate, why in (
-            (last_demoted, "last demotion"),
-            (last_cf, "last critical failure"),
-            (since_version, f"agent version {version} first seen"),
-        ):
-            if candidate is not None and pd.Timestamp(candidate) > start:
-                start, reason = pd.Timestamp(candidate), why
-        starts[key] = (start, reason)
+        if not active[g] and prior is None:
+            continue  # nothing in the window and no level to keep: not reported
+        crit = int(critical_row[g])
+        version, version_since = versions[g]
+        timelines[g] = _timeline(
+            prior,
+            rules,
+            window_start,
+            window_reason,
+            promoted=_instant(int(promoted[g])),
+            demoted=_instant(int(demoted[g])),
+            last_critical=None if crit == _NO_TIME else _at(int(times[crit])),
+            first_seen=_at(int(times[first_row[g]])),
+            version=version,
+            version_since=version_since,
+        )
+    starts = np.full(len(groups.keys), np.iinfo(np.int64).max, dtype=np.int64)
+    inclusive = np.zeros(len(groups.keys), dtype=bool)
+    for g, timeline in timelines.items():
+        starts[g], inclusive[g] = timeline.start, timeline.inclusive
+    row_start = starts[groups.of_row]
+    counted = (times > row_start) | (inclusive[groups.of_row] & (times == row_start))
+    totals = {
+        "decisions": groups.total(counted),
+        "reviewed": groups.total(counted & np.isin(human, _JUDGED)),
+        "agreed": groups.total(counted & (human == HUMAN_CODES["approved"])),
+        "timeouts": groups.total(counted & (human == HUMAN_CODES["timeout"])),
+        "executed": groups.total(counted & executed),
+        "verified": groups.total(counted & verified),
+        "succeeded": groups.total(counted & verified & (outcome == OUTCOME_CODES["success"])),
+        "unverified": groups.total(counted & executed & ~verified),
+    }
+    states: dict[GroupKey, GroupState] = {}
+    for g, t in timelines.items():
+        key = groups.keys[g]
+        crit = int(critical_row[g])
         states[key] = GroupState(
             key=key,
-            current=current,
-            current_source=source,
-            last_promoted=last_promoted,
-            last_demoted=last_demoted,
-            first_seen=_stamp(row["_first_seen"]),
-            evidence=_empty_evidence(start, reason),
-            critical_failures=int(crit["_count"]) if crit is not None else 0,
-            last_critical_failure=last_cf,
-            last_critical_decision=str(crit["_last_id"]) if crit is not None else None,
-            system_tiers=tiers.loc[raw_key, "_system"],
-            risk_tiers=tiers.loc[raw_key, "_risk"],
-            agent_version=version,
-            agent_version_since=since_version,
+            current=t.prior.level if t.prior else LADDER[int(modes[last_row[g]])],
+            current_source="previous policy" if t.prior else "log",
+            level_since=t.prior.since if t.prior else None,
+            last_promoted=t.last_promoted,
+            last_demoted=t.last_demoted,
+            first_seen=t.first_seen,
+            evidence=Evidence(
+                **{name: int(values[g]) for name, values in totals.items()},
+                counted_from=_at(t.start),
+                counted_from_reason=t.reason,
+            ),
+            critical_failures=int(critical_count[g]),
+            last_critical_failure=t.last_critical,
+            last_critical_decision=None if crit == _NO_TIME else str(ids.iat[crit]),
+            system_tiers=system_tiers[g],
+            risk_tiers=risk_tiers[g],
+            agent_version=t.version,
+            agent_version_since=t.version_since,
         )
-    _count(data, keys, starts, states)
     for key, prior in previous.items():
         if key not in states:
-            start = window_start
-            states[key] = _absent_group(key, prior, start, rules)
-    return [states[key] for key in sorted(states, key=_sort_key)]
+            states[key] = _absent_group(key, prior, window_start, rules)
+    return [states[key] for key in sorted(states, key=sort_key)]
 
 
-def _sort_key(key: GroupKey) -> tuple[tuple[int, str], ...]:
+@dataclass(frozen=True)
+class _Timeline:
+    """A reported group's level history and where its evidence clock starts."""
+
+    prior: PriorState | None
+    last_promoted: dt.datetime | None
+    last_demoted: dt.datetime | None
+    last_critical: dt.datetime | None
+    first_seen: dt.datetime
+    version: str | None
+    version_since: dt.datetime | None
+    """When ``version`` first appeared, if that restarts the clock; else ``None``."""
+    start: int
+    """The evidence clock's start, int64 nanoseconds."""
+    reason: str
+    inclusive: bool
+    """Whether a decision at ``start`` itself counts (only for an agent version's start)."""
+
+
+def _timeline(
+    prior: PriorState | None,
+    rules: TrustRules,
+    window_start: int,
+    window_reason: str,
+    *,
+    promoted: dt.datetime | None,
+    demoted: dt.datetime | None,
+    last_critical: dt.datetime | None,
+    first_seen: dt.datetime,
+    version: str | None,
+    version_since: dt.datetime | None,
+) -> _Timeline:
+    """Merge the previous policy's dates with the log's; pick the latest clock start."""
+    last_promoted = _latest(prior.last_promoted if prior else None, promoted)
+    last_demoted = _latest(prior.last_demoted if prior else None, demoted)
+    if not rules.reset_on_agent_version_change or (
+        version_since is not None and version_since <= first_seen
+    ):
+        version_since = None  # the group's first version: nothing to reset
+    start, reason = window_start, window_reason
+    for candidate, why in (
+        (last_demoted, "last demotion"),
+        (last_critical, "last critical failure"),
+        (version_since, f"agent version {version} first seen"),
+    ):
+        if candidate is not None and _nanoseconds(candidate) > start:
+            start, reason = _nanoseconds(candidate), why
+    return _Timeline(
+        prior=prior,
+        last_promoted=last_promoted,
+        last_demoted=last_demoted,
+        last_critical=last_critical,
+        first_seen=first_seen,
+        version=version,
+        version_since=version_since,
+        start=start,
+        reason=reason,
+        inclusive=reason.startswith("agent version"),
+    )
+
+
+def sort_key(key: GroupKey) -> tuple[tuple[int, str], ...]:
+    """Order of groups in the policy: by key part, tiers as numbers."""
     return tuple((0, f"{v:08d}") if isinstance(v, int) else (1, v) for v in key)
 
 
@@ -219,25 +359,36 @@ def _normalise_key(raw: object) -> GroupKey:
     return tuple(int(p) if isinstance(p, (int, np.integer)) else str(p) for p in parts)
 
 
-def _empty_evidence(start: pd.Timestamp, reason: str) -> Evidence:
-    return Evidence(0, 0, 0, 0, 0, 0, 0, 0, start.to_pydatetime(), reason)
+def _empty_evidence(start: int, reason: str) -> Evidence:
+    return Evidence(0, 0, 0, 0, 0, 0, 0, 0, _at(start), reason)
 
 
 def _absent_group(
-    key: GroupKey, prior: PriorState, start: pd.Timestamp, rules: TrustRules
+    key: GroupKey, prior: PriorState, window_start: int, rules: TrustRules
 ) -> GroupState:
+    """A group the previous policy names but no decision up to ``as_of`` touches."""
+    start, reason = window_start, f"window start ({rules.window} before as_of)"
+    if prior.last_demoted is not None and _nanoseconds(prior.last_demoted) > start:
+        start, reason = _nanoseconds(prior.last_demoted), "last demotion"
+    # Its tiers are only known from its key; a tier in the key still caps it.
+    system_tier = dict(zip(rules.group_by, key, strict=True)).get("system_tier", 0)
     return GroupState(
         key=key,
         current=prior.level,
         current_source="previous policy",
+        level_since=prior.since,
         last_promoted=prior.last_promoted,
         last_demoted=prior.last_demoted,
         first_seen=None,
-        evidence=_empty_evidence(start, f"window start ({rules.window} before as_of)"),
+        evidence=_empty_evidence(start, reason),
         critical_failures=0,
         last_critical_failure=None,
         last_critical_decision=None,
-        system_tiers=frozenset(),
+        system_tiers=(
+            frozenset({system_tier})
+            if isinstance(system_tier, int) and system_tier > 0
+            else frozenset()
+        ),
         risk_tiers=frozenset({rules.risk_tier_of(str(key[0])) or 0}),
         agent_version=None,
         agent_version_since=None,
@@ -245,99 +396,44 @@ def _absent_group(
 
 
 def _transitions(
-    data: pd.DataFrame, group_id: np.ndarray
-) -> dict[int, tuple[dt.datetime | None, dt.datetime | None]]:
-    """Per group position: the latest upward and downward change of ``mode`` in the log."""
-    ordered = pd.DataFrame(
-        {"group": group_id, "t": data["timestamp"].to_numpy(), "mode": data["mode"].to_numpy()}
-    ).sort_values(["group", "t"], kind="stable")
-    step = ordered["mode"].astype(np.int16).diff()
-    same_group = ordered["group"].diff() == 0
-    found: dict[int, tuple[dt.datetime | None, dt.datetime | None]] = {}
-    ups = ordered[(step > 0) & same_group].groupby("group")["t"].max()
-    downs = ordered[(step < 0) & same_group].groupby("group")["t"].max()
-    for group in set(ups.index) | set(downs.index):
-        found[int(group)] = (
-            _stamp(ups.get(group)),
-            _stamp(downs.get(group)),
-        )
-    return found
+    groups: _Groups, modes: np.ndarray, times: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per group: the latest upward and downward change of ``mode`` in the log (or ``_NO_TIME``).
+
+    A change is dated by the first decision made at the new level.
+    """
+    ordered, group_of = modes[groups.order], groups.of_row[groups.order]
+    step = np.zeros(len(modes), dtype=np.int64)
+    step[1:] = ordered[1:] - ordered[:-1]
+    same_group = np.zeros(len(modes), dtype=bool)
+    same_group[1:] = group_of[1:] == group_of[:-1]
+    rows_up = np.zeros(len(modes), dtype=bool)
+    rows_down = np.zeros(len(modes), dtype=bool)
+    rows_up[groups.order] = same_group & (step > 0)
+    rows_down[groups.order] = same_group & (step < 0)
+    return groups.latest(times, rows_up), groups.latest(times, rows_down)
 
 
-def _version_since(
-    data: pd.DataFrame, keys: list[str], per_group: pd.DataFrame
-) -> dict[int, dt.datetime]:
-    """Per group position: when the group's latest agent version first appeared."""
-    given = data[data["agent_version"] != ""]
-    if given.empty:
-        return {}
-    first = given.groupby([*keys, "agent_version"], sort=True, dropna=False)["timestamp"].min()
-    found: dict[int, dt.datetime] = {}
-    for position, (raw_key, row) in enumerate(per_group.iterrows()):
-        version = row["_last_version"]
-        if version == "":
+def _versions(
+    groups: _Groups, versions: np.ndarray, times: np.ndarray
+) -> list[tuple[str | None, dt.datetime | None]]:
+    """Per group: its latest named agent version and when that version first appeared.
+
+    Decisions that name no version are skipped: an event row without the field
+    must not hide a version change.
+    """
+    named = versions != ""
+    codes, _ = pd.factorize(versions)
+    rows = np.arange(len(versions), dtype=np.int64)
+    last_named = groups.latest(rows, named)
+    width = int(codes.max()) + 1 if len(codes) else 1
+    pair = groups.of_row * width + codes
+    first_of_pair = pd.Series(times).groupby(pair).min() if len(pair) else pd.Series(dtype=np.int64)
+    found: list[tuple[str | None, dt.datetime | None]] = []
+    for g, row in enumerate(last_named.tolist()):
+        if row == _NO_TIME:
+            found.append((None, None))
             continue
-        parts = raw_key if isinstance(raw_key, tuple) else (raw_key,)
-        stamp = _stamp(first.get((*parts, version)))
-        if stamp is not None:
-            found[position] = stamp
+        since = int(first_of_pair[g * width + codes[row]])
+        found.append((str(versions[row]), _instant(since)))
     return found
-
-
-def _count(
-    data: pd.DataFrame,
-    keys: list[str],
-    starts: Mapping[GroupKey, tuple[pd.Timestamp, str]],
-    states: dict[GroupKey, GroupState],
-) -> None:
-    """Fill each state's evidence with the counts after its evidence clock starts."""
-    if not starts:
-        return
-    start_table = pd.DataFrame(
-        [
-            (*key, start, reason.startswith("agent version"))
-            for key, (start, reason) in starts.items()
-        ],
-        columns=[*keys, "_start", "_inclusive"],
-    )
-    for column in keys:
-        start_table[column] = start_table[column].astype(data[column].dtype)
-    joined = data.merge(start_table, on=keys, how="inner")
-    inclusive = joined["_inclusive"].to_numpy(dtype=bool)
-    after = joined["timestamp"] > joined["_start"]
-    counted = joined[after | (inclusive & (joined["timestamp"] == joined["_start"]))]
-    sums = counted.groupby(keys, sort=True, dropna=False).agg(
-        decisions=("decision_id", "size"),
-        reviewed=("_judged", "sum"),
-        agreed=("_agreed", "sum"),
-        timeouts=("_timeout", "sum"),
-        executed=("executed", "sum"),
-        verified=("_verified", "sum"),
-        succeeded=("_succeeded", "sum"),
-        unverified=("_unverified", "sum"),
-    )
-    for raw_key, row in sums.iterrows():
-        key = _normalise_key(raw_key)
-        state = states[key]
-        start, reason = starts[key]
-        states[key] = _replace_evidence(
-            state,
-            Evidence(
-                decisions=int(row["decisions"]),
-                reviewed=int(row["reviewed"]),
-                agreed=int(row["agreed"]),
-                timeouts=int(row["timeouts"]),
-                executed=int(row["executed"]),
-                verified=int(row["verified"]),
-                succeeded=int(row["succeeded"]),
-                unverified=int(row["unverified"]),
-                counted_from=start.to_pydatetime(),
-                counted_from_reason=reason,
-            ),
-        )
-
-
-def _replace_evidence(state: GroupState, evidence: Evidence) -> GroupState:
-    from dataclasses import replace
-
-    return replace(state, evidence=evidence)

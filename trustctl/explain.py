@@ -79,7 +79,7 @@ def explain(
     explanations = []
     for verdict in verdicts:
         mask = (frame["timestamp"] <= as_of) & (frame["timestamp"] > as_of - window)
-        for name, value in zip(group_by, verdict.state.key):
+        for name, value in zip(group_by, verdict.state.key, strict=True):
             mask &= frame[name] == value
         rows = frame[mask]
         disagreements = rows[rows["human_decision"].isin(_DISAGREE)].tail(recent)

@@ -37,12 +37,16 @@ SEVERITY_CODES: dict[str, int] = {"minor": 0, "major": 1, "critical": 2}
 _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no"}
 _ACTION_CLASS = re.compile(r"^[A-Za-z0-9._:/-]{1,200}$")
-_OFFSET = r"(?:Z|z|[+-]\d{2}(?::?\d{2})?)$"
+#: A time of day followed by a zone; a date alone never has one.
+_OFFSET = r"[Tt ].*(?:Z|z|[+-]\d{2}(?::?\d{2})?)$"
 _MAX_REPORTED = 20
 
-#: Merged columns that are codes (int8, -1 = empty) and those that are text.
+#: Merged columns that are codes (int8, -1 = empty; tiers 0 = empty) and those that are text.
 _CODED = ("mode", "human_decision", "executed", "outcome", "severity", "system_tier", "risk_tier")
+_TIERS = ("system_tier", "risk_tier")
 _TEXT = ("action_class", "service", "agent_version", "reviewer", "rationale", "incident_id")
+#: Required columns that may be empty in some event rows of a decision, but not in all.
+_REQUIRED_PER_DECISION = ("action_class", "mode", "executed")
 
 OnBadRows = Literal["fail", "skip"]
 
@@ -82,12 +86,13 @@ class IngestReport:
 class Decisions:
     """One row per decision, typed, with the ingest report.
 
-    Columns of ``frame``: ``decision_id`` (str), ``timestamp`` (UTC datetime, the
-    earliest of the decision's rows), ``action_class`` (str), ``mode`` (ladder rank
-    0-3), ``human_decision``/``outcome``/``severity`` (codes above, -1 empty),
-    ``executed`` (bool), ``system_tier``/``risk_tier`` (int, 0 = not given),
-    ``service``, ``agent_version``, ``reviewer``, ``rationale``, ``incident_id``
-    (str, ``""`` = not given), ``ai_confidence`` (float, NaN = not given).
+    Columns of ``frame``: ``decision_id`` (str), ``timestamp`` (UTC datetime in
+    microseconds, the earliest of the decision's rows), ``action_class`` (str),
+    ``mode`` (ladder rank 0-3), ``human_decision``/``outcome``/``severity`` (codes
+    above, -1 empty), ``executed`` (bool), ``system_tier``/``risk_tier`` (int,
+    0 = not given), ``service``, ``agent_version``, ``reviewer``, ``rationale``,
+    ``incident_id`` (str, ``""`` = not given), ``ai_confidence`` (float, NaN = not
+    given). Rows are sorted by timestamp, then decision id.
     """
 
     frame: pd.DataFrame
@@ -155,7 +160,7 @@ _CHECKS = {
 
 
 class _Problems:
-    """Errors found so far, keyed by global row index."""
+    """Errors found so far: each message with the (global) rows it applies to."""
 
     def __init__(self) -> None:
         self.rows: list[np.ndarray] = []
@@ -169,16 +174,23 @@ class _Problems:
     def __bool__(self) -> bool:
         return bool(self.rows)
 
+    def first(self, limit: int) -> tuple[list[tuple[int, str]], int]:
+        """The first ``limit`` (row, message) pairs in row order, and how many there are."""
+        rows = np.concatenate(self.rows)
+        which = np.repeat(np.arange(len(self.rows)), [len(r) for r in self.rows])
+        order = np.lexsort((which, rows))[:limit]
+        return [(int(rows[k]), self.messages[int(which[k])]) for k in order], len(rows)
+
     def by_row(self) -> dict[int, list[str]]:
         found: dict[int, list[str]] = {}
-        for rows, message in zip(self.rows, self.messages):
+        for rows, message in zip(self.rows, self.messages, strict=True):
             for row in rows.tolist():
                 found.setdefault(row, []).append(message)
         return found
 
 
 def _concat(raws: Sequence[RawLog]) -> pd.DataFrame:
-    frames = []
+    frames: list[pd.DataFrame] = []
     for index, raw in enumerate(raws):
         frame = raw.table.to_pandas()
         for column in SCHEMA_COLUMNS:
@@ -191,22 +203,22 @@ def _concat(raws: Sequence[RawLog]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def _parse_timestamps(text: pd.Series, problems: _Problems) -> tuple[pd.Series, int]:
-    """UTC datetimes (naive read as UTC) and the number of naive values."""
+def _parse_timestamps(text: pd.Series, problems: _Problems) -> tuple[np.ndarray, int]:
+    """UTC instants as ``datetime64[us]`` (naive read as UTC, NaT if bad) and the naive count."""
     empty = (text == "").to_numpy()
     problems.add(np.flatnonzero(empty), "column 'timestamp': empty; a timestamp is required")
     parsed = pd.to_datetime(text.where(~empty, None), format="ISO8601", utc=True, errors="coerce")
     bad = parsed.isna().to_numpy() & ~empty
-    for row in np.flatnonzero(bad)[: _MAX_REPORTED + 1]:
+    bad_rows = np.flatnonzero(bad)
+    for row in bad_rows[:_MAX_REPORTED]:
         problems.add(
             np.array([row]),
             f"column 'timestamp': {text.iat[row]!r} is not an ISO-8601 timestamp",
         )
-    if bad.sum() > _MAX_REPORTED + 1:
-        rest = np.flatnonzero(bad)[_MAX_REPORTED + 1 :]
-        problems.add(rest, "column 'timestamp': not an ISO-8601 timestamp")
+    problems.add(bad_rows[_MAX_REPORTED:], "column 'timestamp': not an ISO-8601 timestamp")
     naive = ~text.str.contains(_OFFSET, regex=True).to_numpy(dtype=bool) & ~empty & ~bad
-    return parsed, int(naive.sum())
+    # Plain datetime64 from here on: an aware Series turns into Timestamp objects in numpy.
+    return parsed.dt.tz_localize(None).to_numpy(dtype="datetime64[us]"), int(naive.sum())
 
 
 def _check_rows(rows: pd.DataFrame, problems: _Problems) -> dict[str, Any]:
@@ -229,18 +241,51 @@ def _check_rows(rows: pd.DataFrame, problems: _Problems) -> dict[str, Any]:
     confidence_text = rows["ai_confidence"]
     confidence = pd.to_numeric(confidence_text.where(confidence_text != "", None), errors="coerce")
     given = (confidence_text != "").to_numpy()
-    out_of_range = given & ~((confidence >= 0) & (confidence <= 1)).to_numpy(dtype=bool)
-    for row in np.flatnonzero(out_of_range)[:_MAX_REPORTED]:
+    out_of_range = np.flatnonzero(
+        given & ~((confidence >= 0) & (confidence <= 1)).to_numpy(dtype=bool)
+    )
+    for row in out_of_range[:_MAX_REPORTED]:
         problems.add(
             np.array([row]),
             f"column 'ai_confidence': {confidence_text.iat[row]!r} is not a number in [0, 1]",
         )
-    problems.add(
-        np.flatnonzero(out_of_range)[_MAX_REPORTED:],
-        "column 'ai_confidence': not a number in [0, 1]",
-    )
+    problems.add(out_of_range[_MAX_REPORTED:], "column 'ai_confidence': not a number in [0, 1]")
     typed["ai_confidence"] = confidence.to_numpy(dtype=float)
     return typed
+
+
+def _decision_codes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's decision code and the decision ids.
+
+    A row without an id is a decision of its own: it is already an error, and
+    merging such rows with each other would only add false conflicts.
+    """
+    codes, uniques = pd.factorize(ids.where(ids != ""))
+    names = np.asarray(uniques, dtype=object)
+    blank = np.flatnonzero(codes < 0)
+    if len(blank):
+        codes = codes.copy()
+        codes[blank] = len(names) + np.arange(len(blank))
+        names = np.concatenate([names, np.full(len(blank), "", dtype=object)])
+    return codes, names
+
+
+def _merge_columns(
+    rows: pd.DataFrame, typed: dict[str, Any]
+) -> dict[str, tuple[np.ndarray, np.ndarray | None, Any]]:
+    """Per merged column: row codes (-1 = empty), the value of each code, the empty value.
+
+    Coded columns have no value table: their code is their value.
+    """
+    columns: dict[str, tuple[np.ndarray, np.ndarray | None, Any]] = {}
+    for name in _CODED:
+        columns[name] = (np.asarray(typed[name]), None, 0 if name in _TIERS else -1)
+    for name in _TEXT:
+        codes, uniques = pd.factorize(rows[name].where(rows[name] != ""))
+        columns[name] = (codes, np.asarray(uniques, dtype=object), "")
+    codes, uniques = pd.factorize(typed["ai_confidence"])
+    columns["ai_confidence"] = (codes, np.asarray(uniques, dtype=float), np.nan)
+    return columns
 
 
 def _merge(
@@ -248,108 +293,80 @@ def _merge(
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Merge event rows field by field into one row per decision.
 
-    Returns the merged frame (one row per decision code) and each row's decision code.
+    Returns the merged frame (row ``i`` is decision code ``i``) and each row's decision code.
     """
-    decision, ids = pd.factorize(rows["decision_id"])
-    order = np.arange(len(rows), dtype=np.int64)
-    keys = pd.DataFrame({"decision": decision, "row": order})
-    columns: dict[str, tuple[np.ndarray, Any]] = {
-        name: (np.asarray(typed[name]), None) for name in _CODED
-    }
-    for name in _TEXT:
-        codes, uniques = pd.factorize(rows[name])
-        columns[name] = (codes, uniques)
+    decision, ids = _decision_codes(rows["decision_id"])
     unique_ids = len(ids) == len(rows)
-    merged: dict[str, Any] = {"decision_id": np.asarray(ids, dtype=object)}
-    for name, (codes, uniques) in columns.items():
-        empty_code = -1
-        if uniques is not None:
-            blank = np.flatnonzero(np.asarray(uniques, dtype=object) == "")
-            empty_code = int(blank[0]) if len(blank) else -2
-            codes = np.where(codes == empty_code, -1, codes)
+    merged: dict[str, Any] = {"decision_id": ids}
+    for name, (codes, values, empty) in _merge_columns(rows, typed).items():
         if unique_ids:
-            values = codes
+            picked = codes
         else:
-            _conflicts(name, keys, codes, uniques, rows, problems)
-            values = (
-                pd.Series(codes).groupby(decision, sort=False).max().reindex(range(len(ids)))
-            ).to_numpy()
-        if uniques is not None:
-            lookup = np.append(np.asarray(uniques, dtype=object), "")
-            merged[name] = lookup[np.where(values < 0, len(lookup) - 1, values)]
+            _conflicts(name, decision, ids, codes, rows[name], problems)
+            # Without a conflict a decision has one non-empty code at most: the max is it.
+            picked = pd.Series(codes).groupby(decision).max().reindex(range(len(ids))).to_numpy()
+        if values is None:
+            merged[name] = np.where(picked < 0, empty, picked).astype(np.int8)
         else:
-            merged[name] = values.astype(np.int8)
-    if unique_ids:
-        merged["ai_confidence"] = typed["ai_confidence"]
-        first_row = order
-    else:
-        confidence = pd.Series(typed["ai_confidence"])
-        by_decision = confidence.groupby(decision, sort=False)
-        spread = (by_decision.max() - by_decision.min()).reindex(range(len(ids))).to_numpy()
-        conflicted = np.flatnonzero(spread > 0)
-        if len(conflicted):
-            rows_hit = np.flatnonzero(np.isin(decision, conflicted))
-            problems.add(rows_hit, "column 'ai_confidence': rows of one decision disagree")
-        merged["ai_confidence"] = by_decision.max().reindex(range(len(ids))).to_numpy()
-        first_row = keys.groupby("decision", sort=False)["row"].min().to_numpy()
-    merged["_first_row"] = first_row
+            lookup = np.append(values, np.array([empty], dtype=values.dtype))
+            merged[name] = lookup[np.where(picked < 0, len(values), picked)]
+    merged["_first_row"] = np.unique(decision, return_index=True)[1]
     return pd.DataFrame(merged), decision
 
 
 def _conflicts(
     name: str,
-    keys: pd.DataFrame,
+    decision: np.ndarray,
+    ids: np.ndarray,
     codes: np.ndarray,
-    uniques: Any,
-    rows: pd.DataFrame,
+    text: pd.Series,
     problems: _Problems,
 ) -> None:
-    """Report rows that give a decision a second, different non-empty value."""
-    given = codes >= 0
-    pairs = keys[given].assign(value=codes[given])
-    distinct = pairs.drop_duplicates(["decision", "value"])
-    repeated = distinct["decision"].duplicated(keep="first").to_numpy()
-    if not repeated.any():
+    """Report each row that gives a decision a second, different non-empty value."""
+    given = np.flatnonzero(codes >= 0)
+    pairs = pd.DataFrame({"decision": decision[given], "value": codes[given], "row": given})
+    distinct = pairs.drop_duplicates(["decision", "value"])  # each value's first row
+    later = distinct["decision"].duplicated(keep="first").to_numpy()
+    if not later.any():
         return
-    first_value = distinct.drop_duplicates("decision").set_index("decision")["value"]
-    for decision_code, row, value in distinct[repeated].itertuples(index=False):
-        if len(problems.messages) > 10 * _MAX_REPORTED:
-            problems.add(np.array([row]), f"column '{name}': conflicting values")
-            continue
-        first = first_value[decision_code]
-        shown = (
-            (lambda c: repr(str(uniques[c])))
-            if uniques is not None
-            else (lambda c: repr(str(rows[name].iat[int(np.flatnonzero(codes == c)[0])])))
-        )
+    first_row = distinct.drop_duplicates("decision").set_index("decision")["row"]
+    conflicting = distinct[later].sort_values("row")
+    # Only the first rows can be among the errors shown; the rest are counted.
+    for decision_code, row in conflicting[["decision", "row"]].head(_MAX_REPORTED).to_numpy():
+        earlier = int(first_row[decision_code])
         problems.add(
             np.array([row]),
-            f"column '{name}': {shown(value)} conflicts with {shown(first)} given earlier "
-            f"for decision {rows['decision_id'].iat[row]!r}",
+            f"column '{name}': {text.iat[row]!r} conflicts with {text.iat[earlier]!r} given "
+            f"earlier for decision {ids[decision_code]!r}",
         )
+    problems.add(
+        conflicting["row"].to_numpy()[_MAX_REPORTED:], f"column '{name}': conflicting values"
+    )
 
 
 def _check_decisions(
-    merged: pd.DataFrame, decision: np.ndarray, typed: dict[str, Any], problems: _Problems
+    rows: pd.DataFrame,
+    merged: pd.DataFrame,
+    decision: np.ndarray,
+    typed: dict[str, Any],
+    problems: _Problems,
 ) -> None:
     """Rules that hold per decision once its rows are merged."""
-    for name in ("action_class", "mode", "executed"):
-        value = merged[name]
-        missing = (value == "") if name in _TEXT else (value < 0)
-        hit = np.flatnonzero(missing.to_numpy())
+    first_row = merged["_first_row"].to_numpy()
+    for name in _REQUIRED_PER_DECISION:
+        # From the text, so a value that was given but invalid is not also reported as missing.
+        given = (rows[name] != "").to_numpy(dtype=np.float64)
+        missing = np.bincount(decision, weights=given, minlength=len(merged)) == 0
         problems.add(
-            merged["_first_row"].to_numpy()[hit],
+            first_row[missing],
             f"column '{name}': empty in every row of the decision; it is required",
         )
+    verified_codes = (OUTCOME_CODES["success"], OUTCOME_CODES["failure"])
     not_executed = (merged["executed"] == 0).to_numpy()
-    verified = np.isin(
-        merged["outcome"].to_numpy(), (OUTCOME_CODES["success"], OUTCOME_CODES["failure"])
-    )
+    verified = np.isin(merged["outcome"].to_numpy(), verified_codes)
     bad = np.flatnonzero(not_executed & verified)
     if len(bad):
-        outcome_rows = np.isin(decision, bad) & np.isin(
-            typed["outcome"], (OUTCOME_CODES["success"], OUTCOME_CODES["failure"])
-        )
+        outcome_rows = np.isin(decision, bad) & np.isin(typed["outcome"], verified_codes)
         problems.add(
             np.flatnonzero(outcome_rows),
             "column 'outcome': an action that was not executed (executed=false) has no "
@@ -386,13 +403,18 @@ def _locations(raws: Sequence[RawLog], rows: pd.DataFrame, wanted: Sequence[int]
 
 
 def _error_lines(raws: Sequence[RawLog], rows: pd.DataFrame, problems: _Problems) -> InputError:
-    by_row = problems.by_row()
-    ordered = sorted(by_row)
-    shown = ordered[:_MAX_REPORTED]
-    where = _locations(raws, rows, shown)
-    messages = [f"{where[r]}: {m}" for r in shown for m in by_row[r]]
-    total = sum(len(v) for v in by_row.values())
-    return InputError(messages, total=total)
+    first, total = problems.first(_MAX_REPORTED)
+    where = _locations(raws, rows, sorted({row for row, _ in first}))
+    return InputError([f"{where[row]}: {message}" for row, message in first], total=total)
+
+
+def _no_decisions(raws: Sequence[RawLog]) -> InputError:
+    return InputError(
+        [
+            f"{raw.path}:{'row 0' if raw.format == 'parquet' else 1}: no decisions in this file"
+            for raw in raws
+        ]
+    )
 
 
 def load_decisions(paths: Sequence[Path], on_bad_rows: OnBadRows = "fail") -> Decisions:
@@ -405,18 +427,15 @@ def load_decisions(paths: Sequence[Path], on_bad_rows: OnBadRows = "fail") -> De
     raws = [read_log(p) for p in find_logs(paths)]
     rows = _concat(raws)
     if rows.empty:
-        raise InputError([f"{', '.join(str(r.path) for r in raws)}: no decisions in the input"])
+        raise _no_decisions(raws)
     problems = _Problems()
     typed = _check_rows(rows, problems)
     timestamps, naive = _parse_timestamps(rows["timestamp"], problems)
     merged, decision = _merge(rows, typed, problems)
-    _check_decisions(merged, decision, typed, problems)
+    _check_decisions(rows, merged, decision, typed, problems)
     merged["timestamp"] = (
-        pd.Series(timestamps.to_numpy())
-        .groupby(decision, sort=False)
-        .min()
-        .reindex(range(len(merged)))
-    ).to_numpy()
+        pd.Series(timestamps).groupby(decision).min().reindex(range(len(merged))).to_numpy()
+    )
     summaries = _summaries(raws, rows["_file"].to_numpy(), decision)
     bad_rows: tuple[BadRow, ...] = ()
     skipped_decisions = skipped_rows = 0
@@ -427,9 +446,9 @@ def load_decisions(paths: Sequence[Path], on_bad_rows: OnBadRows = "fail") -> De
         skipped_rows = len(bad_rows)
         if merged.empty:
             raise _error_lines(raws, rows, problems)
-    frame = merged.drop(columns=["_first_row"]).rename(columns={})
+    frame = merged[list(SCHEMA_COLUMNS)].copy()
     frame["executed"] = frame["executed"].astype(bool)
-    frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
+    frame["timestamp"] = frame["timestamp"].dt.tz_localize("UTC")
     frame = frame.sort_values(["timestamp", "decision_id"], kind="stable").reset_index(drop=True)
     report = IngestReport(
         files=summaries,
@@ -452,10 +471,9 @@ def _skip(
     """Drop every decision touched by a bad row; return the kept decisions and the bad rows."""
     by_row = problems.by_row()
     flagged = np.fromiter(by_row, dtype=np.int64)
-    hit_decisions = np.unique(decision[flagged][decision[flagged] >= 0])
-    bad_mask = np.isin(decision, hit_decisions)
-    bad_mask[flagged] = True
-    bad_indexes = np.flatnonzero(bad_mask).tolist()
+    hit = np.zeros(len(merged), dtype=bool)
+    hit[decision[flagged]] = True
+    bad_indexes = np.flatnonzero(hit[decision]).tolist()
     where = _locations(raws, rows, bad_indexes)
     files = rows["_file"].to_numpy()
     local = rows["_row"].to_numpy()
@@ -472,5 +490,5 @@ def _skip(
         )
         for r in bad_indexes
     )
-    kept = merged.drop(index=hit_decisions).reset_index(drop=True)
-    return kept, bad_rows, len(hit_decisions)
+    kept = merged[~hit].reset_index(drop=True)
+    return kept, bad_rows, int(hit.sum())

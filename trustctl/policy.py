@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from trustctl import __version__, yamlio
 from trustctl.decide import Verdict, stamp
-from trustctl.errors import PolicyError
+from trustctl.errors import PolicyError, TrustctlError
 from trustctl.evidence import GroupKey, PriorState
 from trustctl.ingest import IngestReport
 from trustctl.levels import Level
@@ -33,7 +35,10 @@ def _when(value: dt.datetime | None) -> str | None:
 
 def key_fields(group_by: Sequence[str], key: GroupKey) -> dict[str, Any]:
     """A group key as the mapping written in the policy (tier 0 and ``""`` become null)."""
-    return {name: (value if value not in (0, "") else None) for name, value in zip(group_by, key)}
+    return {
+        name: (value if value not in (0, "") else None)
+        for name, value in zip(group_by, key, strict=True)
+    }
 
 
 def _action(verdict: Verdict, group_by: Sequence[str]) -> dict[str, Any]:
@@ -154,20 +159,55 @@ def to_json(policy: dict[str, Any]) -> str:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same folder and a rename."""
-    directory = path.parent if str(path.parent) else Path(".")
-    handle = tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=directory, prefix=f".{path.name}.", suffix=".tmp", delete=False
-    )
+    """Write ``text`` to ``path`` via a temporary file in the same folder and a rename.
+
+    ``path`` is replaced only once the whole text is on disk; on any failure it is
+    left as it was and the temporary file is removed. An existing file keeps its
+    permissions; a new one gets the usual ``0666`` less the umask (a bare temporary
+    file would be ``0600``, unreadable to the platform that reads the policy).
+    Raise ``TrustctlError`` when the file cannot be written.
+    """
     try:
-        with handle:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        mode = 0o666 & ~_umask()
+    except OSError as exc:
+        raise TrustctlError(f"{path}: cannot write: {exc.strerror}") from None
+    try:
+        descriptor, temporary = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+        )
+    except OSError as exc:
+        raise TrustctlError(f"{path}: cannot write: {exc.strerror}") from None
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(handle.name, path)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException as exc:
+        Path(temporary).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise TrustctlError(f"{path}: cannot write: {exc.strerror or exc}") from None
         raise
+    _sync_directory(path.parent)
+
+
+def _umask() -> int:
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make the rename itself durable where the platform allows it (best effort)."""
+    with contextlib.suppress(OSError):
+        descriptor = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
 
 
 class PolicyAction(BaseModel):
@@ -202,6 +242,18 @@ class PolicyDocument(BaseModel):
     kind: Literal["AutonomyPolicy"]
     metadata: PolicyMetadata
     actions: tuple[PolicyAction, ...]
+
+    @model_validator(mode="after")
+    def _one_entry_per_group(self) -> PolicyDocument:
+        seen: dict[GroupKey, int] = {}
+        for index, action in enumerate(self.actions):
+            first = seen.setdefault(self.key_of(action), index)
+            if first != index:
+                raise ValueError(
+                    f"actions.{index}: the group of actions.{first} ({action.action_class}) "
+                    "appears twice; a group has one level"
+                )
+        return self
 
     def key_of(self, action: PolicyAction) -> GroupKey:
         """The group key of an entry under this policy's ``group_by``."""
@@ -256,5 +308,6 @@ def load_policy(path: Path) -> PolicyDocument:
         lines = []
         for error in exc.errors():
             loc = ".".join(str(part) for part in error["loc"])
-            lines.append(f"{path}: {loc}: {error['msg']}" if loc else f"{path}: {error['msg']}")
+            message = str(error["msg"]).removeprefix("Value error, ")
+            lines.append(f"{path}: {loc}: {message}" if loc else f"{path}: {message}")
         raise PolicyError("\n".join(lines)) from None

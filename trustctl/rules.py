@@ -47,7 +47,7 @@ class Bounds(_Model):
     """How a rate's uncertainty is turned into a gate."""
 
     method: Literal["clopper-pearson", "beta"] = "clopper-pearson"
-    """``clopper-pearson`` (exact, conservative) or ``beta`` (posterior quantile under ``prior``)."""
+    """``clopper-pearson`` (exact, conservative) or ``beta`` (quantile of the posterior)."""
     confidence: float = 0.95
     """One-sided confidence of the lower (promotion) and upper (demotion) bounds."""
     prior: Annotated[tuple[float, float], Strict(False)] = (1.0, 1.0)
@@ -151,7 +151,7 @@ class Promote(_Model):
 
     def to(self, level: Level) -> PromoteTo | None:
         """The gates for promotion to ``level`` (``None``: no promotion to it)."""
-        return None if level is Level.OBSERVE else getattr(self, level.value)  # type: ignore[no-any-return]
+        return None if level is Level.OBSERVE else getattr(self, level.value)
 
 
 class Demote(_Model):
@@ -164,7 +164,7 @@ class Demote(_Model):
 
     def at(self, level: Level) -> DemoteAt | None:
         """The checks that apply from ``level`` upwards."""
-        return None if level is Level.OBSERVE else getattr(self, level.value)  # type: ignore[no-any-return]
+        return None if level is Level.OBSERVE else getattr(self, level.value)
 
 
 class Caps(_Model):

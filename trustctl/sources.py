@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import hashlib
-import io
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import pyarrow as pa
 
@@ -96,10 +96,25 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _open_text(path: Path) -> io.TextIOBase:
-    if path.name.lower().endswith(".gz"):
-        return gzip.open(path, "rt", encoding="utf-8", newline="")  # type: ignore[return-value]
-    return path.open("r", encoding="utf-8", newline="")
+def _is_gzip(path: Path) -> bool:
+    return path.name.lower().endswith(".gz")
+
+
+def _open_text(path: Path) -> TextIO:
+    # utf-8-sig: a byte order mark (spreadsheet exports) is not part of the first column's name.
+    if _is_gzip(path):
+        return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
+    return path.open("r", encoding="utf-8-sig", newline="")
+
+
+@contextlib.contextmanager
+def _long_fields() -> Iterator[None]:
+    """Let the csv module read fields as long as Arrow does (its default stops at 128 KiB)."""
+    previous = csv.field_size_limit(2**31 - 1)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
 
 
 def _check_required(path: Path, present: Sequence[str], where: str) -> None:
@@ -112,8 +127,8 @@ def _read_csv(path: Path) -> pa.Table:
     from pyarrow import csv as pacsv
 
     try:
-        with _open_text(path) as handle:
-            header = next(csv.reader(handle), None)  # type: ignore[arg-type]
+        with _long_fields(), _open_text(path) as handle:
+            header = next(csv.reader(handle), None)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise InputError([f"{path}:1: cannot read the header: {exc}"]) from None
     if not header:
@@ -124,18 +139,32 @@ def _read_csv(path: Path) -> pa.Table:
     present = [c for c in SCHEMA_COLUMNS if c in header]
     _check_required(path, present, "1")
     try:
-        return pacsv.read_csv(
-            path,
-            parse_options=pacsv.ParseOptions(newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(
-                include_columns=present,
-                column_types={c: pa.string() for c in present},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
+        with pa.input_stream(path, compression="gzip" if _is_gzip(path) else None) as stream:
+            return pacsv.read_csv(
+                stream,
+                parse_options=pacsv.ParseOptions(newlines_in_values=True),
+                convert_options=pacsv.ConvertOptions(
+                    include_columns=present,
+                    column_types={c: pa.string() for c in present},
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
+            )
     except (pa.ArrowInvalid, OSError) as exc:
-        raise InputError([f"{path}: not a readable CSV file: {exc}"]) from None
+        raise InputError([_csv_problem(path, len(header), exc)]) from None
+
+
+def _csv_problem(path: Path, fields: int, exc: Exception) -> str:
+    """Where Arrow's CSV parser gave up: the first record whose field count is not the header's."""
+    try:
+        for line, record in csv_record_lines(path):
+            if len(record) != fields:
+                return (
+                    f"{path}:{line}: expected {fields} fields as in the header, found {len(record)}"
+                )
+    except (OSError, UnicodeDecodeError, csv.Error) as reason:
+        return f"{path}: not a readable CSV file: {reason}"
+    return f"{path}: not a readable CSV file: {exc}"
 
 
 def _json_text(value: Any) -> str | None:
@@ -193,17 +222,24 @@ def _read_parquet(path: Path) -> pa.Table:
         present = [c for c in SCHEMA_COLUMNS if c in schema.names]
         _check_required(path, present, "row 0")
         table = pq.read_table(path, columns=present)
-    except (pa.ArrowInvalid, OSError) as exc:
+    except (pa.ArrowException, OSError) as exc:
         raise InputError([f"{path}: not a readable Parquet file: {exc}"]) from None
     arrays = []
     for name in present:
         column = table.column(name)
-        if pa.types.is_timestamp(column.type):
-            unit_tz = column.type.tz
-            text = pc.strftime(column, format="%Y-%m-%dT%H:%M:%S.%f")
-            column = pc.binary_join_element_wise(text, "Z" if unit_tz else "", "")
-        elif not pa.types.is_string(column.type):
-            column = column.cast(pa.string())
+        try:
+            if pa.types.is_timestamp(column.type):
+                aware = column.type.tz is not None
+                if aware:  # the stored values are UTC; drop the zone to format them as UTC
+                    column = column.cast(pa.timestamp(column.type.unit))
+                text = pc.strftime(column, format="%Y-%m-%dT%H:%M:%S")
+                column = pc.binary_join_element_wise(text, "Z" if aware else "", "")
+            elif not pa.types.is_string(column.type):
+                column = column.cast(pa.string())
+        except pa.ArrowException:
+            raise InputError(
+                [f"{path}: column '{name}': values of type {column.type} cannot be read as text"]
+            ) from None
         arrays.append(pc.fill_null(column, ""))
     return pa.table(arrays, names=present)
 
@@ -227,8 +263,8 @@ def csv_record_lines(path: Path) -> Iterator[tuple[int, list[str]]]:
     Only the error path uses this: a quoted value may span lines, so a row's
     line number cannot be derived from its index alone.
     """
-    with _open_text(path) as handle:
-        reader = csv.reader(handle)  # type: ignore[arg-type]
+    with _long_fields(), _open_text(path) as handle:
+        reader = csv.reader(handle)
         next(reader, None)
         start = reader.line_num + 1
         for record in reader:
@@ -271,10 +307,10 @@ def original_rows(raw: RawLog, rows: Sequence[int]) -> dict[int, dict[str, Any]]
                 if number in by_line:
                     records[by_line[number]] = json.loads(text)
         return records
-    with _open_text(raw.path) as handle:
-        header = next(csv.reader(handle), [])  # type: ignore[arg-type]
+    with _long_fields(), _open_text(raw.path) as handle:
+        header = next(csv.reader(handle), [])
     found: dict[int, dict[str, Any]] = {}
     for index, (_, record) in enumerate(csv_record_lines(raw.path)):
         if index in wanted:
-            found[index] = dict(zip(header, record))
+            found[index] = dict(zip(header, record, strict=True))
     return found

@@ -1,0 +1,631 @@
+"""Promotion, demotion, hysteresis, cooldown, caps, pins, the next block and idempotency.
+
+Every bound a test relies on is computed here with ``scipy.stats.beta`` (one-sided 95%
+Clopper-Pearson: lower = ``beta.ppf(0.05, k, n - k + 1)``, upper = ``beta.ppf(0.95, k + 1,
+n - k)``), never with trustctl's own functions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from logbuilder import LogBuilder, day, entry, iso, previous_policy, run, save, verdict
+from scipy.stats import beta
+
+from trustctl.evaluate import Evaluation
+
+POD = "k8s.restart_pod"  # risk tier 1 by the default patterns: no cap below full
+
+
+def lower(k: int, n: int) -> float:
+    return 0.0 if k == 0 else float(beta.ppf(0.05, k, n - k + 1))
+
+
+def upper(k: int, n: int) -> float:
+    return 1.0 if k == n else float(beta.ppf(0.95, k + 1, n - k))
+
+
+def level(evaluation: Evaluation, action_class: str = POD) -> str:
+    return verdict(evaluation, action_class).level.value
+
+
+# --- promotion to auto_notify -------------------------------------------------------------------
+
+
+def test_promotion_gate_just_above_and_just_below_threshold(tmp_path: Path) -> None:
+    assert lower(59, 59) >= 0.95 > lower(58, 58)  # the boundary the test relies on
+    passes = run(tmp_path, LogBuilder().reviewed(1, POD, 59), as_of=day(10))
+    fails = run(tmp_path, LogBuilder().reviewed(1, POD, 58), as_of=day(10))
+    assert (level(passes), verdict(passes, POD).change) == ("auto_notify", "promoted")
+    v = verdict(fails, POD)
+    assert (v.level.value, v.change, v.limited_by) == ("suggest", "unchanged", None)
+    assert f"58 of 58 reviewed approved (100.0%); 95% lower bound {lower(58, 58):.4f}" in v.reason
+    assert "< 0.95 (needed for auto_notify)" in v.reason
+
+
+def test_one_failure_needs_93_decisions(tmp_path: Path) -> None:
+    assert lower(92, 93) >= 0.95 > lower(91, 92)
+    assert level(run(tmp_path, LogBuilder().reviewed(1, POD, 92, 1), as_of=day(10))) == (
+        "auto_notify"
+    )
+    assert level(run(tmp_path, LogBuilder().reviewed(1, POD, 91, 1), as_of=day(10))) == "suggest"
+
+
+def test_min_decisions_both_directions(tmp_path: Path) -> None:
+    rules = {"promote": {"auto_notify": {"agreement": {"min_decisions": 50, "threshold": 0.93}}}}
+    assert lower(49, 49) >= 0.93  # the bound alone would pass at 49
+    short = run(tmp_path, LogBuilder().reviewed(1, POD, 49), rule_data=rules, as_of=day(10))
+    enough = run(tmp_path, LogBuilder().reviewed(1, POD, 50), rule_data=rules, as_of=day(10))
+    v = verdict(short, POD)
+    assert (v.level.value, v.limited_by) == ("suggest", "insufficient_data")
+    assert "49 reviewed < 50 needed" in v.reason
+    assert level(enough) == "auto_notify"
+
+
+def test_no_evidence_is_insufficient_data_never_a_pass(tmp_path: Path) -> None:
+    log = LogBuilder().add(1, POD, 80, executed=False)  # proposals nobody judged
+    v = verdict(run(tmp_path, log, as_of=day(10)), POD)
+    assert (v.level.value, v.limited_by) == ("suggest", "insufficient_data")
+    assert v.agreement.rate is None
+    assert (v.agreement.lower, v.agreement.upper) == (0.0, 1.0)
+
+
+def test_reason_names_the_numbers_of_the_issue_example(tmp_path: Path) -> None:
+    # The issue's example sentence says 63 of 64 gives a lower bound of 0.951; the exact
+    # Clopper-Pearson bound is 0.928, so 63 of 64 must NOT promote.
+    assert f"{lower(63, 64):.3f}" == "0.928"
+    v = verdict(run(tmp_path, LogBuilder().reviewed(1, POD, 63, 1), as_of=day(10)), POD)
+    assert v.level.value == "suggest"
+    assert "63 of 64 reviewed approved (98.4%); 95% lower bound 0.928 < 0.95" in v.reason
+    # 64 of 64 passes, and the promotion reason names rate, bound, threshold and count
+    promoted = verdict(run(tmp_path, LogBuilder().reviewed(1, POD, 64), as_of=day(10)), POD)
+    assert promoted.reason == (
+        "promoted suggest → auto_notify: 64 of 64 reviewed approved (100.0%); "
+        f"95% lower bound {lower(64, 64):.3f} ≥ 0.95; 64 reviewed ≥ 50 needed"
+    )
+
+
+def test_printed_bound_never_contradicts_the_comparison(tmp_path: Path) -> None:
+    # 58 of 58: lower bound 0.94966, which three decimals would show as 0.950 < 0.95
+    assert f"{lower(58, 58):.3f}" == "0.950"
+    v = verdict(run(tmp_path, LogBuilder().reviewed(1, POD, 58), as_of=day(10)), POD)
+    shown = re.search(r"lower bound (\d\.\d+) < 0\.95", v.reason)
+    assert shown is not None, v.reason
+    assert float(shown.group(1)) < 0.95
+    assert abs(float(shown.group(1)) - lower(58, 58)) < 1e-4
+
+
+def test_beta_method_uses_the_posterior_quantile(tmp_path: Path) -> None:
+    rules = {"bounds": {"method": "beta", "prior": [1, 1]}}
+    # Beta(1 + k, 1 + n - k) 5% quantile: 58/58 → Beta(59, 1) passes, 57/57 fails
+    assert beta.ppf(0.05, 59, 1) >= 0.95 > beta.ppf(0.05, 58, 1)
+    ok = run(tmp_path, LogBuilder().reviewed(1, POD, 58), rule_data=rules, as_of=day(10))
+    no = run(tmp_path, LogBuilder().reviewed(1, POD, 57), rule_data=rules, as_of=day(10))
+    assert (level(ok), level(no)) == ("auto_notify", "suggest")
+    assert entry(ok, POD)["evidence"]["agreement"]["lower"] == round(beta.ppf(0.05, 59, 1), 6)
+
+
+def test_posterior_probability_is_reported(tmp_path: Path) -> None:
+    e = entry(run(tmp_path, LogBuilder().reviewed(1, POD, 48, 2), as_of=day(10)), POD)
+    agreement = e["evidence"]["agreement"]
+    assert agreement["threshold"] == 0.95
+    assert agreement["p_at_least_threshold"] == round(float(beta.sf(0.95, 49, 3)), 6)
+    assert agreement["mean"] == round(49 / 52, 6)
+
+
+# --- promotion to full ----------------------------------------------------------------------
+
+
+def _to_full(clean: int, unverified: int, **kwargs: Any) -> LogBuilder:
+    log = LogBuilder().clean(1, POD, clean, mode="auto_notify", spacing=10)
+    return log.add(
+        2, POD, unverified, mode="auto_notify", human="approved", executed=True, **kwargs
+    )
+
+
+def test_promotion_to_full_needs_the_success_gate(tmp_path: Path) -> None:
+    assert lower(299, 299) >= 0.99 > lower(298, 298)
+    ok = run(tmp_path, _to_full(299, 0), as_of=day(10))
+    assert (level(ok), verdict(ok, POD).change) == ("full", "promoted")
+    assert "299 of 299 verified succeeded" in verdict(ok, POD).reason
+    short = verdict(run(tmp_path, _to_full(298, 0), as_of=day(10)), POD)
+    assert short.level.value == "auto_notify"
+    assert "298 of 298 verified succeeded" in short.reason
+
+
+def test_promotion_to_full_caps_the_unverified_share(tmp_path: Path) -> None:
+    # 15 of 314 executed unverified = 4.78% ≤ 5%; 16 of 315 = 5.08% > 5%
+    ok = run(tmp_path, _to_full(299, 15), as_of=day(10))
+    assert level(ok) == "full"
+    v = verdict(run(tmp_path, _to_full(299, 16), as_of=day(10)), POD)
+    assert v.level.value == "auto_notify"
+    assert "16 of 315 executed actions unverified (5.1%) > 5% allowed" in v.reason
+
+
+def test_unknown_outcomes_are_unverified_too(tmp_path: Path) -> None:
+    v = verdict(run(tmp_path, _to_full(299, 16, outcome="unknown"), as_of=day(10)), POD)
+    assert (v.level.value, v.state.evidence.unverified) == ("auto_notify", 16)
+
+
+def test_promotion_to_full_still_needs_the_agreement_gate(tmp_path: Path) -> None:
+    # 299 verified successes, but humans judged only 40 of them
+    log = LogBuilder().clean(1, POD, 40, mode="auto_notify")
+    log.add(2, POD, 259, mode="auto_notify", outcome="success")
+    v = verdict(run(tmp_path, log, as_of=day(10)), POD)
+    assert (v.level.value, v.limited_by) == ("auto_notify", "insufficient_data")
+    assert "40 reviewed < 50 needed" in v.reason
+
+
+def test_at_most_one_level_per_run(tmp_path: Path) -> None:
+    log = LogBuilder().clean(1, POD, 400, spacing=10)
+    evaluation = run(tmp_path, log, as_of=day(10))
+    v = verdict(evaluation, POD)
+    assert (v.previous_level.value, v.level.value) == ("suggest", "auto_notify")
+    assert v.next.level is not None and v.next.level.value == "full"
+    assert v.next.needs.endswith("the cooldown to end on 2026-01-18T00:00:00Z")
+    # the next run promotes again once the cooldown is over
+    later = run(tmp_path, log, previous=save(tmp_path, evaluation), as_of=day(17))
+    assert (level(later), verdict(later, POD).change) == ("full", "promoted")
+
+
+def test_observe_promotes_to_suggest_by_its_own_gate(tmp_path: Path) -> None:
+    assert lower(29, 29) >= 0.8  # 29 fails on promote.suggest.agreement.min_decisions (30)
+    log = LogBuilder().reviewed(1, POD, 30, mode="observe")
+    assert level(run(tmp_path, log, as_of=day(10))) == "suggest"
+    log = LogBuilder().reviewed(1, POD, 29, mode="observe")
+    assert level(run(tmp_path, log, as_of=day(10))) == "observe"
+
+
+# --- demotion -------------------------------------------------------------------------------
+
+
+def test_critical_failure_demotes_at_once_several_levels(tmp_path: Path) -> None:
+    log = LogBuilder().clean(1, POD, 300, mode="full", spacing=10)
+    log.add(5, POD, mode="full", outcome="failure", severity="critical")
+    v = verdict(run(tmp_path, log, as_of=day(6)), POD)
+    assert (v.previous_level.value, v.level.value, v.change) == ("full", "suggest", "demoted")
+    assert v.reason.startswith("demoted full → suggest: critical failure on decision d000300")
+    assert v.last_demoted == day(6)
+
+
+def test_critical_failure_target_comes_from_the_rules(tmp_path: Path) -> None:
+    log = LogBuilder().add(5, POD, mode="auto_notify", outcome="failure", severity="critical")
+    rules = {"demote": {"critical_failure_to": "observe"}}
+    assert level(run(tmp_path, log, rule_data=rules, as_of=day(6))) == "observe"
+
+
+def test_critical_failure_before_the_last_promotion_does_not_demote(tmp_path: Path) -> None:
+    log = LogBuilder().add(2, POD, mode="suggest", outcome="failure", severity="critical")
+    log.clean(3, POD, 5, mode="auto_notify")  # promoted after the failure
+    v = verdict(run(tmp_path, log, as_of=day(20)), POD)
+    assert (v.level.value, v.change) == ("auto_notify", "unchanged")
+    assert v.state.last_promoted == day(3)
+
+
+def test_critical_failure_on_the_promotion_instant_demotes(tmp_path: Path) -> None:
+    log = LogBuilder().clean(1, POD, 5, mode="suggest")
+    log.add(3, POD, mode="auto_notify", outcome="failure", severity="critical")
+    v = verdict(run(tmp_path, log, as_of=day(4)), POD)
+    assert (v.level.value, v.change) == ("suggest", "demoted")
+
+
+def test_answered_critical_failure_does_not_demote_again(tmp_path: Path) -> None:
+    log = LogBuilder().clean(1, POD, 60, mode="auto_notify")
+    log.add(5, POD, mode="auto_notify", outcome="failure", severity="critical")
+    first = run(tmp_path, log, as_of=day(6))
+    assert verdict(first, POD).change == "demoted"
+    previous = save(tmp_path, first)
+    # later, with the demotion recorded: the platform still logs auto_notify (not applied yet)
+    log.clean(7, POD, 3, mode="auto_notify")
+    second = verdict(run(tmp_path, log, previous=previous, as_of=day(8)), POD)
+    assert (second.level.value, second.change) == ("suggest", "unchanged")
+    assert "already answered by the demotion of 2026-01-07T00:00:00Z" in " ".join(
+        c.detail for c in second.checks
+    )
+    assert second.state.evidence.counted_from == day(6)
+
+
+def test_answered_critical_failure_from_the_log_mode_history(tmp_path: Path) -> None:
+    log = LogBuilder().add(5, POD, mode="auto_notify", outcome="failure", severity="critical")
+    log.clean(6, POD, 3, mode="suggest")  # the platform applied the demotion
+    v = verdict(run(tmp_path, log, as_of=day(8)), POD)
+    assert (v.level.value, v.change) == ("suggest", "unchanged")
+
+
+def test_success_upper_bound_below_097_demotes_full(tmp_path: Path) -> None:
+    assert upper(93, 100) < 0.97 <= upper(94, 100)
+    for succeeded, expected in ((93, "auto_notify"), (94, "full")):
+        log = LogBuilder().clean(1, POD, succeeded, mode="full")
+        log.add(2, POD, 100 - succeeded, mode="full", human="approved", outcome="failure")
+        v = verdict(run(tmp_path, log, as_of=day(10)), POD)
+        assert v.level.value == expected, v.reason
+    assert v.reason.startswith("stays at full")
+    assert v.change == "unchanged"
+
+
+def test_success_demotion_reason(tmp_path: Path) -> None:
+    log = LogBuilder().clean(1, POD, 93, mode="full")
+    log.add(2, POD, 7, mode="full", human="approved", outcome="failure")
+    v = verdict(run(tmp_path, log, as_of=day(10)), POD)
+    assert v.reason == (
+        "demoted full → auto_notify: 93 of 100 verified succeeded (93.0%); "
+        f"95% upper bound {upper(93, 100):.3f} < 0.97"
+    )
+
+
+@pytest.mark.parametrize("start", ["auto_notify", "full"])
+def test_agreement_upper_bound_below_090_demotes_to_suggest(tmp_path: Path, start: str) -> None:
+    assert upper(84, 100) < 0.90 <= upper(85, 100)
+    bad = LogBuilder().reviewed(1, POD, 84, 16, mode=start)
+    v = verdict(run(tmp_path, bad, as_of=day(10)), POD)
+    assert (v.level.value, v.change) == ("suggest", "demoted")
+    assert f"84 of 100 reviewed approved (84.0%); 95% upper bound {upper(84, 100):.3f} < 0.9" in (
+        v.reason
+    )
+    fine = LogBuilder().reviewed(1, POD, 85, 15, mode=start)
+    assert level(run(tmp_path, fine, as_of=day(10))) == start
+
+
+def test_hysteresis_between_090_and_095_neither_promotes_nor_demotes(tmp_path: Path) -> None:
+    # 185 of 200: lower 0.887 < 0.95, upper 0.953 ≥ 0.90
+    assert lower(185, 200) < 0.95 and upper(185, 200) >= 0.90
+    for mode in ("suggest", "auto_notify"):
+        log = LogBuilder().reviewed(1, POD, 185, 15, mode=mode)
+        v = verdict(run(tmp_path, log, as_of=day(10)), POD)
+        assert (v.level.value, v.change) == (mode, "unchanged")
+
+
+# --- cooldown -------------------------------------------------------------------------------
+
+
+def _recently_promoted() -> LogBuilder:
+    # observe on day 1, suggest (a promotion in the log) from day 5: 60 clean approvals
+    return LogBuilder().add(1, POD, mode="observe").reviewed(5, POD, 60)
+
+
+def test_cooldown_from_the_log_mode_history(tmp_path: Path) -> None:
+    log = _recently_promoted()
+    blocked = verdict(run(tmp_path, log, as_of=day(12, -1)), POD)
+    assert (blocked.level.value, blocked.limited_by) == ("suggest", "cooldown")
+    assert "cooldown ends 2026-01-13T00:00:00Z" in blocked.reason
+    assert blocked.next.needs.endswith("the cooldown to end on 2026-01-13T00:00:00Z")
+    free = verdict(run(tmp_path, log, as_of=day(12)), POD)
+    assert (free.level.value, free.limited_by) == ("auto_notify", None)
+
+
+def test_cooldown_from_the_previous_policy_since(tmp_path: Path) -> None:
+    log = LogBuilder().reviewed(1, POD, 60)
+    previous = previous_policy(
+        tmp_path, [{"action_class": POD, "level": "suggest", "since": day(5)}], as_of=day(5)
+    )
+    blocked = verdict(run(tmp_path, log, previous=previous, as_of=day(11)), POD)
+    assert blocked.limited_by == "cooldown"
+    free = verdict(run(tmp_path, log, previous=previous, as_of=day(12)), POD)
+    assert free.level.value == "auto_notify"
+
+
+def test_cooldown_from_the_previous_policy_last_promoted(tmp_path: Path) -> None:
+    log = LogBuilder().reviewed(1, POD, 60)
+    previous = previous_policy(
+        tmp_path,
+        [{"action_class": POD, "level": "suggest", "since": day(0), "last_promoted": day(4)}],
+        as_of=day(4),
+    )
+    assert verdict(run(tmp_path, log, previous=previous, as_of=day(10)), POD).limited_by == (
+        "cooldown"
+    )
+    assert level(run(tmp_path, log, previous=previous, as_of=day(11))) == "auto_notify"
+
+
+def test_cooldown_never_blocks_a_demotion(tmp_path: Path) -> None:
+    log = LogBuilder().add(1, POD, mode="suggest").reviewed(5, POD, 80, 20, mode="auto_notify")
+    v = verdict(run(tmp_path, log, as_of=day(6)), POD)
+    assert (v.level.value, v.change) == ("suggest", "demoted")
+
+
+def test_cooldown_length_comes_from_the_rules(tmp_path: Path) -> None:
+    log = _recently_promoted()
+    rules = {"cooldown": "2d"}
+    assert level(run(tmp_path, log, rule_data=rules, as_of=day(7, -1))) == "suggest"
+    assert level(run(tmp_path, log, rule_data=rules, as_of=day(7))) == "auto_notify"
+
+
+# --- caps -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("action_class", "extra", "cap", "limited_by"),
+    [
+        ("db.migrate", {}, "suggest", "cap:risk_tier=3"),  # pattern db.*
+        ("k8s.rollback", {}, "auto_notify", "cap:risk_tier=2"),  # pattern *.rollback
+        (POD, {"risk_tier": 3}, "suggest", "cap:risk_tier=3"),  # the column wins
+        (POD, {"system_tier": 3}, "suggest", "cap:system_tier=3"),
+        (POD, {"system_tier": 4}, "observe", "cap:system_tier=4"),
+    ],
+)
+def test_caps(
+    tmp_path: Path, action_class: str, extra: dict[str, Any], cap: str, limited_by: str
+) -> None:
+    log = LogBuilder().clean(1, action_class, 400, mode="full", spacing=10, **extra)
+    v = verdict(run(tmp_path, log, as_of=day(10)), action_class)
+    assert (v.level.value, v.limited_by, v.change) == (cap, limited_by, "demoted")
+    assert v.reason.startswith(f"demoted full → {cap}: {limited_by.removeprefix('cap:')} allows")
+    assert (v.next.level, v.next.clean_decisions_needed) == (None, None)
+
+
+def test_cap_blocks_promotion_and_is_named_even_when_gates_fail(tmp_path: Path) -> None:
+    strong = verdict(
+        run(tmp_path, LogBuilder().reviewed(1, "db.migrate", 100), as_of=day(5)), "db.migrate"
+    )
+    weak = verdict(
+        run(tmp_path, LogBuilder().reviewed(1, "db.migrate", 3), as_of=day(5)), "db.migrate"
+    )
+    for v in (strong, weak):
+        assert (v.level.value, v.change, v.limited_by) == (
+            "suggest",
+            "unchanged",
+            "cap:risk_tier=3",
+        )
+        assert "risk_tier=3 allows at most suggest" in v.reason
+
+
+def test_a_group_spanning_tiers_takes_the_strictest(tmp_path: Path) -> None:
+    log = LogBuilder().clean(1, POD, 100, system_tier=1).clean(2, POD, 5, system_tier=3)
+    log.clean(3, POD, 5, system_tier=2)
+    v = verdict(run(tmp_path, log, as_of=day(5)), POD)
+    assert (v.cap.level.value, v.cap.limited_by) == ("suggest", "cap:system_tier=3")
+    assert v.level.value == "suggest"
+
+
+def test_unknown_risk_tier_counts_as_tier_3(tmp_path: Path) -> None:
+    rules = {"risk_tiers": [{"pattern": "k8s.*", "tier": 1}]}
+    log = LogBuilder().clean(1, "cache.flush", 100, mode="auto_notify")
+    v = verdict(run(tmp_path, log, rule_data=rules, as_of=day(5)), "cache.flush")
+    assert (v.level.value, v.limited_by) == ("suggest", "cap:risk_tier=unknown")
+
+
+def test_caps_come_from_the_rules(tmp_path: Path) -> None:
+    rules = {"caps": {"risk_tier": {1: "auto_notify", 2: "auto_notify", 3: "observe"}}}
+    log = LogBuilder().clean(1, POD, 100, mode="full")
+    assert level(run(tmp_path, log, rule_data=rules, as_of=day(5))) == "auto_notify"
+
+
+# --- pins -----------------------------------------------------------------------------------
+
+
+def _pin(**fields: Any) -> dict[str, Any]:
+    return {"pins": [{"reason": "change freeze", "owner": "sre-lead", **fields}]}
+
+
+def test_active_pin_sets_the_level_whatever_the_evidence(tmp_path: Path) -> None:
+    log = LogBuilder().reviewed(1, POD, 10, 10)  # poor evidence
+    rules = _pin(action_class="k8s.*", level="full", expires="2026-03-01")
+    v = verdict(run(tmp_path, log, rule_data=rules, as_of=day(10)), POD)
+    assert (v.level.value, v.limited_by) == ("full", "pin")
+    assert v.reason.startswith(
+        "pinned at full by sre-lead until 2026-03-01T00:00:00Z: change freeze"
+    )
+    assert v.next.level is None
+
+
+def test_pin_overrides_a_critical_failure(tmp_path: Path) -> None:
+    log = LogBuilder().add(1, POD, mode="auto_notify", outcome="failure", severity="critical")
+    rules = _pin(action_class=POD, level="auto_notify")
+    v = verdict(run(tmp_path, log, rule_data=rules, as_of=day(10)), POD)
+    assert (v.level.value, v.limited_by) == ("auto_notify", "pin")
+    assert "the evidence alone gives suggest" in v.reason
+
+
+def test_pin_above_the_cap_is_held_at_the_cap(tmp_path: Path) -> None:
+    log = LogBuilder().reviewed(1, "k8s.rollback", 3)
+    rules = _pin(action_class="k8s.rollback", level="full")
+    v = verdict(run(tmp_path, log, rule_data=rules, as_of=day(10)), "k8s.rollback")
+    assert (v.level.value, v.limited_by) == ("auto_notify", "cap:risk_tier=2")
+    assert "(held at auto_notify by risk_tier=2)" in v.reason
+
+
+def test_expired_pin_is_ignored_and_reported(tmp_path: Path) -> None:
+    log = LogBuilder().reviewed(1, POD, 10, 10)
+    rules = _pin(action_class=POD, level="full", expires="2026-01-05T00:00:00Z")
+    v = verdict(run(tmp_path, log, rule_data=rules, as_of=day(4)), POD)  # exactly at expiry
+    assert v.level.value == "suggest"
+    assert v.limited_by != "pin"
+    assert "(pin by sre-lead expired on 2026-01-05T00:00:00Z; ignored)" in v.reason
+    e = entry(run(tmp_path, log, rule_data=rules, as_of=day(4)), POD)
+    assert e["pin"]["active"] is False
+
+
+def test_pin_for_another_system_tier_does_not_apply(tmp_path: Path) -> None:
+    log = LogBuilder().reviewed(1, POD, 3, system_tier=1)
+    rules = _pin(action_class=POD, level="observe", system_tier=2)
+    v = verdict(run(tmp_path, log, rule_data=rules, as_of=day(4)), POD)
+    assert (v.level.value, v.pin) == ("suggest", None)
+
+
+def test_strictest_active_pin_wins(tmp_path: Path) -> None:
+    log = LogBuilder().reviewed(1, POD, 3)
+    rules = {
+        "pins": [
+            {"action_class": "k8s.*", "level": "full", "reason": "a", "owner": "x"},
+            {"action_class": POD, "level": "observe", "reason": "b", "owner": "y"},
+        ]
+    }
+    assert level(run(tmp_path, log, rule_data=rules, as_of=day(4))) == "observe"
+
+
+# --- agent version reset --------------------------------------------------------------------
+
+
+def test_new_agent_version_must_earn_promotion_afresh(tmp_path: Path) -> None:
+    log = LogBuilder().reviewed(1, POD, 100, agent_version="v1")
+    log.reviewed(3, POD, 20, agent_version="v2")
+    v = verdict(run(tmp_path, log, as_of=day(5)), POD)
+    assert (v.level.value, v.limited_by) == ("suggest", "insufficient_data")
+    assert v.next.clean_decisions_needed == 59 - 20
+    assert "evidence counted since the agent version v2 first seen (2026-01-04T00:00:00Z)" in (
+        v.reason
+    )
+    off = {"reset_on_agent_version_change": False}
+    assert level(run(tmp_path, log, rule_data=off, as_of=day(5))) == "auto_notify"
+
+
+# --- new and kept groups ----------------------------------------------------------------------
+
+
+def test_new_group_only_with_a_previous_policy(tmp_path: Path) -> None:
+    log = LogBuilder().reviewed(1, POD, 60).reviewed(1, "k8s.scale", 3)
+    previous = previous_policy(
+        tmp_path,
+        [
+            {"action_class": "k8s.scale", "level": "suggest"},
+            {"action_class": "x.y", "level": "observe"},
+        ],
+        as_of=day(0),
+    )
+    evaluation = run(tmp_path, log, previous=previous, as_of=day(10))
+    assert verdict(evaluation, POD).change == "new"
+    assert verdict(evaluation, POD).level.value == "auto_notify"
+    assert verdict(evaluation, "k8s.scale").change == "unchanged"
+    assert verdict(evaluation, "x.y").level.value == "observe"
+    summary = evaluation.policy["metadata"]["summary"]
+    assert summary == {"groups": 3, "promoted": 0, "demoted": 0, "unchanged": 2, "new": 1}
+    without = run(tmp_path, log, as_of=day(10))
+    assert verdict(without, POD).change == "promoted"
+
+
+# --- the next block -------------------------------------------------------------------------
+
+
+def test_clean_decisions_needed_is_exact(tmp_path: Path) -> None:
+    assert lower(45 + 77, 47 + 77) >= 0.95 > lower(45 + 76, 47 + 76)
+    v = verdict(run(tmp_path, LogBuilder().reviewed(1, POD, 45, 2), as_of=day(10)), POD)
+    assert v.next.level is not None and v.next.level.value == "auto_notify"
+    assert v.next.clean_decisions_needed == 77
+    assert v.next.needs.startswith("77 more clean approvals")
+    # and adding exactly that many clean approvals promotes
+    log = LogBuilder().reviewed(1, POD, 45, 2).reviewed(2, POD, 77)
+    assert level(run(tmp_path, log, as_of=day(10))) == "auto_notify"
+
+
+def test_clean_decisions_needed_respects_min_decisions(tmp_path: Path) -> None:
+    rules = {"promote": {"auto_notify": {"agreement": {"min_decisions": 100, "threshold": 0.95}}}}
+    v = verdict(run(tmp_path, LogBuilder().reviewed(1, POD, 30), rule_data=rules), POD)
+    assert v.next.clean_decisions_needed == 70
+
+
+def test_next_for_full_counts_unverified_share(tmp_path: Path) -> None:
+    # 299 clean + 20 unverified at auto_notify: success gate passes, share 20/319 > 5%
+    # needs e with 20 / e ≤ 0.05 → e ≥ 400 executed → 81 more
+    v = verdict(run(tmp_path, _to_full(299, 20), as_of=day(10)), POD)
+    assert v.level.value == "auto_notify"
+    assert v.next.clean_decisions_needed == 81
+    log = _to_full(299, 20).clean(3, POD, 81, mode="auto_notify")
+    assert level(run(tmp_path, log, as_of=day(10))) == "full"
+    log = _to_full(299, 20).clean(3, POD, 80, mode="auto_notify")
+    assert level(run(tmp_path, log, as_of=day(10))) == "auto_notify"
+
+
+def test_next_after_a_demotion_counts_from_zero(tmp_path: Path) -> None:
+    # demoted now: the evidence clock restarts, so the next promotion needs 59 clean approvals
+    log = LogBuilder().reviewed(1, POD, 84, 16, mode="auto_notify")
+    v = verdict(run(tmp_path, log, as_of=day(10)), POD)
+    assert v.change == "demoted"
+    assert v.next.level is not None and v.next.level.value == "auto_notify"
+    assert v.next.clean_decisions_needed == 59
+    assert "the cooldown to end on 2026-01-18T00:00:00Z" in v.next.needs
+
+
+def test_next_when_capped_or_at_the_top(tmp_path: Path) -> None:
+    capped = entry(run(tmp_path, LogBuilder().reviewed(1, "db.migrate", 3)), "db.migrate")
+    assert capped["next"] == {
+        "level": None,
+        "needs": "capped at suggest by risk_tier=3",
+        "clean_decisions_needed": None,
+    }
+    top = entry(run(tmp_path, LogBuilder().clean(1, POD, 3, mode="full")), POD)
+    assert (top["next"]["level"], top["next"]["clean_decisions_needed"]) == (None, None)
+
+
+# --- idempotency ----------------------------------------------------------------------------
+
+
+def _mixed_log() -> LogBuilder:
+    return (
+        LogBuilder()
+        .clean(1, POD, 70)  # promoted
+        .reviewed(1, "k8s.scale", 80, 20, mode="auto_notify")  # demoted by agreement
+        .clean(1, "cache.flush", 30, mode="full")
+        .add(2, "cache.flush", mode="full", outcome="failure", severity="critical")  # demoted
+        .clean(1, "k8s.rollback", 100, mode="full")  # capped
+        .reviewed(1, "k8s.drain", 185, 15, mode="auto_notify")  # hysteresis
+        .reviewed(1, "db.migrate", 5)
+        .reviewed(1, "svc.pinned", 5)
+        .clean(1, "svc.v", 60, agent_version="v1")
+        .clean(2.5, "svc.v", 10, agent_version="v2")
+    )
+
+
+def test_regenerating_with_the_policy_as_previous_changes_nothing(tmp_path: Path) -> None:
+    rules = _pin(action_class="svc.pinned", level="auto_notify")
+    log = _mixed_log()
+    first = run(tmp_path, log, rule_data=rules, as_of=day(3))
+    changes = {str(v.state.key[0]): v.change for v in first.verdicts}
+    assert changes == {
+        POD: "promoted",
+        "k8s.scale": "demoted",
+        "cache.flush": "demoted",
+        "k8s.rollback": "demoted",
+        "k8s.drain": "unchanged",
+        "db.migrate": "unchanged",
+        "svc.pinned": "promoted",
+        "svc.v": "unchanged",
+    }
+    previous = save(tmp_path, first)
+    second = run(tmp_path, log, rule_data=rules, previous=previous, as_of=day(3))
+    assert {str(v.state.key[0]): v.change for v in second.verdicts} == dict.fromkeys(
+        changes, "unchanged"
+    )
+    assert [a["level"] for a in second.policy["actions"]] == [
+        a["level"] for a in first.policy["actions"]
+    ]
+    # since, last_promoted and last_demoted are carried over unchanged
+    for a, b in zip(first.policy["actions"], second.policy["actions"], strict=True):
+        assert (a["since"], a["last_promoted"], a["last_demoted"]) == (
+            b["since"],
+            b["last_promoted"],
+            b["last_demoted"],
+        )
+    # and a third run a day later, with no new decisions, still changes nothing
+    third = run(tmp_path, log, rule_data=rules, previous=save(tmp_path, second), as_of=day(4))
+    assert {v.change for v in third.verdicts} == {"unchanged"}
+
+
+def test_idempotent_with_sub_second_as_of(tmp_path: Path) -> None:
+    log = LogBuilder().reviewed(1, POD, 84, 16, mode="auto_notify", spacing=0.5)
+    first = run(tmp_path, log)  # as_of: the last decision, at a half second
+    assert first.as_of.microsecond == 500000
+    assert entry(first, POD)["last_demoted"] == iso(first.as_of)
+    second = run(tmp_path, log, previous=save(tmp_path, first))
+    v = verdict(second, POD)
+    assert (v.change, v.state.evidence.decisions) == ("unchanged", 0)
+
+
+def test_since_is_kept_from_the_previous_policy(tmp_path: Path) -> None:
+    log = LogBuilder().reviewed(1, POD, 3)
+    previous = previous_policy(
+        tmp_path, [{"action_class": POD, "level": "suggest", "since": day(-30)}], as_of=day(0)
+    )
+    e = entry(run(tmp_path, log, previous=previous, as_of=day(5)), POD)
+    assert e["since"] == iso(day(-30))
+    changed = entry(run(tmp_path, LogBuilder().reviewed(1, POD, 60), as_of=day(5)), POD)
+    assert (changed["since"], changed["last_promoted"]) == (iso(day(5)), iso(day(5)))
+
+
+def test_as_of_with_time_zone_is_utc(tmp_path: Path) -> None:
+    log = LogBuilder().reviewed(1, POD, 3)
+    as_of = dt.datetime(2026, 1, 5, 2, 0, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    assert run(tmp_path, log, as_of=as_of).policy["metadata"]["as_of"] == "2026-01-05T00:00:00Z"
