@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -94,7 +95,10 @@ def test_generate_formats_on_stdout(history_csv: Path, fmt: str) -> None:
             line.startswith("| `k8s.restart_pod` | auto_notify | promoted |") for line in lines
         )
     else:
-        assert "┃ group" in out and "auto_notify" in out and "3 groups:" in out
+        header = next(line for line in out.splitlines() if "group" in line)
+        assert header.split()[:3] == ["group", "level", "change"]
+        assert re.search(r"k8s\.restart_pod +auto_notify +↑ promoted", out)
+        assert "3 groups:" in out
 
 
 def test_generate_with_format_and_output(history_csv: Path, tmp_path: Path) -> None:

@@ -629,3 +629,22 @@ def test_as_of_with_time_zone_is_utc(tmp_path: Path) -> None:
     log = LogBuilder().reviewed(1, POD, 3)
     as_of = dt.datetime(2026, 1, 5, 2, 0, tzinfo=dt.timezone(dt.timedelta(hours=2)))
     assert run(tmp_path, log, as_of=as_of).policy["metadata"]["as_of"] == "2026-01-05T00:00:00Z"
+
+
+def test_since_is_null_when_no_level_change_is_known_and_adds_no_cooldown(
+    tmp_path: Path,
+) -> None:
+    # 40 approvals: not enough for auto_notify, and the mode never changed in the log.
+    log = LogBuilder().reviewed(1, POD, 40)
+    first = run(tmp_path, log, as_of=day(3))
+    assert verdict(first, POD).since is None
+    week1 = save(tmp_path, first, "week1.yaml")
+    # A week's worth of new approvals arrives two days later: nothing changed the level
+    # before, so there is no cooldown to wait for.
+    log.reviewed(4, POD, 20)
+    second = verdict(run(tmp_path, log, previous=week1, as_of=day(5)), POD)
+    assert (second.level.value, second.change, second.limited_by) == (
+        "auto_notify",
+        "promoted",
+        None,
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
 from enum import Enum
@@ -40,8 +41,15 @@ EXIT_INTERNAL = 3
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+#: Width of tables written to a pipe or file (a CI log) when COLUMNS does not say.
+PIPE_WIDTH = 160
+
+
 def _out() -> Console:
-    return Console(highlight=False, soft_wrap=False)
+    console = Console(highlight=False, soft_wrap=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = PIPE_WIDTH
+    return console
 
 
 def _err() -> Console:

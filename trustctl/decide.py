@@ -470,7 +470,7 @@ def decide(
         previous_level=current,
         change=change,
         limited_by=limited_by,
-        since=as_of if changed else (state.level_since or state.last_change or state.first_seen),
+        since=as_of if changed else (state.level_since or state.last_change),
         last_promoted=as_of if target.rank > current.rank else state.last_promoted,
         last_demoted=as_of if target.rank < current.rank else state.last_demoted,
         reason=reason,

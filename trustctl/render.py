@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -18,25 +20,32 @@ _ARROW = {"promoted": "↑", "demoted": "↓", "unchanged": "=", "new": "+"}
 
 
 def _rate(k: int, n: int, lower: float) -> str:
-    return f"{k}/{n} ≥{lower:.3f}" if n else "–"
+    """``k/n`` and the lower bound, rounded down: a table never overstates a bound."""
+    return f"{k}/{n} ≥{math.floor(lower * 1000) / 1000:.3f}" if n else "–"
+
+
+def _next_cell(verdict: Verdict) -> str:
+    step = verdict.next
+    if step.level is None:
+        return step.needs.split(" by ")[0].split(";")[0]
+    if step.clean_decisions_needed:
+        return f"{step.level.value}: {step.clean_decisions_needed} clean"
+    if "cooldown" in step.needs:
+        return f"{step.level.value}: after cooldown"
+    return f"{step.level.value}: {step.needs}"
 
 
 def review_table(verdicts: Sequence[Verdict], group_by: tuple[str, ...]) -> Table:
     """The promotion-review table: one row per group."""
-    table = Table(title="trustctl autonomy policy", title_justify="left")
-    for heading in ("group", "level", "change", "agreement", "success", "unverif.", "crit."):
+    table = Table(title="trustctl autonomy policy", title_justify="left", box=box.SIMPLE_HEAD)
+    for heading in ("group", "level", "change", "agreement", "success"):
         table.add_column(heading, no_wrap=heading in ("group", "level"))
+    table.add_column("unverif.", justify="right")
+    table.add_column("crit.", justify="right")
     table.add_column("limited by")
     table.add_column("next")
     for v in verdicts:
         e = v.state.evidence
-        needs = (
-            "–"
-            if v.next.level is None
-            else f"{v.next.level.value}: {v.next.clean_decisions_needed} clean"
-            if v.next.clean_decisions_needed
-            else f"{v.next.level.value}: {v.next.needs}"
-        )
         table.add_row(
             label(group_by, v.state.key),
             v.level.value,
@@ -46,7 +55,7 @@ def review_table(verdicts: Sequence[Verdict], group_by: tuple[str, ...]) -> Tabl
             str(e.unverified),
             str(v.state.critical_failures),
             v.limited_by or "",
-            needs,
+            _next_cell(v),
         )
     return table
 
