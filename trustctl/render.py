@@ -12,7 +12,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from trustctl.decide import Verdict, stamp
+from trustctl.decide import Check, Verdict, stamp
 from trustctl.diff import LevelChange, label
 from trustctl.explain import Explanation, Incident
 
@@ -153,8 +153,9 @@ def print_explanation(console: Console, item: Explanation, group_by: tuple[str, 
     console.print(f"[bold]{label(group_by, state.key)}[/bold]: {v.level.value} ({v.change})")
     console.print(f"reason: {v.reason}", highlight=False)
     console.print(
-        f"current level {v.previous_level.value} from the {state.current_source}; "
-        f"since {stamp(v.since) if v.since else 'unknown'}",
+        f"level before this run: {v.previous_level.value} (from the {state.current_source}); "
+        f"{v.level.value} since "
+        f"{stamp(v.since) if v.since else 'no recorded level change'}",
         highlight=False,
     )
     console.print(
@@ -190,7 +191,7 @@ def print_explanation(console: Console, item: Explanation, group_by: tuple[str, 
     table.add_column("result", no_wrap=True)
     table.add_column("numbers")
     for check in v.checks:
-        table.add_row(check.rule, "pass" if check.passed else "FAIL", check.detail)
+        table.add_row(check.rule, _verdict_word(check), check.detail)
     cap_text = f"cap: {v.cap.level.value}" + (f" ({v.cap.limited_by})" if v.cap.limited_by else "")
     table.add_row("caps", "", cap_text)
     if v.pin is not None:
@@ -207,6 +208,15 @@ def print_explanation(console: Console, item: Explanation, group_by: tuple[str, 
         console.print(_incident_table("recent disagreements", item.disagreements))
     if item.failures:
         console.print(_incident_table("recent failures", item.failures))
+
+
+def _verdict_word(check: Check) -> str:
+    """``pass``/``FAIL`` for a gate; ``holds``/``DEMOTES`` for a demotion check."""
+    if check.rule.startswith("demote."):
+        return "holds" if check.passed else "DEMOTES"
+    if check.rule == "cooldown":
+        return "BLOCKS"
+    return "pass" if check.passed else "FAIL"
 
 
 def _fmt(value: float | None) -> str:
