@@ -466,7 +466,7 @@ def test_new_agent_version_must_earn_promotion_afresh(tmp_path: Path) -> None:
     v = verdict(run(tmp_path, log, as_of=day(5)), POD)
     assert (v.level.value, v.limited_by) == ("suggest", "insufficient_data")
     assert v.next.clean_decisions_needed == 59 - 20
-    assert "evidence counted since the agent version v2 first seen (2026-01-04T00:00:00Z)" in (
+    assert "evidence counted since the change to agent version v2 (2026-01-04T00:00:00Z)" in (
         v.reason
     )
     off = {"reset_on_agent_version_change": False}

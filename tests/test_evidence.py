@@ -168,16 +168,18 @@ def test_clock_restarts_after_a_demotion_in_the_log(tmp_path: Path) -> None:
     log = (
         LogBuilder()
         .reviewed(1, c, 80, mode="auto_notify")
-        .reviewed(10, c, 4, 2, mode="suggest")  # first suggest decision: the demotion
+        .reviewed(10, c, 4, 2, mode="suggest")  # the mode steps down here
         .reviewed(11, c, 5)
     )
     v = verdict(run(tmp_path, log, as_of=day(20)), c)
     e = v.state.evidence
-    assert v.state.last_demoted == day(10)
-    assert e.counted_from == day(10)
+    # The demotion is dated by the last decision taken at auto_notify (the 80th, 79
+    # minutes after the first), so every decision taken at suggest counts.
+    last_at_auto_notify = day(1, 79 * 60)
+    assert v.state.last_demoted == last_at_auto_notify
+    assert e.counted_from == last_at_auto_notify
     assert e.counted_from_reason == "last demotion"
-    # exclusive: the decision at the demotion instant itself does not count
-    assert (e.agreed, e.reviewed) == (3 + 5, 4 + 2 + 5 - 1)
+    assert (e.agreed, e.reviewed) == (4 + 5, 4 + 2 + 5)
 
 
 def test_clock_restarts_after_a_demotion_in_the_previous_policy(tmp_path: Path) -> None:
@@ -214,8 +216,34 @@ def test_clock_starts_at_the_new_agent_version_inclusive(tmp_path: Path) -> None
         .reviewed(5, c, 12, 2, agent_version="v2")
     )
     e = _evidence(tmp_path, log, as_of=day(10))
-    assert (e.counted_from, e.counted_from_reason) == (day(5), "agent version v2 first seen")
+    assert (e.counted_from, e.counted_from_reason) == (day(5), "change to agent version v2")
     assert (e.agreed, e.reviewed) == (12, 14)
+
+
+def test_a_rollback_to_an_earlier_agent_version_restarts_the_clock(tmp_path: Path) -> None:
+    # v1, then v2, then v1 again: v2's decisions are no evidence for the returned v1.
+    c = "k8s.restart_pod"
+    log = (
+        LogBuilder()
+        .reviewed(1, c, 30, agent_version="v1")
+        .reviewed(3, c, 10, 1, agent_version="v2")
+        .reviewed(6, c, 7, 2, agent_version="v1")
+    )
+    e = _evidence(tmp_path, log, as_of=day(10))
+    assert (e.counted_from, e.counted_from_reason) == (day(6), "change to agent version v1")
+    assert (e.agreed, e.reviewed) == (7, 9)
+
+
+def test_decisions_without_a_version_before_the_first_named_one_count_as_a_change(
+    tmp_path: Path,
+) -> None:
+    # The log named no version until day 4: which agent decided before is unknown, and
+    # unknown evidence must not count for v2.
+    c = "k8s.restart_pod"
+    log = LogBuilder().reviewed(1, c, 20).reviewed(4, c, 6, 1, agent_version="v2")
+    e = _evidence(tmp_path, log, as_of=day(10))
+    assert (e.counted_from, e.counted_from_reason) == (day(4), "change to agent version v2")
+    assert (e.agreed, e.reviewed) == (6, 7)
 
 
 def test_agent_version_reset_can_be_switched_off(tmp_path: Path) -> None:

@@ -327,14 +327,17 @@ def _timeline(
         version_since is not None and version_since <= first_seen
     ):
         version_since = None  # the group's first version: nothing to reset
-    start, reason = window_start, window_reason
-    for candidate, why in (
-        (last_demoted, "last demotion"),
-        (last_critical, "last critical failure"),
-        (version_since, f"agent version {version} first seen"),
+    # (instant, reason, whether the decision at that instant itself counts): the first
+    # decision of a new agent version is that version's; a demotion or a critical
+    # failure is dated by a decision that belongs to the time before it.
+    start, reason, inclusive = window_start, window_reason, False
+    for candidate, why, counts_itself in (
+        (last_demoted, "last demotion", False),
+        (last_critical, "last critical failure", False),
+        (version_since, f"change to agent version {version}", True),
     ):
         if candidate is not None and _nanoseconds(candidate) > start:
-            start, reason = _nanoseconds(candidate), why
+            start, reason, inclusive = _nanoseconds(candidate), why, counts_itself
     return _Timeline(
         prior=prior,
         last_promoted=last_promoted,
@@ -345,7 +348,7 @@ def _timeline(
         version_since=version_since,
         start=start,
         reason=reason,
-        inclusive=reason.startswith("agent version"),
+        inclusive=inclusive,
     )
 
 
@@ -400,7 +403,9 @@ def _transitions(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per group: the latest upward and downward change of ``mode`` in the log (or ``_NO_TIME``).
 
-    A change is dated by the first decision made at the new level.
+    A promotion is dated by the first decision made at the new level; a demotion by
+    the last decision made at the old level, so that every decision taken at the
+    lower level counts after it.
     """
     ordered, group_of = modes[groups.order], groups.of_row[groups.order]
     step = np.zeros(len(modes), dtype=np.int64)
@@ -410,30 +415,30 @@ def _transitions(
     rows_up = np.zeros(len(modes), dtype=bool)
     rows_down = np.zeros(len(modes), dtype=bool)
     rows_up[groups.order] = same_group & (step > 0)
-    rows_down[groups.order] = same_group & (step < 0)
+    before_drop = np.flatnonzero(same_group & (step < 0)) - 1
+    rows_down[groups.order[before_drop]] = True
     return groups.latest(times, rows_up), groups.latest(times, rows_down)
 
 
 def _versions(
     groups: _Groups, versions: np.ndarray, times: np.ndarray
 ) -> list[tuple[str | None, dt.datetime | None]]:
-    """Per group: its latest named agent version and when that version first appeared.
+    """Per group: its latest named agent version and when the agent last changed to it.
 
-    Decisions that name no version are skipped: an event row without the field
-    must not hide a version change.
+    The change is the first decision of the latest run of that version, so a rollback
+    (A, then B, then A again) restarts the clock at A's return. Decisions that name no
+    version are skipped: an event row without the field must not hide a change.
     """
-    named = versions != ""
     codes, _ = pd.factorize(versions)
-    rows = np.arange(len(versions), dtype=np.int64)
-    last_named = groups.latest(rows, named)
-    width = int(codes.max()) + 1 if len(codes) else 1
-    pair = groups.of_row * width + codes
-    first_of_pair = pd.Series(times).groupby(pair).min() if len(pair) else pd.Series(dtype=np.int64)
-    found: list[tuple[str | None, dt.datetime | None]] = []
-    for g, row in enumerate(last_named.tolist()):
-        if row == _NO_TIME:
-            found.append((None, None))
-            continue
-        since = int(first_of_pair[g * width + codes[row]])
-        found.append((str(versions[row]), _instant(since)))
-    return found
+    named = groups.order[versions[groups.order] != ""]  # (group, time) order
+    group_of, code_of = groups.of_row[named], codes[named]
+    run_starts = np.ones(len(named), dtype=bool)
+    run_starts[1:] = (group_of[1:] != group_of[:-1]) | (code_of[1:] != code_of[:-1])
+    starts = np.zeros(len(versions), dtype=bool)
+    starts[named[run_starts]] = True
+    since = groups.latest(times, starts)
+    last_named = groups.latest(np.arange(len(versions), dtype=np.int64), versions != "")
+    return [
+        (None, None) if row == _NO_TIME else (str(versions[row]), _instant(int(since[g])))
+        for g, row in enumerate(last_named.tolist())
+    ]
