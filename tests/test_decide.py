@@ -648,3 +648,67 @@ def test_since_is_null_when_no_level_change_is_known_and_adds_no_cooldown(
         "promoted",
         None,
     )
+
+
+# --- review findings: level history, demotion record ----------------------------------------
+
+
+def test_previous_policy_dates_are_the_level_history_not_interleaved_modes(
+    tmp_path: Path,
+) -> None:
+    # The platform runs this class at suggest for one service and auto_notify for another:
+    # the modes alternate. Read from the log, every flip would be a demotion and the clock
+    # would restart at the last one; with a previous policy its dates are the history.
+    log = LogBuilder()
+    for i in range(60):
+        log.add(
+            1 + i / 10,
+            POD,
+            human="approved",
+            outcome="success",
+            mode="suggest" if i % 2 else "auto_notify",
+        )
+    from_log = verdict(run(tmp_path, log, as_of=day(10)), POD)
+    assert from_log.state.evidence.counted_from_reason == "last demotion"
+    assert from_log.state.evidence.reviewed < 2
+    previous = previous_policy(
+        tmp_path, [{"action_class": POD, "level": "suggest", "since": day(0)}], as_of=day(0)
+    )
+    v = verdict(run(tmp_path, log, previous=previous, as_of=day(10)), POD)
+    assert v.state.evidence.counted_from_reason.startswith("window start")
+    assert (v.state.evidence.agreed, v.state.evidence.reviewed) == (60, 60)
+    assert (v.level.value, v.change) == ("auto_notify", "promoted")
+
+
+def test_a_new_agent_version_does_not_hide_a_due_demotion(tmp_path: Path) -> None:
+    # At auto_notify since day 1: v1 was approved 70 times in 100 (upper bound < 0.90);
+    # then v2 arrives with 3 approvals. Promotion evidence restarts at v2, the record
+    # that demotion judges does not.
+    log = (
+        LogBuilder()
+        .add(0, POD, mode="suggest")
+        .reviewed(1, POD, 70, 30, mode="auto_notify", agent_version="v1")
+        .reviewed(5, POD, 3, mode="auto_notify", agent_version="v2")
+    )
+    v = verdict(run(tmp_path, log, as_of=day(6)), POD)
+    assert (v.state.evidence.agreed, v.state.evidence.reviewed) == (3, 3)
+    record = v.state.demotion_evidence
+    assert record.counted_from_reason == "last promotion"
+    assert (record.agreed, record.reviewed) == (73, 103)
+    assert float(beta.ppf(0.95, 74, 30)) < 0.90
+    assert (v.level.value, v.change) == ("suggest", "demoted")
+    assert "73 of 103 reviewed approved" in v.reason
+
+
+def test_demotion_judges_the_record_since_the_last_promotion(tmp_path: Path) -> None:
+    # 200 clean approvals at suggest, promoted on day 10, then 20 of 40 at auto_notify:
+    # the old record must not dilute the drift at the new level.
+    log = (
+        LogBuilder()
+        .reviewed(1, POD, 200, mode="suggest")
+        .reviewed(10, POD, 20, 20, mode="auto_notify")
+    )
+    v = verdict(run(tmp_path, log, as_of=day(12)), POD)
+    record = v.state.demotion_evidence
+    assert (record.agreed, record.reviewed, record.counted_from) == (20, 40, day(10))
+    assert (v.level.value, v.change) == ("suggest", "demoted")

@@ -256,7 +256,7 @@ def test_load_policy_accepts_a_minimal_document(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("document", "expected"),
     [
-        (_document(kind="TrustRules"), "policy.yaml: kind: Input should be 'AutonomyPolicy'"),
+        (_document(kind="TrustRules"), "policy.yaml: kind: expected 'AutonomyPolicy', found"),
         (_document(apiVersion="v2"), "policy.yaml: apiVersion: Input should be 'trustctl/v1'"),
         (
             _document(actions=[{"action_class": POD}]),
@@ -281,7 +281,7 @@ def test_load_policy_accepts_a_minimal_document(tmp_path: Path) -> None:
             ),
             "policy.yaml: actions.1: the group of actions.0 (k8s.restart_pod) appears twice",
         ),
-        (["a", "list"], "policy.yaml: Input should be a valid dictionary"),
+        (["a", "list"], "policy.yaml: a policy file must be a mapping"),
     ],
 )
 def test_load_policy_rejects_bad_documents_naming_the_key(
@@ -411,3 +411,20 @@ def test_explain_lists_recent_disagreements_and_failures(tmp_path: Path) -> None
     ]
     with pytest.raises(TrustctlError, match=r"known classes: k8s.restart_pod, k8s.scale"):
         explain(evaluation, "db.nothing", dt.timedelta(days=180))
+
+
+def test_bounds_are_rounded_outwards_so_a_re_read_policy_never_shows_a_false_pass(
+    tmp_path: Path,
+) -> None:
+    # 1315 of 1370: the exact lower bound is 0.94999963..., just short of 0.95. Rounded to
+    # the nearest it would read 0.95 beside threshold 0.95; rounded down it reads 0.949999.
+    from scipy.stats import beta
+
+    exact = float(beta.ppf(0.05, 1315, 56))
+    assert 0.9499995 < exact < 0.95
+    log = LogBuilder().reviewed(1, "k8s.restart_pod", 1315, 55, spacing=1)
+    evaluation = run(tmp_path, log, as_of=day(3))
+    shown = entry(evaluation, "k8s.restart_pod")["evidence"]["agreement"]
+    assert shown["lower"] == 0.949999
+    assert shown["upper"] >= float(beta.ppf(0.95, 1316, 55))
+    assert verdict(evaluation, "k8s.restart_pod").level.value == "suggest"

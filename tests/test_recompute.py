@@ -31,7 +31,7 @@ LEVELS = ("observe", "suggest", "auto_notify", "full")
 RANK = {level: rank for rank, level in enumerate(LEVELS)}
 JUDGED = {"approved", "rejected", "modified", "overridden"}
 TRUE = {"true", "1", "yes"}
-TOLERANCE = 5e-7 + 1e-12
+TOLERANCE = 1e-6 + 1e-12  # 6 places, bounds rounded outwards (see test_bounds)
 """Policy floats are rounded to 6 places."""
 
 Policy = dict[str, Any]
@@ -473,6 +473,10 @@ def test_bounds(run: Run, action_class: str) -> None:
         }
         for name, value in expected.items():
             assert abs(shown[name] - value) <= TOLERANCE, (metric, name, shown[name], value)
+        # Bounds are rounded outwards to 6 places: a re-read policy never shows a pass
+        # (or a hold) that the exact bound did not give.
+        assert shown["lower"] <= expected["lower"] < shown["lower"] + 1e-6
+        assert shown["upper"] - 1e-6 < expected["upper"] <= shown["upper"]
         if n:
             assert abs(shown["rate"] - k / n) <= TOLERANCE
         else:

@@ -8,7 +8,7 @@ from typing import Literal
 
 from trustctl import bounds
 from trustctl.bounds import RateSummary
-from trustctl.evidence import Evidence, GroupState
+from trustctl.evidence import Evidence, GroupState, empty_evidence
 from trustctl.levels import LADDER, Level, lowest
 from trustctl.rules import Metric, Pin, PromoteTo, TrustRules
 
@@ -70,7 +70,13 @@ class Verdict:
     last_demoted: dt.datetime | None
     reason: str
     agreement: RateSummary
+    """Agreement on the promotion evidence (``state.evidence``)."""
     success: RateSummary
+    """Success on the promotion evidence."""
+    demotion_agreement: RateSummary
+    """Agreement on the demotion evidence (``state.demotion_evidence``)."""
+    demotion_success: RateSummary
+    """Success on the demotion evidence."""
     threshold: float | None
     """The agreement threshold the posterior probability is reported against."""
     p_agreement: float | None
@@ -111,8 +117,7 @@ def _confidence(rules: TrustRules) -> str:
     return f"{round(rules.bounds.confidence * 100, 4):g}%"
 
 
-def _counts(metric: Metric, state: GroupState) -> tuple[int, int]:
-    evidence = state.evidence
+def _counts(metric: Metric, evidence: Evidence) -> tuple[int, int]:
     if metric == "agreement":
         return evidence.agreed, evidence.reviewed
     return evidence.succeeded, evidence.verified
@@ -158,7 +163,7 @@ def _promotion_checks(
     method, confidence, prior = rules.bounds.method, rules.bounds.confidence, rules.bounds.prior
     checks: list[Check] = []
     for metric, gate in gates.gates():
-        k, n = _counts(metric, state)
+        k, n = _counts(metric, state.evidence)
         base, good = _NOUNS[metric]
         rule = f"promote.{target.value}.{metric}"
         enough = n >= gate.min_decisions
@@ -232,7 +237,7 @@ def _demotion(state: GroupState, rules: TrustRules) -> tuple[Level, str | None, 
         if demote_at is None or below is None or current.rank < level.rank:
             continue
         for metric, gate in demote_at.gates():
-            k, n = _counts(metric, state)
+            k, n = _counts(metric, state.demotion_evidence)
             base, good = _NOUNS[metric]
             upper = bounds.upper_bound(k, n, confidence, method, prior)
             fires = upper < gate.threshold
@@ -345,7 +350,7 @@ def _next_step(
     method, confidence, prior = rules.bounds.method, rules.bounds.confidence, rules.bounds.prior
     evidence = state.evidence
     for metric, gate in gates.gates():
-        k, n = _counts(metric, state)
+        k, n = _counts(metric, state.evidence)
         more = bounds.clean_needed(
             k, n, gate.threshold, gate.min_decisions, confidence, method, prior
         )
@@ -406,7 +411,7 @@ def decide(
     itself held under the cap. ``in_previous`` is ``None`` when no previous
     policy was given, else whether the group was in it (absent means ``new``).
     """
-    evidence = state.evidence
+    evidence, record = state.evidence, state.demotion_evidence
     method, confidence, prior = rules.bounds.method, rules.bounds.confidence, rules.bounds.prior
     cap = cap_for(state, rules)
     pin = pin_for(state, rules, as_of)
@@ -462,7 +467,7 @@ def decide(
     next_state = state
     if target.rank < current.rank:
         # The demotion restarts the evidence clock now: nothing counted so far will count.
-        next_state = replace(state, evidence=_restarted(as_of))
+        next_state = replace(state, evidence=empty_evidence(as_of, "last demotion"))
     threshold = _agreement_threshold(target, rules)
     return Verdict(
         state=state,
@@ -476,6 +481,12 @@ def decide(
         reason=reason,
         agreement=bounds.summarise(evidence.agreed, evidence.reviewed, confidence, method, prior),
         success=bounds.summarise(evidence.succeeded, evidence.verified, confidence, method, prior),
+        demotion_agreement=bounds.summarise(
+            record.agreed, record.reviewed, confidence, method, prior
+        ),
+        demotion_success=bounds.summarise(
+            record.succeeded, record.verified, confidence, method, prior
+        ),
         threshold=threshold,
         p_agreement=(
             None
@@ -487,8 +498,3 @@ def decide(
         checks=tuple(checks),
         next=_next_step(target, cap, pin, next_state, rules, cooldown_ends),
     )
-
-
-def _restarted(at: dt.datetime) -> Evidence:
-    """Evidence of a group demoted at ``at``: none yet."""
-    return Evidence(0, 0, 0, 0, 0, 0, 0, 0, counted_from=at, counted_from_reason="last demotion")

@@ -71,6 +71,10 @@ class GroupState:
     last_demoted: dt.datetime | None
     first_seen: dt.datetime | None
     evidence: Evidence
+    """What promotion counts: after the last demotion, critical failure and version change."""
+    demotion_evidence: Evidence
+    """What the demotion checks count: the record at the current level, since the last
+    promotion or demotion. No agent-version reset: a new version never hides that record."""
     critical_failures: int
     """Critical failures within the window (all of them, not only counted ones)."""
     last_critical_failure: dt.datetime | None
@@ -201,11 +205,16 @@ def collect(
     executed = data["executed"].to_numpy(dtype=bool)
     verified = executed & np.isin(outcome, (OUTCOME_CODES["success"], OUTCOME_CODES["failure"]))
     in_window = times > window_start
+    # A failure is known when its outcome was recorded, which may be long after the
+    # proposal: it is dated by then (it cannot have been answered before it was known).
+    recorded = (
+        pd.DatetimeIndex(data["recorded_at"]).as_unit("ns").asi8 if "recorded_at" in data else times
+    )
     critical = (
         executed
         & (outcome == OUTCOME_CODES["failure"])
         & (data["severity"].to_numpy() == SEVERITY_CODES["critical"])
-        & in_window
+        & (recorded > window_start)
     )
     rows = np.arange(len(data), dtype=np.int64)
     modes = data["mode"].to_numpy().astype(np.int64)
@@ -216,7 +225,8 @@ def collect(
     active = groups.total(in_window) > 0
     promoted, demoted = _transitions(groups, modes, times)
     critical_count = groups.total(critical)
-    critical_row = groups.latest(rows, critical)
+    critical_time = groups.latest(recorded, critical)
+    critical_row = groups.latest(rows, critical & (recorded == critical_time[groups.of_row]))
     versions = _versions(groups, data["agent_version"].to_numpy(), times)
     system_tiers = groups.tier_sets(data["system_tier"].to_numpy(dtype=np.int64), False)
     risk_tiers = groups.tier_sets(_risk_tiers(data, rules), True)
@@ -236,27 +246,13 @@ def collect(
             window_reason,
             promoted=_instant(int(promoted[g])),
             demoted=_instant(int(demoted[g])),
-            last_critical=None if crit == _NO_TIME else _at(int(times[crit])),
+            last_critical=None if crit == _NO_TIME else _at(int(recorded[crit])),
             first_seen=_at(int(times[first_row[g]])),
             version=version,
             version_since=version_since,
         )
-    starts = np.full(len(groups.keys), np.iinfo(np.int64).max, dtype=np.int64)
-    inclusive = np.zeros(len(groups.keys), dtype=bool)
-    for g, timeline in timelines.items():
-        starts[g], inclusive[g] = timeline.start, timeline.inclusive
-    row_start = starts[groups.of_row]
-    counted = (times > row_start) | (inclusive[groups.of_row] & (times == row_start))
-    totals = {
-        "decisions": groups.total(counted),
-        "reviewed": groups.total(counted & np.isin(human, _JUDGED)),
-        "agreed": groups.total(counted & (human == HUMAN_CODES["approved"])),
-        "timeouts": groups.total(counted & (human == HUMAN_CODES["timeout"])),
-        "executed": groups.total(counted & executed),
-        "verified": groups.total(counted & verified),
-        "succeeded": groups.total(counted & verified & (outcome == OUTCOME_CODES["success"])),
-        "unverified": groups.total(counted & executed & ~verified),
-    }
+    promotion = _count(groups, timelines, times, human, outcome, executed, verified, "promotion")
+    demotion = _count(groups, timelines, times, human, outcome, executed, verified, "demotion")
     states: dict[GroupKey, GroupState] = {}
     for g, t in timelines.items():
         key = groups.keys[g]
@@ -269,11 +265,8 @@ def collect(
             last_promoted=t.last_promoted,
             last_demoted=t.last_demoted,
             first_seen=t.first_seen,
-            evidence=Evidence(
-                **{name: int(values[g]) for name, values in totals.items()},
-                counted_from=_at(t.start),
-                counted_from_reason=t.reason,
-            ),
+            evidence=promotion[g],
+            demotion_evidence=demotion[g],
             critical_failures=int(critical_count[g]),
             last_critical_failure=t.last_critical,
             last_critical_decision=None if crit == _NO_TIME else str(ids.iat[crit]),
@@ -299,12 +292,9 @@ class _Timeline:
     first_seen: dt.datetime
     version: str | None
     version_since: dt.datetime | None
-    """When ``version`` first appeared, if that restarts the clock; else ``None``."""
-    start: int
-    """The evidence clock's start, int64 nanoseconds."""
-    reason: str
-    inclusive: bool
-    """Whether a decision at ``start`` itself counts (only for an agent version's start)."""
+    """When the agent last changed to ``version``, if that restarts the clock; else ``None``."""
+    demotion: _Clock
+    promotion: _Clock
 
 
 def _timeline(
@@ -320,9 +310,14 @@ def _timeline(
     version: str | None,
     version_since: dt.datetime | None,
 ) -> _Timeline:
-    """Merge the previous policy's dates with the log's; pick the latest clock start."""
-    last_promoted = _latest(prior.last_promoted if prior else None, promoted)
-    last_demoted = _latest(prior.last_demoted if prior else None, demoted)
+    """The level history and both evidence clocks of one group.
+
+    With a previous policy entry, its dates are the level history: it is trustctl's own
+    record. Only without one is the history read from changes of ``mode`` in the log
+    (where modes that interleave, e.g. per service, would read as changes).
+    """
+    last_promoted = prior.last_promoted if prior else promoted
+    last_demoted = prior.last_demoted if prior else demoted
     if not rules.reset_on_agent_version_change or (
         version_since is not None and version_since <= first_seen
     ):
@@ -330,14 +325,8 @@ def _timeline(
     # (instant, reason, whether the decision at that instant itself counts): the first
     # decision of a new agent version is that version's; a demotion or a critical
     # failure is dated by a decision that belongs to the time before it.
-    start, reason, inclusive = window_start, window_reason, False
-    for candidate, why, counts_itself in (
-        (last_demoted, "last demotion", False),
-        (last_critical, "last critical failure", False),
-        (version_since, f"change to agent version {version}", True),
-    ):
-        if candidate is not None and _nanoseconds(candidate) > start:
-            start, reason, inclusive = _nanoseconds(candidate), why, counts_itself
+    window = _Clock(window_start, window_reason, False)
+    since_demotion = window.later(last_demoted, "last demotion", False)
     return _Timeline(
         prior=prior,
         last_promoted=last_promoted,
@@ -346,10 +335,69 @@ def _timeline(
         first_seen=first_seen,
         version=version,
         version_since=version_since,
-        start=start,
-        reason=reason,
-        inclusive=inclusive,
+        # Demotion judges the record at the current level: since the last level change.
+        # A promotion read from the log is dated by the first decision at the new level,
+        # which counts; the previous policy's date is the run's as_of, which does not.
+        demotion=since_demotion.later(last_promoted, "last promotion", prior is None),
+        promotion=since_demotion.later(last_critical, "last critical failure", False).later(
+            version_since, f"change to agent version {version}", True
+        ),
     )
+
+
+@dataclass(frozen=True)
+class _Clock:
+    """Where an evidence clock starts."""
+
+    start: int
+    """int64 nanoseconds."""
+    reason: str
+    inclusive: bool
+    """Whether a decision at ``start`` itself counts (only for an agent version's start)."""
+
+    def later(self, candidate: dt.datetime | None, reason: str, inclusive: bool) -> _Clock:
+        """This clock, or one starting at ``candidate`` if that is later."""
+        if candidate is None or _nanoseconds(candidate) <= self.start:
+            return self
+        return _Clock(_nanoseconds(candidate), reason, inclusive)
+
+
+def _count(
+    groups: _Groups,
+    timelines: Mapping[int, _Timeline],
+    times: np.ndarray,
+    human: np.ndarray,
+    outcome: np.ndarray,
+    executed: np.ndarray,
+    verified: np.ndarray,
+    which: str,
+) -> dict[int, Evidence]:
+    """Per reported group: the counts after its ``which`` clock starts."""
+    starts = np.full(len(groups.keys), np.iinfo(np.int64).max, dtype=np.int64)
+    inclusive = np.zeros(len(groups.keys), dtype=bool)
+    clocks = {g: getattr(t, which) for g, t in timelines.items()}
+    for g, clock in clocks.items():
+        starts[g], inclusive[g] = clock.start, clock.inclusive
+    row_start = starts[groups.of_row]
+    counted = (times > row_start) | (inclusive[groups.of_row] & (times == row_start))
+    totals = {
+        "decisions": groups.total(counted),
+        "reviewed": groups.total(counted & np.isin(human, _JUDGED)),
+        "agreed": groups.total(counted & (human == HUMAN_CODES["approved"])),
+        "timeouts": groups.total(counted & (human == HUMAN_CODES["timeout"])),
+        "executed": groups.total(counted & executed),
+        "verified": groups.total(counted & verified),
+        "succeeded": groups.total(counted & verified & (outcome == OUTCOME_CODES["success"])),
+        "unverified": groups.total(counted & executed & ~verified),
+    }
+    return {
+        g: Evidence(
+            **{name: int(values[g]) for name, values in totals.items()},
+            counted_from=_at(clock.start),
+            counted_from_reason=clock.reason,
+        )
+        for g, clock in clocks.items()
+    }
 
 
 def sort_key(key: GroupKey) -> tuple[tuple[int, str], ...]:
@@ -362,8 +410,9 @@ def _normalise_key(raw: object) -> GroupKey:
     return tuple(int(p) if isinstance(p, (int, np.integer)) else str(p) for p in parts)
 
 
-def _empty_evidence(start: int, reason: str) -> Evidence:
-    return Evidence(0, 0, 0, 0, 0, 0, 0, 0, _at(start), reason)
+def empty_evidence(start: dt.datetime, reason: str) -> Evidence:
+    """No decisions counted yet, on a clock that starts at ``start``."""
+    return Evidence(0, 0, 0, 0, 0, 0, 0, 0, start, reason)
 
 
 def _absent_group(
@@ -383,7 +432,8 @@ def _absent_group(
         last_promoted=prior.last_promoted,
         last_demoted=prior.last_demoted,
         first_seen=None,
-        evidence=_empty_evidence(start, reason),
+        evidence=empty_evidence(_at(start), reason),
+        demotion_evidence=empty_evidence(_at(start), reason),
         critical_failures=0,
         last_critical_failure=None,
         last_critical_decision=None,

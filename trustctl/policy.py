@@ -9,6 +9,7 @@ import os
 import stat
 import tempfile
 from collections.abc import Sequence
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,8 +26,21 @@ from trustctl.rules import LoadedRules
 _DIGITS = 6
 
 
+_QUANTUM = Decimal(1).scaleb(-_DIGITS)
+
+
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, _DIGITS)
+
+
+def _round_down(value: float) -> float:
+    """A lower bound to 6 places, never above the exact value (no false pass on re-reading)."""
+    return float(Decimal(value).quantize(_QUANTUM, rounding=ROUND_FLOOR))
+
+
+def _round_up(value: float) -> float:
+    """An upper bound to 6 places, never below the exact value."""
+    return float(Decimal(value).quantize(_QUANTUM, rounding=ROUND_CEILING))
 
 
 def _when(value: dt.datetime | None) -> str | None:
@@ -42,7 +56,7 @@ def key_fields(group_by: Sequence[str], key: GroupKey) -> dict[str, Any]:
 
 
 def _action(verdict: Verdict, group_by: Sequence[str]) -> dict[str, Any]:
-    state, evidence = verdict.state, verdict.state.evidence
+    state, evidence, record = verdict.state, verdict.state.evidence, verdict.state.demotion_evidence
     agreement, success = verdict.agreement, verdict.success
     entry: dict[str, Any] = key_fields(group_by, state.key)
     entry.update(
@@ -64,8 +78,8 @@ def _action(verdict: Verdict, group_by: Sequence[str]) -> dict[str, Any]:
                 "timeouts": evidence.timeouts,
                 "rate": _round(agreement.rate),
                 "mean": _round(agreement.mean),
-                "lower": _round(agreement.lower),
-                "upper": _round(agreement.upper),
+                "lower": _round_down(agreement.lower),
+                "upper": _round_up(agreement.upper),
                 "threshold": verdict.threshold,
                 "p_at_least_threshold": _round(verdict.p_agreement),
             },
@@ -76,11 +90,21 @@ def _action(verdict: Verdict, group_by: Sequence[str]) -> dict[str, Any]:
                 "executed": evidence.executed,
                 "rate": _round(success.rate),
                 "mean": _round(success.mean),
-                "lower": _round(success.lower),
-                "upper": _round(success.upper),
+                "lower": _round_down(success.lower),
+                "upper": _round_up(success.upper),
             },
             "critical_failures": state.critical_failures,
             "last_critical_failure": _when(state.last_critical_failure),
+            "for_demotion": {
+                "counted_from": _when(record.counted_from),
+                "counted_from_reason": record.counted_from_reason,
+                "agreed": record.agreed,
+                "reviewed": record.reviewed,
+                "agreement_upper": _round_up(verdict.demotion_agreement.upper),
+                "succeeded": record.succeeded,
+                "verified": record.verified,
+                "success_upper": _round_up(verdict.demotion_success.upper),
+            },
         },
         cap={"level": verdict.cap.level.value, "by": verdict.cap.limited_by},
     )
@@ -302,6 +326,14 @@ def load_policy(path: Path) -> PolicyDocument:
         data = yamlio.load(text)
     except yamlio.YAMLError as exc:
         raise PolicyError(f"{path}: not valid YAML or JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise PolicyError(f"{path}: a policy file must be a mapping (apiVersion, kind, ...)")
+    if data.get("kind") != "AutonomyPolicy":
+        # Checked first: a rules file given as a policy gets one line, not twenty.
+        raise PolicyError(
+            f"{path}: kind: expected 'AutonomyPolicy', found {data.get('kind')!r}; "
+            "a policy file is what 'trustctl generate' writes"
+        )
     try:
         return PolicyDocument.model_validate(data)
     except ValidationError as exc:
