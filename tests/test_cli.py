@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import random
 import re
@@ -17,6 +18,7 @@ import yaml
 from conftest import LogFiles, history, row
 from typer.testing import CliRunner, Result
 
+import trustctl.cli
 from trustctl import __version__
 from trustctl.cli import app
 
@@ -322,6 +324,17 @@ def test_skip_without_bad_rows_writes_an_empty_file(history_csv: Path, tmp_path:
     assert "skipped" not in result.stderr
 
 
+def test_a_policy_that_cannot_be_written_leaves_no_bad_rows_file(
+    logs: LogFiles, tmp_path: Path
+) -> None:
+    path = logs.csv([*history(), row("bad-1", day=3, executed="maybe")])
+    out, bad = tmp_path / "missing" / "policy.yaml", tmp_path / "bad.jsonl"
+    result = run("generate", path, "--on-bad-rows", "skip", "--bad-rows-out", bad, "-o", out)
+    assert result.exit_code == 2, result.output
+    assert f"error: {out}: cannot write" in result.stderr
+    assert not bad.exists()
+
+
 def test_bad_rows_out_needs_skip(history_csv: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     result = run("generate", history_csv, "--bad-rows-out", bad)
@@ -510,6 +523,9 @@ def test_validate_good_inputs(history_csv: Path, committed: Path, tmp_path: Path
         ("initial_level: turbo\n", "initial_level"),
         ("bounds: {confidence: 0}\n", "bounds.confidence"),
         ("window: forever\n", "window"),
+        ("window: 0d\n", "window: must be > 0"),
+        ("window: 99999999999999d\n", "window: at most 36500d"),
+        ("group_by: [system_tier, action_class]\n", "group_by: must start with 'action_class'"),
     ],
 )
 def test_validate_bad_rules_names_the_key(tmp_path: Path, body: str, expected: str) -> None:
@@ -614,6 +630,21 @@ def test_internal_error_in_validate(history_csv: Path, monkeypatch: pytest.Monke
     assert "internal error: KeyError" in result.stderr and "Traceback" not in result.output
 
 
+def test_sample_into_an_existing_file_is_a_usage_error(tmp_path: Path) -> None:
+    existing = tmp_path / "decisions.csv"
+    existing.write_text("keep\n")
+    result = run("sample", "-o", existing, "--decisions", "20")
+    assert_clean_failure(result)
+    assert f"error: {existing}: not a directory" in result.stderr
+    assert existing.read_text() == "keep\n"
+
+
+def test_the_command_layer_does_not_rely_on_assert() -> None:
+    """``python -O`` strips asserts: checks the commands need are written as code."""
+    tree = ast.parse(Path(trustctl.cli.__file__).read_text(encoding="utf-8"))
+    assert not [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Assert)]
+
+
 def test_sample_command(tmp_path: Path) -> None:
     pytest.importorskip("trustctl.sample")
     folder = tmp_path / "sample"
@@ -624,3 +655,44 @@ def test_sample_command(tmp_path: Path) -> None:
     ok("sample", "-o", folder, "--decisions", "300", "--seed", "3")
     assert [p.read_bytes() for p in sorted(folder.iterdir())] == first, "same seed, same bytes"
     assert "300 decisions" in ok("validate", folder).stdout
+
+
+# --- a reader that closes stdout early (| head) ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["generate-yaml", "generate-table", "generate-markdown", "check-drift", "explain", "diff"],
+)
+def test_a_closed_stdout_exits_141_quietly(
+    history_csv: Path, committed: Path, tmp_path: Path, command: str
+) -> None:
+    """Exit 141 (as if killed by SIGPIPE), never 1 (``check``'s drift) or 3, and no traceback."""
+    stale = tmp_path / "stale.yaml"
+    stale.write_bytes(committed.read_bytes())
+    _edit_level(stale, "db.failover", "full")
+    args: dict[str, list[str | Path]] = {
+        "generate-yaml": ["generate", history_csv],
+        "generate-table": ["generate", history_csv, "--format", "table"],
+        "generate-markdown": ["generate", history_csv, "--format", "markdown"],
+        "check-drift": ["check", history_csv, "--policy", stale],
+        "explain": ["explain", "k8s.rollback", history_csv],
+        "diff": ["diff", stale, committed],
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "trustctl", *map(str, args[command])],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # before the command has written anything: every write fails
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 141, stderr
+    assert stderr == ""
+
+
+def test_the_console_leaves_a_broken_pipe_to_the_command_wrapper() -> None:
+    console = trustctl.cli._out()
+    with pytest.raises(BrokenPipeError):
+        console.on_broken_pipe()
+    assert console.quiet

@@ -712,3 +712,36 @@ def test_demotion_judges_the_record_since_the_last_promotion(tmp_path: Path) -> 
     record = v.state.demotion_evidence
     assert (record.agreed, record.reviewed, record.counted_from) == (20, 40, day(10))
     assert (v.level.value, v.change) == ("suggest", "demoted")
+
+
+def _late_failure_log() -> LogBuilder:
+    """At auto_notify since day 1; decision ``late`` is proposed on day 4 and its critical
+    failure is only recorded on day 8, by a second event row."""
+    log = LogBuilder().add(0, POD, mode="suggest").reviewed(1, POD, 60, mode="auto_notify")
+    proposal = {**log.rows[-1], "decision_id": "late", "timestamp": iso(day(4))}
+    proposal.update(human_decision="", outcome="", reviewer="")
+    outcome = {**proposal, "timestamp": iso(day(8)), "outcome": "failure", "severity": "critical"}
+    log.rows += [proposal, outcome]
+    return log
+
+
+def test_time_travel_does_not_see_an_outcome_recorded_later(tmp_path: Path) -> None:
+    before = verdict(run(tmp_path, _late_failure_log(), as_of=day(6)), POD)
+    assert before.state.critical_failures == 0
+    assert before.level.value == "auto_notify"
+    assert before.state.evidence.decisions == 62  # day 0, 60 reviewed, and the proposal
+
+
+def test_a_critical_failure_is_dated_when_it_was_recorded(tmp_path: Path) -> None:
+    # The previous policy promoted the class on day 5, after the proposal but before the
+    # failure was known: the promotion cannot have answered it, so it demotes.
+    log = _late_failure_log()
+    previous = previous_policy(
+        tmp_path,
+        [{"action_class": POD, "level": "auto_notify", "since": day(5), "last_promoted": day(5)}],
+        as_of=day(5),
+    )
+    v = verdict(run(tmp_path, log, previous=previous, as_of=day(9)), POD)
+    assert v.state.last_critical_failure == day(8)
+    assert (v.level.value, v.change) == ("suggest", "demoted")
+    assert "critical failure on decision late at 2026-01-09T00:00:00Z" in v.reason

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from logbuilder import LogBuilder, day, entry, iso, previous_policy, run, verdict
 
+from trustctl.errors import InputError
 from trustctl.evidence import Evidence
 
 
@@ -363,11 +364,12 @@ def test_a_kept_group_keyed_by_system_tier_keeps_its_tier_cap(tmp_path: Path) ->
     assert (kept.level.value, kept.limited_by) == ("observe", "cap:system_tier=4")
 
 
-def test_as_of_before_every_decision_gives_no_groups(tmp_path: Path) -> None:
+def test_as_of_before_every_decision_is_an_error_not_an_empty_policy(tmp_path: Path) -> None:
     log = LogBuilder().reviewed(10, "k8s.restart_pod", 3)
-    evaluation = run(tmp_path, log, as_of=day(1))
-    assert evaluation.verdicts == ()
-    assert evaluation.policy["metadata"]["ingest"]["after_as_of"] == 3
+    with pytest.raises(
+        InputError, match=r"no decision in the 180d window .* \(3 decision\(s\) are later\)"
+    ):
+        run(tmp_path, log, as_of=day(1))
 
 
 def test_as_of_before_every_decision_keeps_previous_groups(tmp_path: Path) -> None:

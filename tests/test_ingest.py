@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from conftest import LogFiles, Row, row
+from conftest import START, LogFiles, Row, row
 
 from trustctl.errors import InputError
 from trustctl.ingest import HUMAN_CODES, OUTCOME_CODES, SEVERITY_CODES, load_decisions
@@ -559,3 +559,235 @@ def test_row_order_does_not_change_the_frame(logs: LogFiles) -> None:
     order = np.random.default_rng(3).permutation(len(rows))
     shuffled = _load(logs.csv([rows[i] for i in order], name="s.csv"))
     pd.testing.assert_frame_equal(forward, shuffled)
+
+
+def test_skip_with_an_empty_id_keeps_each_decision_its_own_values(logs: LogFiles) -> None:
+    rows = [
+        row("", mode="full"),
+        row("ok", mode="observe", human_decision="", executed="false", outcome=""),
+    ]
+    decisions = load_decisions([logs.csv(rows)], on_bad_rows="skip")
+    assert list(decisions.frame["decision_id"]) == ["ok"]
+    assert decisions.frame["mode"].iat[0] == Level.OBSERVE.rank
+    assert bool(decisions.frame["executed"].iat[0]) is False
+
+
+# --- recorded_at -------------------------------------------------------------------------------
+
+
+def test_recorded_at_is_the_latest_row_and_timestamp_the_earliest(logs: LogFiles) -> None:
+    rows = [
+        row("e", day=1, human_decision="", outcome=""),
+        row("e", day=3, human_decision="", outcome="failure", severity="critical"),
+        row("e", day=2, human_decision="approved", outcome=""),
+        row("single", day=5),
+    ]
+    frame = _load(logs.csv(rows)).set_index("decision_id")
+    assert list(frame.columns[:2]) == ["timestamp", "recorded_at"]
+    assert str(frame["recorded_at"].dtype) == "datetime64[us, UTC]"
+    assert frame.at["e", "timestamp"] == pd.Timestamp("2026-01-02T00:00:00Z")
+    assert frame.at["e", "recorded_at"] == pd.Timestamp("2026-01-04T00:00:00Z")
+    assert frame.at["single", "recorded_at"] == frame.at["single", "timestamp"]
+
+
+# --- until: the decisions as known at a moment -------------------------------------------------
+
+
+def _until(day: float) -> dt.datetime:
+    return START + dt.timedelta(days=day)
+
+
+def test_until_leaves_out_later_rows_before_merging(logs: LogFiles) -> None:
+    rows = [
+        row("a", day=0, human_decision="", outcome="", reviewer=""),
+        row("a", day=0.5, human_decision="approved", outcome="", reviewer="bob"),
+        row("a", day=2, human_decision="", outcome="failure", severity="critical", reviewer=""),
+        row("later", day=3),
+        row("later", day=4, outcome="success"),
+        row("early", day=1),
+    ]
+    path = logs.csv(rows)
+    decisions = load_decisions([path], until=_until(1))
+    frame = decisions.frame.set_index("decision_id")
+    assert list(frame.index) == ["a", "early"]
+    assert frame.at["a", "outcome"] == -1, "the outcome recorded after until is not known"
+    assert frame.at["a", "severity"] == -1
+    assert frame.at["a", "human_decision"] == HUMAN_CODES["approved"]
+    assert frame.at["a", "reviewer"] == "bob"
+    assert frame.at["a", "recorded_at"] == pd.Timestamp("2026-01-01T12:00:00Z")
+    assert frame.at["early", "recorded_at"] == pd.Timestamp(_until(1)), "until is inclusive"
+    report = decisions.report
+    assert (report.rows, report.decisions) == (6, 2)
+    assert (report.rows_after_until, report.decisions_after_until) == (3, 1)
+    assert [(f.rows, f.decisions) for f in report.files] == [(6, 3)], "what the file holds"
+    everything = load_decisions([path]).report
+    assert (everything.rows_after_until, everything.decisions_after_until) == (0, 0)
+    assert (
+        load_decisions([path]).frame.set_index("decision_id").at["a", "outcome"]
+        == (OUTCOME_CODES["failure"])
+    )
+
+
+def test_until_without_a_zone_is_utc(logs: LogFiles) -> None:
+    path = logs.csv([row("a", day=0), row("b", day=1)])
+    naive = load_decisions([path], until=dt.datetime(2026, 1, 1, 23, 59))
+    berlin = dt.timezone(dt.timedelta(hours=1))
+    aware = load_decisions([path], until=dt.datetime(2026, 1, 2, 0, 59, tzinfo=berlin))
+    assert list(naive.frame["decision_id"]) == list(aware.frame["decision_id"]) == ["a"]
+
+
+def test_until_still_validates_every_row(logs: LogFiles) -> None:
+    bad_later = logs.csv([row("a", day=0), row("b", day=5, executed="maybe")], name="bad.csv")
+    assert (
+        _error_until(bad_later, 1) == f"{bad_later}:3: column 'executed': 'maybe' is not true/false"
+    )
+    conflict = logs.csv(
+        [row("a", day=0, outcome="success"), row("a", day=5, outcome="failure")], name="c.csv"
+    )
+    assert _error_until(conflict, 1).startswith(
+        f"{conflict}:3: column 'outcome': 'failure' conflicts with 'success'"
+    )
+
+
+def _error_until(path: Path, day: float) -> str:
+    with pytest.raises(InputError) as caught:
+        load_decisions([path], until=_until(day))
+    return str(caught.value)
+
+
+def test_until_skips_a_decision_whose_later_row_is_bad(logs: LogFiles) -> None:
+    rows = [row("a", day=0), row("a", day=5, outcome="great"), row("b", day=0), row("c", day=6)]
+    path = logs.csv(rows)
+    decisions = load_decisions([path], on_bad_rows="skip", until=_until(1))
+    assert list(decisions.frame["decision_id"]) == ["b"]
+    report = decisions.report
+    assert (report.skipped_decisions, report.skipped_rows) == (1, 2)
+    assert (report.rows_after_until, report.decisions_after_until) == (2, 1)
+    assert sorted(b.location for b in decisions.bad_rows) == [f"{path}:2", f"{path}:3"]
+
+
+def test_until_leaves_out_a_decision_whose_required_field_comes_later(logs: LogFiles) -> None:
+    rows = [
+        row("pending", day=0, human_decision="", executed="", outcome=""),
+        row("pending", day=2, human_decision="approved", executed="true", outcome=""),
+        row("done", day=0),
+    ]
+    decisions = load_decisions([logs.csv(rows)], until=_until(1))
+    assert list(decisions.frame["decision_id"]) == ["done"]
+    assert (decisions.report.rows_after_until, decisions.report.decisions_after_until) == (1, 1)
+
+
+def test_until_before_every_row_gives_no_decisions(logs: LogFiles) -> None:
+    path = logs.csv(_mixed_rows())
+    decisions = load_decisions([path], until=_until(-1))
+    assert decisions.frame.empty
+    expected = load_decisions([path]).frame
+    pd.testing.assert_series_equal(decisions.frame.dtypes, expected.dtypes)
+    assert (decisions.report.decisions, decisions.report.decisions_after_until) == (0, 3)
+    assert decisions.report.rows_after_until == 5
+
+
+def test_until_after_every_row_changes_nothing(logs: LogFiles) -> None:
+    path = logs.csv(_mixed_rows())
+    pd.testing.assert_frame_equal(
+        load_decisions([path], until=_until(30)).frame, load_decisions([path]).frame
+    )
+
+
+# --- JSON numbers and keys ---------------------------------------------------------------------
+
+
+def test_a_key_given_twice_in_a_json_object_is_an_error(logs: LogFiles) -> None:
+    import json
+
+    first = json.dumps(row("a"))
+    twice = json.dumps(row("b"))[:-1] + ', "outcome": "failure"}'
+    path = logs.text("twice.jsonl", f"{first}\n{twice}\n")
+    assert _error(path) == f"{path}:2: key 'outcome' appears twice"
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+def test_an_integral_float_tier_is_that_integer(logs: LogFiles, fmt: str) -> None:
+    rows = [row("a", system_tier=2.0, risk_tier=3.0), row("b", system_tier=4, risk_tier=1)]
+    path = logs.jsonl(rows) if fmt == "jsonl" else logs.parquet(rows, "t.parquet")
+    frame = _load(path).set_index("decision_id")
+    assert (frame.at["a", "system_tier"], frame.at["a", "risk_tier"]) == (2, 3)
+    assert (frame.at["b", "system_tier"], frame.at["b", "risk_tier"]) == (4, 1)
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+def test_a_fractional_tier_is_an_error(logs: LogFiles, fmt: str) -> None:
+    rows = [row("a", system_tier=1.0), row("b", system_tier=2.5)]
+    path = logs.jsonl(rows) if fmt == "jsonl" else logs.parquet(rows, "t.parquet")
+    where = "2" if fmt == "jsonl" else "row 1"
+    assert _error(path) == f"{path}:{where}: column 'system_tier': '2.5' is not a system tier 1..4"
+
+
+def test_json_numbers_read_like_parquet_numbers(logs: LogFiles) -> None:
+    rows = [
+        row("a", ai_confidence=0.25, system_tier=1.0, executed=1, incident_id=1e20),
+        row("b", ai_confidence=1, system_tier=3, executed=0, outcome="", incident_id=12.5),
+    ]
+    pd.testing.assert_frame_equal(_load(logs.jsonl(rows)), _load(logs.parquet(rows, "n.parquet")))
+
+
+# --- many conflicts, and how often the error path reads a file ---------------------------------
+
+
+def test_many_conflicts_list_twenty_and_count_the_rest(logs: LogFiles) -> None:
+    rows = [row(f"c{i:02d}", day=i, outcome="success") for i in range(25)]
+    rows += [row(f"c{i:02d}", day=i + 0.5, outcome="", reviewer="") for i in range(25)]
+    rows += [row(f"c{i:02d}", day=i + 0.7, outcome="failure") for i in range(25)]
+    path = logs.csv(rows)
+    with pytest.raises(InputError) as caught:
+        load_decisions([path])
+    lines = str(caught.value).splitlines()
+    assert caught.value.total == 25
+    assert lines[0] == (
+        f"{path}:52: column 'outcome': 'failure' conflicts with 'success' given earlier "
+        "for decision 'c00'"
+    )
+    assert lines[-1] == "... and 5 more"
+
+
+@pytest.mark.parametrize("on_bad_rows", ["fail", "skip"])
+def test_the_error_path_reads_each_file_once(
+    logs: LogFiles, monkeypatch: pytest.MonkeyPatch, on_bad_rows: Any
+) -> None:
+    import trustctl.sources
+
+    opened: list[Path] = []
+    real = trustctl.sources._open_text
+
+    def counting(path: Path) -> Any:
+        opened.append(path)
+        return real(path)
+
+    monkeypatch.setattr(trustctl.sources, "_open_text", counting)
+    bad = logs.csv([row("a", mode="boss"), row("b"), row("c", executed="maybe")], name="bad.csv")
+    good = logs.csv([row("d")], name="good.csv")
+    if on_bad_rows == "skip":
+        decisions = load_decisions([bad, good], on_bad_rows="skip")
+        assert len(decisions.bad_rows) == 2
+    else:
+        _error(bad, good)
+    assert opened.count(bad) == 2, "the header when reading, then once to find the lines"
+    assert opened.count(good) == 1
+    opened.clear()
+    with pytest.raises(InputError):
+        load_decisions([logs.csv([row("x", mode="boss")], name="all.csv")], on_bad_rows="skip")
+    assert len(opened) == 2
+
+
+def test_ingest_validates_without_assert() -> None:
+    """``python -O`` removes asserts: validation and narrowing must be explicit code."""
+    import ast
+    import inspect
+
+    import trustctl.ingest
+    import trustctl.sources
+
+    for module in (trustctl.ingest, trustctl.sources):
+        tree = ast.parse(inspect.getsource(module))
+        asserts = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Assert)]
+        assert asserts == [], f"{module.__name__}: assert on lines {asserts}"

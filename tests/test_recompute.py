@@ -59,6 +59,9 @@ class Decision:
 
     decision_id: str
     at: dt.datetime
+    """The earliest row's time: when the agent proposed or acted."""
+    recorded: dt.datetime
+    """The latest row's time: when the last fact about it (its outcome) was recorded."""
     fields: dict[str, str]
 
     def get(self, name: str) -> str:
@@ -109,9 +112,10 @@ class Log:
 
 
 def read_log(path: Path) -> Log:
-    """Every data row, merged by ``decision_id``: first non-empty value, earliest time."""
+    """Every data row, merged by ``decision_id``: first non-empty value, first and last time."""
     merged: dict[str, dict[str, str]] = {}
     earliest: dict[str, dt.datetime] = {}
+    latest: dict[str, dt.datetime] = {}
     rows = 0
     with path.open(newline="", encoding="utf-8") as stream:
         for record in csv.DictReader(stream):
@@ -124,7 +128,9 @@ def read_log(path: Path) -> Log:
             at = instant(record["timestamp"])
             if decision_id not in earliest or at < earliest[decision_id]:
                 earliest[decision_id] = at
-    decisions = [Decision(i, earliest[i], fields) for i, fields in merged.items()]
+            if decision_id not in latest or at > latest[decision_id]:
+                latest[decision_id] = at
+    decisions = [Decision(i, earliest[i], latest[i], fields) for i, fields in merged.items()]
     return Log(rows=rows, decisions=sorted(decisions, key=lambda d: d.order))
 
 
@@ -164,7 +170,8 @@ def recount(history: list[Decision], as_of: dt.datetime, rules: TrustRules) -> R
         elif step < 0:
             last_down = before.at  # dated by the last decision at the higher level
 
-    criticals = [d.at for d in in_window if d.critical]
+    # A critical failure is dated when it was recorded (its decision's latest row).
+    criticals = [d.recorded for d in history if d.critical and d.recorded > window_start]
     last_critical = max(criticals) if criticals else None
 
     # The latest named agent version, and the first decision of its latest run: the
@@ -367,7 +374,7 @@ def run() -> Iterator[Run]:
         policy = evaluate([Path("sample_data")], load_rules(None)).policy
     rules = TrustRules()
     log = read_log(SAMPLE)
-    as_of = max(d.at for d in log.decisions)
+    as_of = max(d.recorded for d in log.decisions)  # the latest row of the log
     by_class: dict[str, list[Decision]] = {}
     for decision in log.decisions:
         by_class.setdefault(decision.action_class, []).append(decision)

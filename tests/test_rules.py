@@ -65,7 +65,17 @@ def test_defaults_are_the_documented_ones() -> None:
         ({"initial_level": "max"}, "initial_level: Input should be 'observe'"),
         ({"demote": {"critical_failure_to": "sometimes"}}, "demote.critical_failure_to"),
         ({"window": "six months"}, "window: 'six months' is not a duration"),
-        ({"group_by": ["service"]}, "group_by: must include 'action_class'"),
+        ({"group_by": ["service"]}, "group_by: must start with 'action_class'"),
+        (
+            {"group_by": ["system_tier", "action_class"]},
+            "group_by: must start with 'action_class'",
+        ),
+        ({"group_by": []}, "group_by: must start with 'action_class'"),
+        ({"group_by": ["action_class", "action_class"]}, "group_by: lists a key twice"),
+        ({"window": "0d"}, "window: must be > 0"),
+        ({"window": "99999999999999d"}, "window: at most 36500d"),
+        ({"window": "36501d"}, "window: at most 36500d"),
+        ({"cooldown": "99999999999999w"}, "cooldown: at most 36500d"),
         ({"caps": {"risk_tier": {4: "full"}}}, "caps.risk_tier.4"),
         (
             {"promote": {"auto_notify": {"agreement": {"threshold": 0.9}}}},
@@ -131,3 +141,40 @@ def test_durations(text: str, seconds: int) -> None:
 def test_bad_durations(text: str) -> None:
     with pytest.raises(ValueError, match="is not a duration"):
         parse_duration(text)
+
+
+def test_longest_and_shortest_durations_are_allowed() -> None:
+    rules = parse_rules({"window": "36500d", "cooldown": "0s"}, "r.yaml")
+    assert rules.window_span == dt.timedelta(days=36500)
+    assert rules.cooldown_span == dt.timedelta(0)
+    assert parse_rules({"window": "1s"}, "r.yaml").window_span == dt.timedelta(seconds=1)
+
+
+def test_a_duration_too_long_for_a_timedelta_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="at most 36500d"):
+        parse_duration("99999999999999d")
+
+
+def test_group_by_may_add_keys_after_the_action_class() -> None:
+    rules = parse_rules({"group_by": ["action_class", "system_tier", "service"]}, "r.yaml")
+    assert rules.group_by == ("action_class", "system_tier", "service")
+
+
+def test_a_partial_caps_map_keeps_the_default_caps_of_the_other_tiers() -> None:
+    rules = parse_rules(
+        {"caps": {"risk_tier": {3: "observe"}, "system_tier": {1: "auto_notify"}}}, "r.yaml"
+    )
+    assert rules.caps.risk_tier == {1: Level.FULL, 2: Level.AUTO_NOTIFY, 3: Level.OBSERVE}
+    assert rules.caps.system_tier == {
+        1: Level.AUTO_NOTIFY,
+        2: Level.AUTO_NOTIFY,
+        3: Level.SUGGEST,
+        4: Level.OBSERVE,
+    }
+    assert parse_rules({"caps": {"risk_tier": {}}}, "r.yaml") == TrustRules()
+
+
+def test_a_cap_is_lifted_only_when_named() -> None:
+    rules = parse_rules({"caps": {"system_tier": {4: "full"}}}, "r.yaml")
+    assert rules.caps.system_tier[4] is Level.FULL
+    assert rules.caps.system_tier[3] is Level.SUGGEST

@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trustctl import sample
+from trustctl.errors import TrustctlError
 from trustctl.levels import Level
 from trustctl.sample import (
     AGENT_VERSIONS,
@@ -266,10 +267,28 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(
         raise OSError("disk full")
 
     monkeypatch.setattr(sample, "_write_csv", broken)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(TrustctlError, match=f"{re.escape(str(tmp_path))}/decisions.csv: cannot"):
         write_sample(tmp_path, decisions=20)
     assert [p.name for p in tmp_path.iterdir()] == ["decisions.csv"]
     assert (tmp_path / "decisions.csv").read_text() == "old\n"
+
+
+def test_writing_into_a_file_names_it(tmp_path: Path) -> None:
+    existing = tmp_path / "notes.txt"
+    existing.write_text("keep\n")
+    with pytest.raises(TrustctlError, match=f"{re.escape(str(existing))}: not a directory"):
+        write_sample(existing, decisions=20)
+    assert existing.read_text() == "keep\n"
+    with pytest.raises(TrustctlError, match="cannot write"):
+        write_sample(existing / "below", decisions=20)
+    assert sorted(tmp_path.iterdir()) == [existing]
+
+
+def test_a_directory_in_the_way_of_decisions_csv_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "decisions.csv").mkdir()
+    with pytest.raises(TrustctlError, match=r"decisions\.csv: cannot write"):
+        write_sample(tmp_path, decisions=20)
+    assert [p.name for p in tmp_path.iterdir()] == ["decisions.csv"]
 
 
 @pytest.mark.parametrize("decisions", [0, -5])

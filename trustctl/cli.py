@@ -1,6 +1,7 @@
 """The command layer: parse options, call the core, render, map errors to exit codes.
 
-Exit codes: 0 ok, 1 ``check`` found drift, 2 bad usage or bad input, 3 internal error.
+Exit codes: 0 ok, 1 ``check`` found drift, 2 bad usage or bad input, 3 internal error,
+141 stdout closed early (``| head``), as a shell reports a process killed by SIGPIPE.
 The core is imported inside each command so ``--help`` and ``--version`` stay fast.
 """
 
@@ -37,6 +38,8 @@ app = typer.Typer(
 EXIT_DRIFT = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 3
+EXIT_BROKEN_PIPE = 141
+"""128 + SIGPIPE, what a shell reports for a reader that closed the pipe (``| head``)."""
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -45,8 +48,19 @@ F = TypeVar("F", bound=Callable[..., Any])
 PIPE_WIDTH = 160
 
 
+class _Console(Console):
+    """A console that leaves a closed stdout to ``_fails_cleanly``.
+
+    Rich's own handler exits with code 1, which ``check`` uses for "the policy is stale".
+    """
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
+
+
 def _out() -> Console:
-    console = Console(highlight=False, soft_wrap=False)
+    console = _Console(highlight=False, soft_wrap=False, emoji=False)
     if not console.is_terminal and "COLUMNS" not in os.environ:
         console.width = PIPE_WIDTH
     return console
@@ -54,7 +68,7 @@ def _out() -> Console:
 
 def _err() -> Console:
     # soft_wrap: a diagnostic stays on one line (grep-able FILE:LINE), whatever the width.
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    return Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 def _say(text: str) -> None:
@@ -62,15 +76,38 @@ def _say(text: str) -> None:
     _out().print(text, markup=False, soft_wrap=True)
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the flush at exit cannot fail on the closed pipe again.
+
+    As https://docs.python.org/3/library/signal.html#note-on-sigpipe recommends.
+    """
+    try:
+        descriptor = sys.stdout.fileno()
+    except (OSError, ValueError):  # not a real file (a test runner's buffer): nothing to flush
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, descriptor)
+    os.close(devnull)
+
+
 def _fails_cleanly(command: F) -> F:
-    """Map trustctl's errors to ``error: …`` on stderr and exit 2; anything else to exit 3."""
+    """Map trustctl's errors to ``error: …`` on stderr and exit 2; anything else to exit 3.
+
+    A reader that closes stdout early (``| head``) ends the command quietly with exit 141.
+    """
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from trustctl.errors import TrustctlError
 
         try:
-            return command(*args, **kwargs)
+            try:
+                return command(*args, **kwargs)
+            finally:
+                sys.stdout.flush()  # a closed pipe surfaces here, not in the interpreter's exit
+        except BrokenPipeError:
+            _silence_stdout()
+            raise typer.Exit(EXIT_BROKEN_PIPE) from None
         except (typer.Exit, typer.Abort):
             raise
         except TrustctlError as exc:
@@ -225,20 +262,27 @@ def generate(
             f"note: {report.naive_timestamps} timestamp(s) had no time zone and were read as UTC",
             markup=False,
         )
+    # Every text is ready before any file is written, and the policy goes first: a policy
+    # that cannot be written leaves no bad-rows file behind, as if the run had not
+    # happened. If only the bad-rows file fails, the run exits 2 naming it; the policy
+    # written is complete and counts the skipped rows in its metadata.
+    writes: list[tuple[Path, str]] = []
+    if output is not None:
+        is_json = output.suffix.lower() == ".json"
+        writes.append((output, to_json(result.policy) if is_json else to_yaml(result.policy)))
     if bad_rows_out is not None:
-        lines = [
+        bad_rows = (
             json.dumps(
                 {"location": b.location, "errors": list(b.errors), "record": b.record},
                 ensure_ascii=False,
                 default=str,
             )
             for b in result.decisions.bad_rows
-        ]
-        write_atomically(bad_rows_out, "".join(line + "\n" for line in lines))
+        )
+        writes.append((bad_rows_out, "".join(line + "\n" for line in bad_rows)))
+    for path, text in writes:
+        write_atomically(path, text)
     chosen = output_format or (OutputFormat.table if output else OutputFormat.yaml)
-    if output is not None:
-        is_json = output.suffix.lower() == ".json"
-        write_atomically(output, to_json(result.policy) if is_json else to_yaml(result.policy))
     group_by = loaded.rules.group_by
     if chosen is OutputFormat.yaml:
         sys.stdout.write(to_yaml(result.policy))
@@ -266,9 +310,9 @@ def check(
 ) -> None:
     """Exit 1 when the committed policy's levels are not what the evidence gives (for CI)."""
     from trustctl.evaluate import evaluate
+    from trustctl.policy import load_policy
 
-    committed = _policy(policy)
-    assert committed is not None
+    committed = load_policy(policy)
     result = evaluate(logs, _rules(rules), committed, _as_of(as_of))
     drift = [v for v in result.verdicts if v.change != "unchanged"]
     if not drift:
@@ -343,12 +387,12 @@ def validate(
 ) -> None:
     """Check logs, rules and a policy file without computing anything; exit 0 or 2."""
     from trustctl.ingest import load_decisions
+    from trustctl.policy import load_policy
 
     loaded = _rules(rules)
     _say(f"rules: ok ({loaded.path or 'built-in defaults'})")
     if policy is not None:
-        document = _policy(policy)
-        assert document is not None
+        document = load_policy(policy)
         _say(f"policy: ok ({policy}, {len(document.actions)} groups)")
     if logs:
         report = load_decisions(logs).report

@@ -10,8 +10,8 @@ from typing import Any
 
 import pandas as pd
 
-from trustctl.decide import Verdict, decide
-from trustctl.errors import PolicyError
+from trustctl.decide import Verdict, decide, stamp
+from trustctl.errors import InputError, PolicyError
 from trustctl.evidence import collect
 from trustctl.ingest import Decisions, OnBadRows, load_decisions
 from trustctl.policy import PolicyDocument, build_policy
@@ -34,9 +34,14 @@ def parse_as_of(text: str) -> dt.datetime:
         value = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         raise ValueError(f"{text!r} is not an ISO-8601 date or timestamp") from None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=dt.timezone.utc)
+    value = value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value
+    if not _EARLIEST <= value <= _LATEST:
+        raise ValueError(f"{text!r} is outside the years 1970 to 2200")
     return value.astimezone(dt.timezone.utc)
+
+
+_EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_LATEST = dt.datetime(2200, 12, 31, 23, 59, 59, tzinfo=dt.timezone.utc)
 
 
 def evaluate(
@@ -48,11 +53,14 @@ def evaluate(
 ) -> Evaluation:
     """Read the logs and decide every group's level as of ``as_of``.
 
-    Without ``as_of`` the latest decision's timestamp is used (never the wall
-    clock), so the same inputs always give the same policy.
+    Rows stamped after ``as_of`` are left out before event rows are merged, so the
+    policy is the one that could have been computed at that moment. Without
+    ``as_of`` the latest row's timestamp is used (never the wall clock), so the
+    same inputs always give the same policy.
     """
     _check_previous(previous, rules)
-    return evaluate_decisions(load_decisions(logs, on_bad_rows), rules, previous, as_of)
+    decisions = load_decisions(logs, on_bad_rows, until=as_of)
+    return _evaluate(decisions, rules, previous, as_of)
 
 
 def evaluate_decisions(
@@ -63,22 +71,43 @@ def evaluate_decisions(
 ) -> Evaluation:
     """Decide every group's level as of ``as_of`` from decisions already read.
 
-    One read of the logs can be evaluated at many moments (time travel, replay).
+    One read of the logs can be evaluated at many moments (replay). For exact time
+    travel, read them with ``load_decisions(..., until=as_of)``: decisions read
+    whole may carry event rows recorded after ``as_of``.
     """
     _check_previous(previous, rules)
+    return _evaluate(decisions, rules, previous, as_of)
+
+
+def _evaluate(
+    decisions: Decisions,
+    rules: LoadedRules,
+    previous: PolicyDocument | None,
+    as_of: dt.datetime | None,
+) -> Evaluation:
     frame = decisions.frame
-    latest = frame["timestamp"].max()
-    moment = as_of if as_of is not None else pd.Timestamp(latest).to_pydatetime()
-    after = int((frame["timestamp"] > pd.Timestamp(moment)).sum())
+    if as_of is not None:
+        moment = as_of
+    else:
+        moment = pd.Timestamp(frame["recorded_at"].max()).to_pydatetime()
+    after = decisions.report.decisions_after_until + int(
+        (frame["timestamp"] > pd.Timestamp(moment)).sum()
+    )
     prior = previous.prior_states() if previous is not None else None
+    states = collect(frame, rules.rules, moment, prior)
+    if not states:
+        # Most likely a mistyped --as-of or window: an empty policy would say nothing.
+        raise InputError(
+            [
+                f"no decision in the {rules.rules.window} window before {stamp(moment)} "
+                f"({after} decision(s) are later); check --as-of and the rules' window"
+            ]
+        )
     verdicts = tuple(
         decide(
-            state,
-            rules.rules,
-            moment,
-            in_previous=None if prior is None else state.key in prior,
+            state, rules.rules, moment, in_previous=None if prior is None else state.key in prior
         )
-        for state in collect(frame, rules.rules, moment, prior)
+        for state in states
     )
     policy = build_policy(verdicts, rules, decisions.report, moment, after)
     return Evaluation(as_of=moment, decisions=decisions, verdicts=verdicts, policy=policy)

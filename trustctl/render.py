@@ -1,4 +1,9 @@
-"""Turning verdicts, diffs and explanations into rich tables and markdown (no maths here)."""
+"""Turning verdicts, diffs and explanations into rich tables and markdown (no maths here).
+
+Every string that can hold log or rules data (ids, services, rationales, owners) goes
+to rich as a ``Text``, never as a ``str``: rich would read ``[prod]`` as markup and
+``:fire:`` as an emoji code.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from typing import Any
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from trustctl.decide import Check, Verdict, stamp
 from trustctl.diff import LevelChange, label
@@ -18,21 +24,37 @@ from trustctl.explain import Explanation, Incident
 
 _ARROW = {"promoted": "↑", "demoted": "↓", "unchanged": "=", "new": "+"}
 
+NEXT_WIDTH = 56
+"""The longest ``next`` cell of the review table: ``auto_notify: the cooldown to end on <time>``."""
+
 
 def _rate(k: int, n: int, lower: float) -> str:
     """``k/n`` and the lower bound, rounded down: a table never overstates a bound."""
     return f"{k}/{n} ≥{math.floor(lower * 1000) / 1000:.3f}" if n else "–"
 
 
+def _cells(*texts: str) -> list[Text]:
+    """Table cells shown exactly as given (no markup, no emoji codes)."""
+    return [Text(text) for text in texts]
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
 def _next_cell(verdict: Verdict) -> str:
+    """The next step in a few words; ``explain`` shows all of ``verdict.next.needs``."""
     step = verdict.next
     if step.level is None:
-        return step.needs.split(" by ")[0].split(";")[0]
-    if step.clean_decisions_needed:
+        if verdict.pin is not None and verdict.pin.active:
+            return "pinned"
+        top = verdict.level.above() is None
+        if not top and verdict.cap.level.rank <= verdict.level.rank:
+            return f"capped at {verdict.cap.level.value}"
+    elif step.clean_decisions_needed:
         return f"{step.level.value}: {step.clean_decisions_needed} clean"
-    if "cooldown" in step.needs:
-        return f"{step.level.value}: after cooldown"
-    return f"{step.level.value}: {step.needs}"
+    first = step.needs.split(";", 1)[0].strip()
+    return _clip(first if step.level is None else f"{step.level.value}: {first}", NEXT_WIDTH)
 
 
 def review_table(verdicts: Sequence[Verdict], group_by: tuple[str, ...]) -> Table:
@@ -47,15 +69,17 @@ def review_table(verdicts: Sequence[Verdict], group_by: tuple[str, ...]) -> Tabl
     for v in verdicts:
         e = v.state.evidence
         table.add_row(
-            label(group_by, v.state.key),
-            v.level.value,
-            f"{_ARROW[v.change]} {v.change}",
-            _rate(e.agreed, e.reviewed, v.agreement.lower),
-            _rate(e.succeeded, e.verified, v.success.lower),
-            str(e.unverified),
-            str(v.state.critical_failures),
-            v.limited_by or "",
-            _next_cell(v),
+            *_cells(
+                label(group_by, v.state.key),
+                v.level.value,
+                f"{_ARROW[v.change]} {v.change}",
+                _rate(e.agreed, e.reviewed, v.agreement.lower),
+                _rate(e.succeeded, e.verified, v.success.lower),
+                str(e.unverified),
+                str(v.state.critical_failures),
+                v.limited_by or "",
+                _next_cell(v),
+            )
         )
     return table
 
@@ -97,7 +121,7 @@ def diff_table(changes: Sequence[LevelChange]) -> Table:
     for heading in ("group", "change", "old", "new", "reason"):
         table.add_column(heading, no_wrap=heading != "reason")
     for c in changes:
-        table.add_row(c.label, c.kind, c.old or "–", c.new or "–", c.reason or "")
+        table.add_row(*_cells(c.label, c.kind, c.old or "–", c.new or "–", c.reason or ""))
     return table
 
 
@@ -135,13 +159,15 @@ def _incident_table(title: str, incidents: Sequence[Incident]) -> Table:
         table.add_column(heading, no_wrap=heading in ("decision", "time"))
     for i in incidents:
         table.add_row(
-            i.decision_id,
-            i.timestamp,
-            i.human_decision,
-            i.outcome,
-            i.severity,
-            i.reviewer,
-            i.rationale + (f" ({i.incident_id})" if i.incident_id else ""),
+            *_cells(
+                i.decision_id,
+                i.timestamp,
+                i.human_decision,
+                i.outcome,
+                i.severity,
+                i.reviewer,
+                i.rationale + (f" ({i.incident_id})" if i.incident_id else ""),
+            )
         )
     return table
 
@@ -150,60 +176,60 @@ def print_explanation(console: Console, item: Explanation, group_by: tuple[str, 
     """Everything behind one group's verdict."""
     v = item.verdict
     state, e = v.state, v.state.evidence
-    console.print(f"[bold]{label(group_by, state.key)}[/bold]: {v.level.value} ({v.change})")
-    console.print(f"reason: {v.reason}", highlight=False)
+
+    def say(text: str) -> None:
+        console.print(Text(text))
+
     console.print(
+        Text.assemble((label(group_by, state.key), "bold"), f": {v.level.value} ({v.change})")
+    )
+    say(f"reason: {v.reason}")
+    say(
         f"level before this run: {v.previous_level.value} (from the {state.current_source}); "
         f"{v.level.value} since "
-        f"{stamp(v.since) if v.since else 'no recorded level change'}",
-        highlight=False,
+        f"{stamp(v.since) if v.since else 'no recorded level change'}"
     )
-    console.print(
+    say(
         f"evidence: {e.decisions} decisions counted after {stamp(e.counted_from)} "
-        f"({e.counted_from_reason})",
-        highlight=False,
+        f"({e.counted_from_reason})"
     )
-    console.print(
+    say(
         f"  agreement: {e.agreed} approved of {e.reviewed} reviewed, {e.timeouts} timeouts "
         f"(not counted); rate {_fmt(v.agreement.rate)}, mean {v.agreement.mean:.6f}, "
-        f"lower {v.agreement.lower:.6f}, upper {v.agreement.upper:.6f}",
-        highlight=False,
+        f"lower {v.agreement.lower:.6f}, upper {v.agreement.upper:.6f}"
     )
     if v.threshold is not None and v.p_agreement is not None:
-        console.print(
-            f"  P(agreement ≥ {v.threshold}) = {v.p_agreement:.3f} under the Beta posterior",
-            highlight=False,
-        )
-    console.print(
+        say(f"  P(agreement ≥ {v.threshold}) = {v.p_agreement:.3f} under the Beta posterior")
+    say(
         f"  success: {e.succeeded} succeeded of {e.verified} verified, {e.unverified} unverified "
         f"of {e.executed} executed; rate {_fmt(v.success.rate)}, lower {v.success.lower:.6f}, "
-        f"upper {v.success.upper:.6f}",
-        highlight=False,
+        f"upper {v.success.upper:.6f}"
     )
-    console.print(
+    say(
         "  success is measured only on actions humans let through (rejected proposals have "
-        "no outcome)",
-        highlight=False,
+        "no outcome)"
     )
-    console.print(f"  critical failures in the window: {state.critical_failures}", highlight=False)
+    say(f"  critical failures in the window: {state.critical_failures}")
     table = Table(title="rules", title_justify="left")
     table.add_column("rule", no_wrap=True)
     table.add_column("result", no_wrap=True)
     table.add_column("numbers")
     for check in v.checks:
-        table.add_row(check.rule, _verdict_word(check), check.detail)
+        table.add_row(*_cells(check.rule, _verdict_word(check), check.detail))
     cap_text = f"cap: {v.cap.level.value}" + (f" ({v.cap.limited_by})" if v.cap.limited_by else "")
-    table.add_row("caps", "", cap_text)
+    table.add_row(*_cells("caps", "", cap_text))
     if v.pin is not None:
         pin = v.pin.pin
         table.add_row(
-            "pins",
-            "active" if v.pin.active else "expired",
-            f"{pin.level.value} by {pin.owner}: {pin.reason}",
+            *_cells(
+                "pins",
+                "active" if v.pin.active else "expired",
+                f"{pin.level.value} by {pin.owner}: {pin.reason}",
+            )
         )
     console.print(table)
     next_level = v.next.level.value if v.next.level else "–"
-    console.print(f"next: {next_level}: {v.next.needs}", highlight=False)
+    say(f"next: {next_level}: {v.next.needs}")
     if item.disagreements:
         console.print(_incident_table("recent disagreements", item.disagreements))
     if item.failures:

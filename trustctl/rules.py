@@ -9,7 +9,15 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from trustctl import yamlio
 from trustctl.errors import RulesError
@@ -21,14 +29,22 @@ GroupKey = Literal["action_class", "system_tier", "service", "agent_version"]
 
 _DURATION = re.compile(r"^(\d+)([smhdw])$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+MAX_DURATION_DAYS = 36500
+"""About a century: longer spans are typos, and would overflow date arithmetic."""
 
 
 def parse_duration(text: str) -> dt.timedelta:
-    """Parse ``"180d"``, ``"12h"``, ``"2w"``… into a timedelta; raise ``ValueError`` otherwise."""
+    """Parse ``"180d"``, ``"12h"``, ``"2w"``… into a timedelta; raise ``ValueError`` otherwise.
+
+    Durations longer than ``MAX_DURATION_DAYS`` are refused.
+    """
     match = _DURATION.match(text)
     if match is None:
         raise ValueError(f"{text!r} is not a duration like '180d', '12h' or '2w'")
-    return dt.timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+    seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if seconds > MAX_DURATION_DAYS * _UNIT_SECONDS["d"]:
+        raise ValueError(f"at most {MAX_DURATION_DAYS}d, not {text!r}")
+    return dt.timedelta(seconds=seconds)
 
 
 class _Model(BaseModel):
@@ -167,20 +183,42 @@ class Demote(_Model):
         return None if level is Level.OBSERVE else getattr(self, level.value)
 
 
-class Caps(_Model):
-    """The highest level allowed per tier, whatever the statistics say."""
+DEFAULT_RISK_TIER_CAPS: dict[Literal[1, 2, 3], Level] = {
+    1: Level.FULL,
+    2: Level.AUTO_NOTIFY,
+    3: Level.SUGGEST,
+}
+DEFAULT_SYSTEM_TIER_CAPS: dict[Literal[1, 2, 3, 4], Level] = {
+    1: Level.FULL,
+    2: Level.AUTO_NOTIFY,
+    3: Level.SUGGEST,
+    4: Level.OBSERVE,
+}
 
-    risk_tier: dict[Literal[1, 2, 3], LevelName] = {
-        1: Level.FULL,
-        2: Level.AUTO_NOTIFY,
-        3: Level.SUGGEST,
-    }
-    system_tier: dict[Literal[1, 2, 3, 4], LevelName] = {
-        1: Level.FULL,
-        2: Level.AUTO_NOTIFY,
-        3: Level.SUGGEST,
-        4: Level.OBSERVE,
-    }
+
+class Caps(_Model):
+    """The highest level allowed per tier, whatever the statistics say.
+
+    Each map is laid over its defaults: a tier left out keeps its default cap, so
+    a partial map can never lift a cap by omission.
+    """
+
+    risk_tier: dict[Literal[1, 2, 3], LevelName] = DEFAULT_RISK_TIER_CAPS
+    system_tier: dict[Literal[1, 2, 3, 4], LevelName] = DEFAULT_SYSTEM_TIER_CAPS
+
+    @field_validator("risk_tier")
+    @classmethod
+    def _over_risk_defaults(
+        cls, given: dict[Literal[1, 2, 3], Level]
+    ) -> dict[Literal[1, 2, 3], Level]:
+        return {**DEFAULT_RISK_TIER_CAPS, **given}
+
+    @field_validator("system_tier")
+    @classmethod
+    def _over_system_defaults(
+        cls, given: dict[Literal[1, 2, 3, 4], Level]
+    ) -> dict[Literal[1, 2, 3, 4], Level]:
+        return {**DEFAULT_SYSTEM_TIER_CAPS, **given}
 
 
 class RiskTierPattern(_Model):
@@ -257,8 +295,11 @@ class TrustRules(_Model):
                 parse_duration(getattr(self, key))
             except ValueError as exc:
                 raise ValueError(f"{key}: {exc}") from None
-        if "action_class" not in self.group_by:
-            raise ValueError("group_by: must include 'action_class'")
+        if not self.window_span:
+            raise ValueError("window: must be > 0")
+        # Group keys are read positionally: key[0] is the action class everywhere.
+        if self.group_by[:1] != ("action_class",):
+            raise ValueError("group_by: must start with 'action_class'")
         if len(set(self.group_by)) != len(self.group_by):
             raise ValueError("group_by: lists a key twice")
         self._check_hysteresis()

@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from trustctl.errors import TrustctlError
 from trustctl.levels import LADDER, Level
 
 DEFAULT_END = dt.datetime(2026, 11, 20, tzinfo=dt.timezone.utc)
@@ -307,18 +308,31 @@ def generate_sample(
 
 
 def write_sample(directory: Path, decisions: int = 6000, seed: int = 7) -> Path:
-    """Write ``generate_sample(decisions, seed)`` to ``directory/decisions.csv`` atomically."""
+    """Write ``generate_sample(decisions, seed)`` to ``directory/decisions.csv`` atomically.
+
+    Raise ``TrustctlError`` naming the path when ``directory`` is not a directory, or
+    the file cannot be written; then an existing ``decisions.csv`` is left as it was.
+    """
     frame = generate_sample(decisions, seed)
-    directory.mkdir(parents=True, exist_ok=True)
+    if directory.exists() and not directory.is_dir():
+        raise TrustctlError(
+            f"{directory}: not a directory (the sample is written as decisions.csv inside one)"
+        )
     target = directory / "decisions.csv"
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".decisions.", suffix=".tmp")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=directory, prefix=".decisions.", suffix=".tmp")
+    except OSError as exc:
+        raise TrustctlError(f"{target}: cannot write: {exc.strerror or exc}") from None
     try:
         os.chmod(temporary, 0o644)
         with os.fdopen(handle, "wb") as stream:
             _write_csv(frame, stream)
         os.replace(temporary, target)
-    except BaseException:
+    except BaseException as exc:
         Path(temporary).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise TrustctlError(f"{target}: cannot write: {exc.strerror or exc}") from None
         raise
     return target
 

@@ -83,7 +83,8 @@ class RawLog:
     format: str
     sha256: str
     table: pa.Table
-    """Columns of ``SCHEMA_COLUMNS`` present in the file, all ``string``."""
+    """Columns of ``SCHEMA_COLUMNS`` present in the file, all ``large_string``: what pandas
+    keeps text in, so handing them over copies nothing."""
     jsonl_lines: tuple[int, ...] | None = None
     """JSON Lines only: the line number of each row."""
 
@@ -145,7 +146,7 @@ def _read_csv(path: Path) -> pa.Table:
                 parse_options=pacsv.ParseOptions(newlines_in_values=True),
                 convert_options=pacsv.ConvertOptions(
                     include_columns=present,
-                    column_types={c: pa.string() for c in present},
+                    column_types={c: pa.large_string() for c in present},
                     strings_can_be_null=False,
                     quoted_strings_can_be_null=False,
                 ),
@@ -167,18 +168,49 @@ def _csv_problem(path: Path, fields: int, exc: Exception) -> str:
     return f"{path}: not a readable CSV file: {exc}"
 
 
+class _DuplicateKey(ValueError):
+    """A JSON object gives one key twice."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refusing a key given twice: which of the two values was meant is unknown."""
+    record: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in record:
+            raise _DuplicateKey(key)
+        record[key] = value
+    return record
+
+
 def _json_text(value: Any) -> str | None:
+    """A JSON scalar as text (floats are spelled by Arrow later); None for arrays and objects."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (str, int, float)):
+    if isinstance(value, (str, int)):
         return str(value)
     return None
 
 
+def _spell_floats(column: list[str], floats: list[tuple[int, float]]) -> None:
+    """Spell JSON floats as Arrow casts a Parquet float column: ``2.0`` is ``"2"`` in both.
+
+    So one number reads the same from either format (a tier of ``2.0`` is tier 2).
+    """
+    if floats:
+        spelled = pa.array([v for _, v in floats], pa.float64()).cast(pa.string()).to_pylist()
+        for (index, _), text in zip(floats, spelled, strict=True):
+            column[index] = text
+
+
 def _read_jsonl(path: Path) -> tuple[pa.Table, tuple[int, ...]]:
     columns: dict[str, list[str]] = {c: [] for c in SCHEMA_COLUMNS}
+    floats: dict[str, list[tuple[int, float]]] = {c: [] for c in SCHEMA_COLUMNS}
     seen: set[str] = set()
     lines: list[int] = []
     try:
@@ -187,21 +219,27 @@ def _read_jsonl(path: Path) -> tuple[pa.Table, tuple[int, ...]]:
                 if not text.strip():
                     continue
                 try:
-                    record = json.loads(text)
+                    record = json.loads(text, object_pairs_hook=_unique_keys)
                 except json.JSONDecodeError as exc:
                     raise InputError([f"{path}:{number}: not valid JSON: {exc.msg}"]) from None
+                except _DuplicateKey as exc:
+                    raise InputError([f"{path}:{number}: key {exc.key!r} appears twice"]) from None
                 if not isinstance(record, dict):
                     raise InputError([f"{path}:{number}: expected a JSON object"])
                 for column in SCHEMA_COLUMNS:
-                    value = _json_text(record.get(column))
-                    if value is None:
+                    value = record.get(column)
+                    if isinstance(value, float):
+                        floats[column].append((len(lines), value))
+                        value = None  # a placeholder, spelled by Arrow below
+                    spelled = _json_text(value)
+                    if spelled is None:
                         raise InputError(
                             [
                                 f"{path}:{number}: column '{column}': expected a string, "
                                 "number, boolean or null"
                             ]
                         )
-                    columns[column].append(value)
+                    columns[column].append(spelled)
                 seen.update(record)
                 lines.append(number)
     except (OSError, UnicodeDecodeError) as exc:
@@ -209,7 +247,9 @@ def _read_jsonl(path: Path) -> tuple[pa.Table, tuple[int, ...]]:
     present = [c for c in SCHEMA_COLUMNS if c in seen]
     if lines:
         _check_required(path, present, str(lines[0]))
-    table = pa.table({c: pa.array(columns[c], type=pa.string()) for c in present})
+    for column in present:
+        _spell_floats(columns[column], floats[column])
+    table = pa.table({c: pa.array(columns[c], type=pa.large_string()) for c in present})
     return table, tuple(lines)
 
 
@@ -234,8 +274,7 @@ def _read_parquet(path: Path) -> pa.Table:
                     column = column.cast(pa.timestamp(column.type.unit))
                 text = pc.strftime(column, format="%Y-%m-%dT%H:%M:%S")
                 column = pc.binary_join_element_wise(text, "Z" if aware else "", "")
-            elif not pa.types.is_string(column.type):
-                column = column.cast(pa.string())
+            column = column.cast(pa.large_string())
         except pa.ArrowException:
             raise InputError(
                 [f"{path}: column '{name}': values of type {column.type} cannot be read as text"]
@@ -257,29 +296,37 @@ def read_log(path: Path) -> RawLog:
     return RawLog(path=path, format=str(fmt), sha256=_sha256(path), table=table, jsonl_lines=lines)
 
 
-def csv_record_lines(path: Path) -> Iterator[tuple[int, list[str]]]:
-    """Each CSV record after the header with the physical line it starts on.
+def _csv_lines(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """Each non-blank CSV record, the header first, with the physical line it starts on.
 
     Only the error path uses this: a quoted value may span lines, so a row's
     line number cannot be derived from its index alone.
     """
     with _long_fields(), _open_text(path) as handle:
         reader = csv.reader(handle)
-        next(reader, None)
-        start = reader.line_num + 1
+        start = 1
         for record in reader:
             if record:
                 yield start, record
             start = reader.line_num + 1
 
 
+def csv_record_lines(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """Each CSV record after the header with the physical line it starts on."""
+    records = _csv_lines(path)
+    next(records, None)
+    yield from records
+
+
 def locate(raw: RawLog, rows: Sequence[int]) -> dict[int, str]:
-    """Map row indexes of ``raw.table`` to ``"FILE:LINE"`` (``"FILE:row N"`` for Parquet)."""
+    """Map row indexes of ``raw.table`` to ``"FILE:LINE"`` (``"FILE:row N"`` for Parquet).
+
+    Reads a CSV file once; JSON Lines kept its line numbers, Parquet has none.
+    """
     wanted = set(rows)
     if raw.format == "parquet":
         return {row: f"{raw.path}:row {row}" for row in wanted}
-    if raw.format == "jsonl":
-        assert raw.jsonl_lines is not None
+    if raw.jsonl_lines is not None:
         return {row: f"{raw.path}:{raw.jsonl_lines[row]}" for row in wanted}
     found: dict[int, str] = {}
     for index, (line, _) in enumerate(csv_record_lines(raw.path)):
@@ -290,27 +337,35 @@ def locate(raw: RawLog, rows: Sequence[int]) -> dict[int, str]:
     return found
 
 
-def original_rows(raw: RawLog, rows: Sequence[int]) -> dict[int, dict[str, Any]]:
-    """The untouched source records (all their columns) of some rows, for ``--bad-rows-out``."""
-    wanted = set(rows)
+def original_rows(raw: RawLog, rows: Sequence[int]) -> dict[int, tuple[str, dict[str, Any]]]:
+    """Where some rows are and their untouched source records (all columns).
+
+    For ``--bad-rows-out``; reads the file once.
+    """
+    wanted = sorted(set(rows))
     if raw.format == "parquet":
         import pyarrow.parquet as pq
 
-        table = pq.read_table(raw.path)
-        return {row: table.slice(row, 1).to_pylist()[0] for row in wanted}
-    if raw.format == "jsonl":
-        assert raw.jsonl_lines is not None
+        records = pq.read_table(raw.path).take(wanted).to_pylist()
+        return {
+            row: (f"{raw.path}:row {row}", record)
+            for row, record in zip(wanted, records, strict=True)
+        }
+    if raw.jsonl_lines is not None:
         by_line = {raw.jsonl_lines[row]: row for row in wanted}
-        records: dict[int, dict[str, Any]] = {}
+        found: dict[int, tuple[str, dict[str, Any]]] = {}
         with _open_text(raw.path) as handle:
             for number, text in enumerate(handle, start=1):
                 if number in by_line:
-                    records[by_line[number]] = json.loads(text)
-        return records
-    with _long_fields(), _open_text(raw.path) as handle:
-        header = next(csv.reader(handle), [])
-    found: dict[int, dict[str, Any]] = {}
-    for index, (_, record) in enumerate(csv_record_lines(raw.path)):
-        if index in wanted:
-            found[index] = dict(zip(header, record, strict=True))
+                    found[by_line[number]] = (f"{raw.path}:{number}", json.loads(text))
+        return found
+    lines = _csv_lines(raw.path)
+    header = next(lines, (1, []))[1]
+    chosen = set(wanted)
+    found = {}
+    for index, (line, record) in enumerate(lines):
+        if index in chosen:
+            found[index] = (f"{raw.path}:{line}", dict(zip(header, record, strict=True)))
+            if len(found) == len(chosen):
+                break
     return found
