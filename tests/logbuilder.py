@@ -22,6 +22,7 @@ import pandas as pd
 from trustctl import policy as policy_module
 from trustctl.decide import Verdict
 from trustctl.evaluate import Evaluation, evaluate, evaluate_decisions
+from trustctl.files import write_atomically
 from trustctl.ingest import Decisions, load_decisions
 from trustctl.policy import PolicyDocument, load_policy
 from trustctl.rules import LoadedRules, parse_rules
@@ -217,7 +218,7 @@ def entry(evaluation: Evaluation, action_class: str) -> dict[str, Any]:
 def save(tmp_path: Path, evaluation: Evaluation, name: str = "policy.yaml") -> PolicyDocument:
     """Write an evaluation's policy and read it back, as ``--previous`` does."""
     path = tmp_path / name
-    policy_module.write_atomically(path, policy_module.to_yaml(evaluation.policy))
+    write_atomically(path, policy_module.to_yaml(evaluation.policy))
     return load_policy(path)
 
 

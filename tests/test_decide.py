@@ -745,3 +745,17 @@ def test_a_critical_failure_is_dated_when_it_was_recorded(tmp_path: Path) -> Non
     assert v.state.last_critical_failure == day(8)
     assert (v.level.value, v.change) == ("suggest", "demoted")
     assert "critical failure on decision late at 2026-01-09T00:00:00Z" in v.reason
+
+
+def test_a_partial_caps_map_keeps_the_other_tiers_capped(tmp_path: Path) -> None:
+    # Only tier 3 is named: tier 2 (k8s.rollback, by pattern) keeps its auto_notify cap.
+    log = LogBuilder().clean(1, "k8s.rollback", 400, mode="auto_notify")
+    v = verdict(
+        run(tmp_path, log, rule_data={"caps": {"risk_tier": {3: "observe"}}}, as_of=day(20)),
+        "k8s.rollback",
+    )
+    assert (v.level.value, v.cap.level.value, v.cap.limited_by) == (
+        "auto_notify",
+        "auto_notify",
+        "cap:risk_tier=2",
+    )

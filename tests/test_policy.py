@@ -16,7 +16,8 @@ from logbuilder import LogBuilder, day, entry, iso, previous_policy, run, save, 
 from trustctl.diff import diff_policies
 from trustctl.errors import PolicyError, TrustctlError
 from trustctl.explain import explain
-from trustctl.policy import load_policy, to_json, to_yaml, write_atomically
+from trustctl.files import write_atomically
+from trustctl.policy import load_policy, to_json, to_yaml
 from trustctl.yamlio import load as load_yaml
 
 POD = "k8s.restart_pod"

@@ -244,7 +244,8 @@ def generate(
     from trustctl import render
     from trustctl.errors import TrustctlError
     from trustctl.evaluate import evaluate
-    from trustctl.policy import to_json, to_yaml, write_atomically
+    from trustctl.files import write_atomically
+    from trustctl.policy import to_json, to_yaml
 
     if bad_rows_out is not None and on_bad_rows is not BadRows.skip:
         raise TrustctlError("--bad-rows-out needs --on-bad-rows skip")

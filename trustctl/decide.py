@@ -136,12 +136,12 @@ def cap_for(state: GroupState, rules: TrustRules) -> Cap:
     level: Level = Level.FULL
     limited_by: str | None = None
     for tier in sorted(state.risk_tiers):
-        tier_level = rules.caps.risk_tier.get(3 if tier == 0 else tier, Level.FULL)  # type: ignore[call-overload]
+        tier_level = rules.caps.for_risk_tier(3 if tier == 0 else tier)
         if tier_level.rank < level.rank:
             shown = "unknown" if tier == 0 else str(tier)
             level, limited_by = tier_level, f"cap:risk_tier={shown}"
     for tier in sorted(state.system_tiers):
-        tier_level = rules.caps.system_tier.get(tier, Level.FULL)  # type: ignore[call-overload]
+        tier_level = rules.caps.for_system_tier(tier)
         if tier_level.rank < level.rank:
             level, limited_by = tier_level, f"cap:system_tier={tier}"
     return Cap(level=level, limited_by=limited_by)

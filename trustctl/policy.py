@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
-import os
-import stat
-import tempfile
 from collections.abc import Sequence
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from pathlib import Path
@@ -17,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from trustctl import __version__, yamlio
 from trustctl.decide import Verdict, stamp
-from trustctl.errors import PolicyError, TrustctlError
+from trustctl.errors import PolicyError
 from trustctl.evidence import GroupKey, PriorState
 from trustctl.ingest import IngestReport
 from trustctl.levels import Level
@@ -180,58 +176,6 @@ def to_yaml(policy: dict[str, Any]) -> str:
 def to_json(policy: dict[str, Any]) -> str:
     """The policy as JSON text (two-space indent, trailing newline)."""
     return json.dumps(policy, indent=2, ensure_ascii=False) + "\n"
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same folder and a rename.
-
-    ``path`` is replaced only once the whole text is on disk; on any failure it is
-    left as it was and the temporary file is removed. An existing file keeps its
-    permissions; a new one gets the usual ``0666`` less the umask (a bare temporary
-    file would be ``0600``, unreadable to the platform that reads the policy).
-    Raise ``TrustctlError`` when the file cannot be written.
-    """
-    try:
-        mode = stat.S_IMODE(path.stat().st_mode)
-    except FileNotFoundError:
-        mode = 0o666 & ~_umask()
-    except OSError as exc:
-        raise TrustctlError(f"{path}: cannot write: {exc.strerror}") from None
-    try:
-        descriptor, temporary = tempfile.mkstemp(
-            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-        )
-    except OSError as exc:
-        raise TrustctlError(f"{path}: cannot write: {exc.strerror}") from None
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException as exc:
-        Path(temporary).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise TrustctlError(f"{path}: cannot write: {exc.strerror or exc}") from None
-        raise
-    _sync_directory(path.parent)
-
-
-def _umask() -> int:
-    current = os.umask(0o022)
-    os.umask(current)
-    return current
-
-
-def _sync_directory(directory: Path) -> None:
-    """Make the rename itself durable where the platform allows it (best effort)."""
-    with contextlib.suppress(OSError):
-        descriptor = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
 
 
 class PolicyAction(BaseModel):

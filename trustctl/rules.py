@@ -7,7 +7,7 @@ import fnmatch
 import hashlib
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import (
     BaseModel,
@@ -219,6 +219,14 @@ class Caps(_Model):
         cls, given: dict[Literal[1, 2, 3, 4], Level]
     ) -> dict[Literal[1, 2, 3, 4], Level]:
         return {**DEFAULT_SYSTEM_TIER_CAPS, **given}
+
+    def for_risk_tier(self, tier: int) -> Level:
+        """The cap of risk tier 1..3 (ingest only lets those through)."""
+        return self.risk_tier[cast(Literal[1, 2, 3], tier)]
+
+    def for_system_tier(self, tier: int) -> Level:
+        """The cap of system tier 1..4 (ingest only lets those through)."""
+        return self.system_tier[cast(Literal[1, 2, 3, 4], tier)]
 
 
 class RiskTierPattern(_Model):

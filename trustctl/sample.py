@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from trustctl.errors import TrustctlError
+from trustctl.files import atomic_writer
 from trustctl.levels import LADDER, Level
 
 DEFAULT_END = dt.datetime(2026, 11, 20, tzinfo=dt.timezone.utc)
@@ -321,19 +320,10 @@ def write_sample(directory: Path, decisions: int = 6000, seed: int = 7) -> Path:
     target = directory / "decisions.csv"
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=directory, prefix=".decisions.", suffix=".tmp")
     except OSError as exc:
         raise TrustctlError(f"{target}: cannot write: {exc.strerror or exc}") from None
-    try:
-        os.chmod(temporary, 0o644)
-        with os.fdopen(handle, "wb") as stream:
-            _write_csv(frame, stream)
-        os.replace(temporary, target)
-    except BaseException as exc:
-        Path(temporary).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise TrustctlError(f"{target}: cannot write: {exc.strerror or exc}") from None
-        raise
+    with atomic_writer(target) as stream:
+        _write_csv(frame, stream)
     return target
 
 
