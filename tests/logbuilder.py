@@ -26,27 +26,11 @@ from trustctl.files import write_atomically
 from trustctl.ingest import Decisions, load_decisions
 from trustctl.policy import PolicyDocument, load_policy
 from trustctl.rules import LoadedRules, parse_rules
+from trustctl.sources import SCHEMA_COLUMNS
 
 EPOCH = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
 
-COLUMNS = (
-    "decision_id",
-    "timestamp",
-    "action_class",
-    "mode",
-    "human_decision",
-    "executed",
-    "outcome",
-    "severity",
-    "service",
-    "system_tier",
-    "risk_tier",
-    "agent_version",
-    "ai_confidence",
-    "reviewer",
-    "rationale",
-    "incident_id",
-)
+COLUMNS = SCHEMA_COLUMNS
 
 _EXECUTED_BY_DEFAULT = {"approved", "modified", "overridden"}
 

@@ -7,7 +7,7 @@ import fnmatch
 import hashlib
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal, cast
+from typing import Annotated, Any, Literal, TypeVar, cast
 
 from pydantic import (
     BaseModel,
@@ -118,12 +118,7 @@ class PromoteTo(_Model):
 
     def gates(self) -> list[tuple[Metric, PromoteGate]]:
         """The configured gates, agreement first."""
-        found: list[tuple[Metric, PromoteGate]] = []
-        if self.agreement is not None:
-            found.append(("agreement", self.agreement))
-        if self.success is not None:
-            found.append(("success", self.success))
-        return found
+        return _by_metric(self.agreement, self.success)
 
 
 class DemoteGate(_Model):
@@ -145,12 +140,18 @@ class DemoteAt(_Model):
 
     def gates(self) -> list[tuple[Metric, DemoteGate]]:
         """The configured checks, agreement first."""
-        found: list[tuple[Metric, DemoteGate]] = []
-        if self.agreement is not None:
-            found.append(("agreement", self.agreement))
-        if self.success is not None:
-            found.append(("success", self.success))
-        return found
+        return _by_metric(self.agreement, self.success)
+
+
+_Gate = TypeVar("_Gate", PromoteGate, DemoteGate)
+
+
+def _by_metric(agreement: _Gate | None, success: _Gate | None) -> list[tuple[Metric, _Gate]]:
+    pairs: tuple[tuple[Metric, _Gate | None], ...] = (
+        ("agreement", agreement),
+        ("success", success),
+    )
+    return [(metric, gate) for metric, gate in pairs if gate is not None]
 
 
 class Promote(_Model):

@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 from trustctl.errors import TrustctlError
 from trustctl.files import atomic_writer
 from trustctl.levels import LADDER, Level
+from trustctl.sources import SCHEMA_COLUMNS
 
 DEFAULT_END = dt.datetime(2026, 11, 20, tzinfo=dt.timezone.utc)
 """The instant the default sample ends; fixed so the sample never depends on today."""
@@ -26,24 +27,8 @@ DEFAULT_END = dt.datetime(2026, 11, 20, tzinfo=dt.timezone.utc)
 SPAN_DAYS = 180
 """The sample covers the ``SPAN_DAYS`` days before ``end``."""
 
-COLUMNS: tuple[str, ...] = (
-    "decision_id",
-    "timestamp",
-    "action_class",
-    "mode",
-    "human_decision",
-    "executed",
-    "outcome",
-    "severity",
-    "service",
-    "system_tier",
-    "risk_tier",
-    "agent_version",
-    "ai_confidence",
-    "reviewer",
-    "rationale",
-    "incident_id",
-)
+COLUMNS: tuple[str, ...] = SCHEMA_COLUMNS
+"""Every column of decision-log schema v1, in order."""
 
 SERVICE_TIERS: dict[str, int] = {
     "internal-wiki": 1,
