@@ -16,6 +16,7 @@ import pytest
 from logbuilder import LogBuilder, day, entry, iso, previous_policy, run, save, verdict
 from scipy.stats import beta
 
+from trustctl.errors import PolicyError
 from trustctl.evaluate import Evaluation
 
 POD = "k8s.restart_pod"  # risk tier 1 by the default patterns: no cap below full
@@ -759,3 +760,39 @@ def test_a_partial_caps_map_keeps_the_other_tiers_capped(tmp_path: Path) -> None
         "auto_notify",
         "cap:risk_tier=2",
     )
+
+
+def test_a_group_absent_from_the_logs_keeps_the_cap_the_previous_policy_recorded(
+    tmp_path: Path,
+) -> None:
+    # The weekly logs hold no decision of queue.redrive (a tier-4 system): its tier is
+    # unknown now, so the previous policy's cap stands, and a pin cannot lift it.
+    log = LogBuilder().reviewed(1, POD, 5)
+    previous = previous_policy(
+        tmp_path,
+        [
+            {
+                "action_class": "queue.redrive",
+                "level": "observe",
+                "cap": {"level": "observe", "by": "cap:system_tier=4"},
+            }
+        ],
+        as_of=day(0),
+    )
+    pin = {"action_class": "queue.redrive", "level": "auto_notify", "reason": "r", "owner": "o"}
+    v = verdict(
+        run(tmp_path, log, previous=previous, rule_data={"pins": [pin]}, as_of=day(2)),
+        "queue.redrive",
+    )
+    assert (v.level.value, v.change, v.cap.limited_by) == (
+        "observe",
+        "unchanged",
+        "cap:system_tier=4",
+    )
+
+
+def test_a_previous_policy_from_after_as_of_is_refused(tmp_path: Path) -> None:
+    log = LogBuilder().reviewed(1, POD, 5)
+    previous = previous_policy(tmp_path, [{"action_class": POD, "level": "suggest"}], as_of=day(9))
+    with pytest.raises(PolicyError, match="cannot build on one from its future"):
+        run(tmp_path, log, previous=previous, as_of=day(2))

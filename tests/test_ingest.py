@@ -791,3 +791,14 @@ def test_ingest_validates_without_assert() -> None:
         tree = ast.parse(inspect.getsource(module))
         asserts = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Assert)]
         assert asserts == [], f"{module.__name__}: assert on lines {asserts}"
+
+
+def test_a_timestamp_outside_1970_to_2200_is_an_error_naming_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "y.csv"
+    path.write_text(
+        "decision_id,timestamp,action_class,mode,executed\n"
+        "a,2026-01-01T00:00:00Z,k8s.scale,suggest,true\n"
+        "b,2300-01-01T00:00:00Z,k8s.scale,suggest,true\n"
+    )
+    with pytest.raises(InputError, match=r"y\.csv:3: column 'timestamp': .* outside the years"):
+        load_decisions([path])

@@ -178,3 +178,8 @@ def test_a_cap_is_lifted_only_when_named() -> None:
     rules = parse_rules({"caps": {"system_tier": {4: "full"}}}, "r.yaml")
     assert rules.caps.system_tier[4] is Level.FULL
     assert rules.caps.system_tier[3] is Level.SUGGEST
+
+
+def test_critical_failure_to_full_is_refused() -> None:
+    with pytest.raises(RulesError, match=r"demote\.critical_failure_to: must be below full"):
+        parse_rules({"demote": {"critical_failure_to": "full"}}, "r.yaml")

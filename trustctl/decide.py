@@ -144,6 +144,8 @@ def cap_for(state: GroupState, rules: TrustRules) -> Cap:
         tier_level = rules.caps.for_system_tier(tier)
         if tier_level.rank < level.rank:
             level, limited_by = tier_level, f"cap:system_tier={tier}"
+    if state.inherited_cap is not None and state.inherited_cap[0].rank < level.rank:
+        level, limited_by = state.inherited_cap
     return Cap(level=level, limited_by=limited_by)
 
 

@@ -93,6 +93,12 @@ def _evaluate(
     after = decisions.report.decisions_after_until + int(
         (frame["timestamp"] > pd.Timestamp(moment)).sum()
     )
+    if previous is not None and previous.metadata.as_of > moment:
+        raise PolicyError(
+            f"the previous policy is as of {stamp(previous.metadata.as_of)}, after "
+            f"{stamp(moment)}: a policy cannot build on one from its future; "
+            "pass an earlier --previous or a later --as-of"
+        )
     prior = previous.prior_states() if previous is not None else None
     states = collect(frame, rules.rules, moment, prior)
     if not states:

@@ -38,6 +38,8 @@ class PriorState:
     since: dt.datetime | None
     last_promoted: dt.datetime | None
     last_demoted: dt.datetime | None
+    cap: tuple[Level, str] | None = None
+    """The cap the previous policy applied and what set it (``cap:system_tier=4``, say)."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,9 @@ class GroupState:
     agent_version: str | None
     """The version named by the group's latest decision that names one."""
     agent_version_since: dt.datetime | None
+    inherited_cap: tuple[Level, str] | None = None
+    """For a group with no decisions read: the previous policy's cap, since its tiers are
+    unknown now and missing data must never lift a cap."""
 
     @property
     def last_change(self) -> dt.datetime | None:
@@ -445,6 +450,7 @@ def _absent_group(
         risk_tiers=frozenset({rules.risk_tier_of(str(key[0])) or 0}),
         agent_version=None,
         agent_version_since=None,
+        inherited_cap=prior.cap,
     )
 
 

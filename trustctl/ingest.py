@@ -225,12 +225,27 @@ def _concat(raws: Sequence[RawLog]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+_EARLIEST = pd.Timestamp("1970-01-01", tz="UTC")
+_LATEST = pd.Timestamp("2200-12-31T23:59:59", tz="UTC")
+
+
 def _parse_timestamps(text: pd.Series, problems: _Problems) -> tuple[np.ndarray, int]:
     """UTC instants as ``datetime64[us]`` (naive read as UTC, NaT if bad) and the naive count."""
     empty = (text == "").to_numpy()
     problems.add(np.flatnonzero(empty), "column 'timestamp': empty; a timestamp is required")
     parsed = pd.to_datetime(text.where(~empty, None), format="ISO8601", utc=True, errors="coerce")
     bad = parsed.isna().to_numpy() & ~empty
+    # Times are nanoseconds downstream: outside these years a mistyped year, not data.
+    out_of_range = ~bad & ~empty & ~((parsed >= _EARLIEST) & (parsed <= _LATEST)).to_numpy(bool)
+    for row in np.flatnonzero(out_of_range)[:_MAX_REPORTED]:
+        problems.add(
+            np.array([row]),
+            f"column 'timestamp': {text.iat[row]!r} is outside the years 1970 to 2200",
+        )
+    problems.add(
+        np.flatnonzero(out_of_range)[_MAX_REPORTED:],
+        "column 'timestamp': outside the years 1970 to 2200",
+    )
     bad_rows = np.flatnonzero(bad)
     for row in bad_rows[:_MAX_REPORTED]:
         problems.add(

@@ -9,7 +9,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from trustctl import __version__, yamlio
 from trustctl.decide import Verdict, stamp
@@ -200,6 +200,11 @@ class PolicyMetadata(BaseModel):
     as_of: dt.datetime
     group_by: tuple[str, ...] = ("action_class",)
 
+    @field_validator("as_of")
+    @classmethod
+    def _aware(cls, value: dt.datetime) -> dt.datetime:
+        return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value
+
 
 class PolicyDocument(BaseModel):
     """A policy file read back (``--previous``, ``check``, ``diff``)."""
@@ -247,9 +252,21 @@ class PolicyDocument(BaseModel):
                 since=_utc(a.since),
                 last_promoted=_utc(a.last_promoted),
                 last_demoted=_utc(a.last_demoted),
+                cap=_cap_of(a),
             )
             for key, a in self.by_key().items()
         }
+
+
+def _cap_of(action: PolicyAction) -> tuple[Level, str] | None:
+    """The ``cap`` an entry records, when it names a level and what set it."""
+    cap = (action.model_extra or {}).get("cap")
+    if not isinstance(cap, dict) or cap.get("by") is None:
+        return None
+    try:
+        return Level(cap.get("level")), str(cap["by"])
+    except ValueError:
+        return None
 
 
 def _utc(value: dt.datetime | None) -> dt.datetime | None:

@@ -179,6 +179,15 @@ class Demote(_Model):
     auto_notify: DemoteAt | None = DemoteAt(agreement=DemoteGate(threshold=0.90))
     full: DemoteAt | None = DemoteAt(success=DemoteGate(threshold=0.97))
 
+    @model_validator(mode="after")
+    def _check(self) -> Demote:
+        if self.critical_failure_to is Level.FULL:
+            raise ValueError(
+                "critical_failure_to: must be below full, or a critical failure would demote "
+                "nothing"
+            )
+        return self
+
     def at(self, level: Level) -> DemoteAt | None:
         """The checks that apply from ``level`` upwards."""
         return None if level is Level.OBSERVE else getattr(self, level.value)
