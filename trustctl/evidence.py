@@ -57,6 +57,8 @@ class Evidence:
     counted_from: dt.datetime
     """Decisions after this instant count (at it too when the clock is an agent version's start)."""
     counted_from_reason: str
+    inclusive: bool = False
+    """Whether the decision at ``counted_from`` itself counts (it belongs to the new era)."""
 
 
 @dataclass(frozen=True)
@@ -400,6 +402,7 @@ def _count(
             **{name: int(values[g]) for name, values in totals.items()},
             counted_from=_at(clock.start),
             counted_from_reason=clock.reason,
+            inclusive=clock.inclusive,
         )
         for g, clock in clocks.items()
     }

@@ -20,6 +20,7 @@ from rich.text import Text
 
 from trustctl.decide import Check, Verdict, stamp
 from trustctl.diff import LevelChange, label
+from trustctl.evidence import Evidence
 from trustctl.explain import Explanation, Incident
 
 _ARROW = {"promoted": "↑", "demoted": "↓", "unchanged": "=", "new": "+"}
@@ -189,10 +190,7 @@ def print_explanation(console: Console, item: Explanation, group_by: tuple[str, 
         f"{v.level.value} since "
         f"{stamp(v.since) if v.since else 'no recorded level change'}"
     )
-    say(
-        f"evidence: {e.decisions} decisions counted after {stamp(e.counted_from)} "
-        f"({e.counted_from_reason})"
-    )
+    say(f"evidence for promotion: {e.decisions} decisions counted {_clock(e)}")
     say(
         f"  agreement: {e.agreed} approved of {e.reviewed} reviewed, {e.timeouts} timeouts "
         f"(not counted); rate {_fmt(v.agreement.rate)}, mean {v.agreement.mean:.6f}, "
@@ -210,6 +208,12 @@ def print_explanation(console: Console, item: Explanation, group_by: tuple[str, 
         "no outcome)"
     )
     say(f"  critical failures in the window: {state.critical_failures}")
+    record = state.demotion_evidence
+    say(
+        f"record judged by the demotion checks: {record.decisions} decisions counted "
+        f"{_clock(record)}: {record.agreed} approved of {record.reviewed} reviewed, "
+        f"{record.succeeded} succeeded of {record.verified} verified"
+    )
     table = Table(title="rules", title_justify="left")
     table.add_column("rule", no_wrap=True)
     table.add_column("result", no_wrap=True)
@@ -243,6 +247,12 @@ def _verdict_word(check: Check) -> str:
     if check.rule == "cooldown":
         return "BLOCKS"
     return "pass" if check.passed else "FAIL"
+
+
+def _clock(evidence: Evidence) -> str:
+    """Where an evidence clock starts, saying whether that instant itself counts."""
+    word = "from" if evidence.inclusive else "after"
+    return f"{word} {stamp(evidence.counted_from)} ({evidence.counted_from_reason})"
 
 
 def _fmt(value: float | None) -> str:
