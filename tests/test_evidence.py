@@ -180,6 +180,7 @@ def test_clock_restarts_after_a_demotion_in_the_log(tmp_path: Path) -> None:
     assert v.state.last_demoted == last_at_auto_notify
     assert e.counted_from == last_at_auto_notify
     assert e.counted_from_reason == "last demotion"
+    assert not e.inclusive
     assert (e.agreed, e.reviewed) == (4 + 5, 4 + 2 + 5)
 
 
@@ -218,6 +219,7 @@ def test_clock_starts_at_the_new_agent_version_inclusive(tmp_path: Path) -> None
     )
     e = _evidence(tmp_path, log, as_of=day(10))
     assert (e.counted_from, e.counted_from_reason) == (day(5), "change to agent version v2")
+    assert e.inclusive
     assert (e.agreed, e.reviewed) == (12, 14)
 
 
