@@ -36,7 +36,6 @@ app = typer.Typer(
 )
 
 EXIT_DRIFT = 1
-EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 3
 EXIT_BROKEN_PIPE = 141
 """128 + SIGPIPE, what a shell reports for a reader that closed the pipe (``| head``)."""
