@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Literal
 
 from trustctl import bounds
@@ -101,13 +102,20 @@ def stamp(value: dt.datetime) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if utc.microsecond else "%Y-%m-%dT%H:%M:%SZ")
 
 
-def _bound(value: float, threshold: float) -> str:
+def bound_text(value: float, digits: int, lower: bool) -> str:
+    """A bound to ``digits`` places, rounded outwards: a lower bound down, an upper bound up,
+    so the text never claims more than the exact bound (tables and reasons agree)."""
+    rounding = ROUND_FLOOR if lower else ROUND_CEILING
+    return str(Decimal(value).quantize(Decimal(1).scaleb(-digits), rounding=rounding))
+
+
+def _bound(value: float, threshold: float, lower: bool) -> str:
     """A bound with 3 decimals, or as many more as it takes to show its side of ``threshold``.
 
-    A lower bound of 0.94996 is printed ``0.94996 < 0.95``, never ``0.950 < 0.95``.
+    A lower bound of 0.95004 is printed ``0.95004 ≥ 0.95``, never ``0.949 < 0.95``.
     """
     for digits in range(3, 16):
-        text = f"{value:.{digits}f}"
+        text = bound_text(value, digits, lower)
         if (float(text) < threshold) == (value < threshold):
             return text
     return repr(value)
@@ -183,7 +191,7 @@ def _promotion_checks(
                 rule=f"{rule}.threshold",
                 passed=high_enough,
                 detail=f"{k} of {n} {base} {good} ({_pct(k, n)}); {_confidence(rules)} lower "
-                f"bound {_bound(lower, gate.threshold)} {'≥' if high_enough else '<'} "
+                f"bound {_bound(lower, gate.threshold, lower=True)} {'≥' if high_enough else '<'} "
                 f"{gate.threshold}",
             )
         )
@@ -245,7 +253,8 @@ def _demotion(state: GroupState, rules: TrustRules) -> tuple[Level, str | None, 
             fires = upper < gate.threshold
             detail = (
                 f"{k} of {n} {base} {good} ({_pct(k, n)}); {_confidence(rules)} upper bound "
-                f"{_bound(upper, gate.threshold)} {'<' if fires else '≥'} {gate.threshold}"
+                f"{_bound(upper, gate.threshold, lower=False)} "
+                f"{'<' if fires else '≥'} {gate.threshold}"
             )
             checks.append(
                 Check(

@@ -8,7 +8,6 @@ to rich as a ``Text``, never as a ``str``: rich would read ``[prod]`` as markup 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
@@ -18,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from trustctl.decide import Check, Verdict, stamp
+from trustctl.decide import Check, Verdict, bound_text, stamp
 from trustctl.diff import LevelChange, label
 from trustctl.evidence import Evidence
 from trustctl.explain import Explanation, Incident
@@ -31,7 +30,7 @@ NEXT_WIDTH = 56
 
 def _rate(k: int, n: int, lower: float) -> str:
     """``k/n`` and the lower bound, rounded down: a table never overstates a bound."""
-    return f"{k}/{n} ≥{math.floor(lower * 1000) / 1000:.3f}" if n else "–"
+    return f"{k}/{n} ≥{bound_text(lower, 3, lower=True)}" if n else "–"
 
 
 def _cells(*texts: str) -> list[Text]:
@@ -194,14 +193,15 @@ def print_explanation(console: Console, item: Explanation, group_by: tuple[str, 
     say(
         f"  agreement: {e.agreed} approved of {e.reviewed} reviewed, {e.timeouts} timeouts "
         f"(not counted); rate {_fmt(v.agreement.rate)}, mean {v.agreement.mean:.6f}, "
-        f"lower {v.agreement.lower:.6f}, upper {v.agreement.upper:.6f}"
+        f"lower {bound_text(v.agreement.lower, 6, lower=True)}, "
+        f"upper {bound_text(v.agreement.upper, 6, lower=False)}"
     )
     if v.threshold is not None and v.p_agreement is not None:
         say(f"  P(agreement ≥ {v.threshold}) = {v.p_agreement:.3f} under the Beta posterior")
     say(
         f"  success: {e.succeeded} succeeded of {e.verified} verified, {e.unverified} unverified "
-        f"of {e.executed} executed; rate {_fmt(v.success.rate)}, lower {v.success.lower:.6f}, "
-        f"upper {v.success.upper:.6f}"
+        f"of {e.executed} executed; rate {_fmt(v.success.rate)}, lower {bound_text(v.success.lower, 6, lower=True)}, "
+        f"upper {bound_text(v.success.upper, 6, lower=False)}"
     )
     say(
         "  success is measured only on actions humans let through (rejected proposals have "
