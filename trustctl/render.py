@@ -200,7 +200,8 @@ def print_explanation(console: Console, item: Explanation, group_by: tuple[str, 
         say(f"  P(agreement ≥ {v.threshold}) = {v.p_agreement:.3f} under the Beta posterior")
     say(
         f"  success: {e.succeeded} succeeded of {e.verified} verified, {e.unverified} unverified "
-        f"of {e.executed} executed; rate {_fmt(v.success.rate)}, lower {bound_text(v.success.lower, 6, lower=True)}, "
+        f"of {e.executed} executed; rate {_fmt(v.success.rate)}, "
+        f"lower {bound_text(v.success.lower, 6, lower=True)}, "
         f"upper {bound_text(v.success.upper, 6, lower=False)}"
     )
     say(
