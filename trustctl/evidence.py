@@ -73,7 +73,6 @@ class GroupState:
     """When the current level was set, by the previous policy's ``since``."""
     last_promoted: dt.datetime | None
     last_demoted: dt.datetime | None
-    first_seen: dt.datetime | None
     evidence: Evidence
     """What promotion counts: after the last demotion, critical failure and version change."""
     demotion_evidence: Evidence
@@ -238,7 +237,7 @@ def collect(
     system_tiers = groups.tier_sets(data["system_tier"].to_numpy(dtype=np.int64), False)
     risk_tiers = groups.tier_sets(_risk_tiers(data, rules), True)
 
-    window_reason = f"window start ({rules.window} before as_of)"
+    window_reason = _window_reason(rules)
     timelines: dict[int, _Timeline] = {}
     for g, key in enumerate(groups.keys):
         prior = previous.get(key)
@@ -271,7 +270,6 @@ def collect(
             level_since=t.prior.since if t.prior else None,
             last_promoted=t.last_promoted,
             last_demoted=t.last_demoted,
-            first_seen=t.first_seen,
             evidence=promotion[g],
             demotion_evidence=demotion[g],
             critical_failures=int(critical_count[g]),
@@ -296,7 +294,6 @@ class _Timeline:
     last_promoted: dt.datetime | None
     last_demoted: dt.datetime | None
     last_critical: dt.datetime | None
-    first_seen: dt.datetime
     version: str | None
     version_since: dt.datetime | None
     """When the agent last changed to ``version``, if that restarts the clock; else ``None``."""
@@ -339,7 +336,6 @@ def _timeline(
         last_promoted=last_promoted,
         last_demoted=last_demoted,
         last_critical=last_critical,
-        first_seen=first_seen,
         version=version,
         version_since=version_since,
         # Demotion judges the record at the current level: since the last level change.
@@ -408,6 +404,10 @@ def _count(
     }
 
 
+def _window_reason(rules: TrustRules) -> str:
+    return f"window start ({rules.window} before as_of)"
+
+
 def sort_key(key: GroupKey) -> tuple[tuple[int, str], ...]:
     """Order of groups in the policy: by key part, tiers as numbers."""
     return tuple((0, f"{v:08d}") if isinstance(v, int) else (1, v) for v in key)
@@ -427,9 +427,9 @@ def _absent_group(
     key: GroupKey, prior: PriorState, window_start: int, rules: TrustRules
 ) -> GroupState:
     """A group the previous policy names but no decision up to ``as_of`` touches."""
-    start, reason = window_start, f"window start ({rules.window} before as_of)"
-    if prior.last_demoted is not None and _nanoseconds(prior.last_demoted) > start:
-        start, reason = _nanoseconds(prior.last_demoted), "last demotion"
+    clock = _Clock(window_start, _window_reason(rules), False)
+    clock = clock.later(prior.last_demoted, "last demotion", False)
+    start, reason = clock.start, clock.reason
     # Its tiers are only known from its key; a tier in the key still caps it.
     system_tier = dict(zip(rules.group_by, key, strict=True)).get("system_tier", 0)
     return GroupState(
@@ -439,7 +439,6 @@ def _absent_group(
         level_since=prior.since,
         last_promoted=prior.last_promoted,
         last_demoted=prior.last_demoted,
-        first_seen=None,
         evidence=empty_evidence(_at(start), reason),
         demotion_evidence=empty_evidence(_at(start), reason),
         critical_failures=0,
