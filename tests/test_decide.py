@@ -466,13 +466,17 @@ def test_strictest_active_pin_wins(tmp_path: Path) -> None:
 
 
 def test_new_agent_version_must_earn_promotion_afresh(tmp_path: Path) -> None:
+    # v2 arrives on day 3; its evidence counts from the first whole UTC day after that,
+    # day 4 (2026-01-05): its 5 approvals of day 3 do not count, its 20 of day 4 do.
     log = LogBuilder().reviewed(1, POD, 100, agent_version="v1")
-    log.reviewed(3, POD, 20, agent_version="v2")
+    log.reviewed(3, POD, 5, agent_version="v2").reviewed(4, POD, 20, agent_version="v2")
     v = verdict(run(tmp_path, log, as_of=day(5)), POD)
+    assert (v.state.evidence.agreed, v.state.evidence.reviewed) == (20, 20)
     assert (v.level.value, v.limited_by) == ("suggest", "insufficient_data")
     assert v.next.clean_decisions_needed == 59 - 20
-    assert "evidence counted since the change to agent version v2 (2026-01-04T00:00:00Z)" in (
-        v.reason
+    assert v.reason.endswith(
+        "; evidence counted from 2026-01-05, the first whole UTC day after the change to "
+        "agent version v2"
     )
     off = {"reset_on_agent_version_change": False}
     assert level(run(tmp_path, log, rule_data=off, as_of=day(5))) == "auto_notify"
@@ -674,8 +678,11 @@ def test_previous_policy_dates_are_the_level_history_not_interleaved_modes(
             mode="suggest" if i % 2 else "auto_notify",
         )
     from_log = verdict(run(tmp_path, log, as_of=day(10)), POD)
+    # The last flip down is on day 6 (decisions 50-59): the clock counts from that day,
+    # and of it only the decisions at the latest mode (suggest, the odd ones): 5 of 60.
     assert from_log.state.evidence.counted_from_reason == "last demotion"
-    assert from_log.state.evidence.reviewed < 2
+    assert from_log.state.evidence.counted_from == day(6)
+    assert from_log.state.evidence.reviewed == 5
     previous = previous_policy(
         tmp_path, [{"action_class": POD, "level": "suggest", "since": day(0)}], as_of=day(0)
     )
@@ -687,22 +694,24 @@ def test_previous_policy_dates_are_the_level_history_not_interleaved_modes(
 
 def test_a_new_agent_version_does_not_hide_a_due_demotion(tmp_path: Path) -> None:
     # At auto_notify since day 1: v1 was approved 70 times in 100 (upper bound < 0.90);
-    # then v2 arrives with 3 approvals. Promotion evidence restarts at v2, the record
-    # that demotion judges does not.
+    # then v2 arrives on day 5 with 3 approvals, and 2 more on day 6. Promotion evidence
+    # restarts after v2's first day, the record that demotion judges does not.
     log = (
         LogBuilder()
         .add(0, POD, mode="suggest")
         .reviewed(1, POD, 70, 30, mode="auto_notify", agent_version="v1")
         .reviewed(5, POD, 3, mode="auto_notify", agent_version="v2")
+        .reviewed(6, POD, 2, mode="auto_notify", agent_version="v2")
     )
-    v = verdict(run(tmp_path, log, as_of=day(6)), POD)
-    assert (v.state.evidence.agreed, v.state.evidence.reviewed) == (3, 3)
+    v = verdict(run(tmp_path, log, as_of=day(7)), POD)
+    assert v.state.evidence.counted_from == day(6)
+    assert (v.state.evidence.agreed, v.state.evidence.reviewed) == (2, 2)
     record = v.state.demotion_evidence
-    assert record.counted_from_reason == "last promotion"
-    assert (record.agreed, record.reviewed) == (73, 103)
-    assert float(beta.ppf(0.95, 74, 30)) < 0.90
+    assert (record.counted_from, record.counted_from_reason) == (day(1), "last promotion")
+    assert (record.agreed, record.reviewed) == (75, 105)
+    assert upper(75, 105) < 0.90
     assert (v.level.value, v.change) == ("suggest", "demoted")
-    assert "73 of 103 reviewed approved" in v.reason
+    assert "75 of 105 reviewed approved" in v.reason
 
 
 def test_demotion_judges_the_record_since_the_last_promotion(tmp_path: Path) -> None:

@@ -95,22 +95,60 @@ def test_critical_failures_outside_the_window_are_not_counted(tmp_path: Path) ->
     assert v.state.evidence.counted_from_reason.startswith("window start")
 
 
+def test_a_critical_failure_is_in_the_window_by_the_day_it_was_recorded(tmp_path: Path) -> None:
+    c = "k8s.restart_pod"
+    log = LogBuilder().add(10.75, c, executed=True, outcome="failure", severity="critical")
+    log.clean(150, c, 5)
+    # as_of noon of day 190: the window starts at noon of day 10 and counts from day 11, so
+    # the failure at 18:00 on day 10, after the window's start, is not in it
+    state = verdict(run(tmp_path, log, as_of=day(190.5)), c).state
+    assert (state.critical_failures, state.last_critical_failure) == (0, None)
+    assert state.evidence.counted_from_reason.startswith("window start")
+    # as_of midnight: the window counts day 10 whole, and the failure restarts the clock
+    state = verdict(run(tmp_path, log, as_of=day(190)), c).state
+    assert (state.critical_failures, state.last_critical_failure) == (1, day(10.75))
+    assert (state.evidence.counted_from, state.evidence.counted_from_reason) == (
+        day(11),
+        "last critical failure",
+    )
+    # a decision proposed before the window whose failure is recorded within it counts
+    log = LogBuilder().clean(150, c, 5)
+    proposal = {**log.rows[-1], "decision_id": "old", "timestamp": iso(day(9))}
+    proposal.update(human_decision="", outcome="", reviewer="")
+    outcome = {**proposal, "timestamp": iso(day(11.25))}
+    outcome.update(outcome="failure", severity="critical")
+    log.rows += [proposal, outcome]
+    state = verdict(run(tmp_path, log, as_of=day(190.5)), c).state
+    assert (state.critical_failures, state.last_critical_decision) == (1, "old")
+    assert (state.evidence.counted_from, state.evidence.decisions) == (day(12), 5)
+
+
 # --- window and --as-of ---------------------------------------------------------------------
 
 
-def test_window_excludes_old_decisions_and_its_start_is_exclusive(tmp_path: Path) -> None:
+def test_window_counts_whole_utc_days_from_the_first_midnight_at_or_after_its_start(
+    tmp_path: Path,
+) -> None:
     c = "k8s.restart_pod"
-    as_of = day(200)
-    log = (
-        LogBuilder()
-        .add(10, c, 7, human="rejected")  # 190 days before as_of: out
-        .add(20, c, 1, human="rejected")  # exactly 180 days before as_of: out
-        .add(20.5, c, 3, human="approved")  # in
-        .add(200, c, 1, human="approved")  # at as_of: in
-    )
-    e = _evidence(tmp_path, log, as_of=as_of)
-    assert (e.agreed, e.reviewed, e.decisions) == (4, 4, 4)
-    assert e.counted_from == as_of - dt.timedelta(days=180)
+    log = LogBuilder().add(10, c, 7, human="rejected")  # 190 days before day 200
+    log.add(19, c, human="rejected")
+    log.rows[-1]["timestamp"] = iso(day(20, -1))  # 23:59:59 on day 19
+    log.add(20, c, human="approved")  # midnight of day 20
+    log.add(20.75, c, 2, human="rejected")  # 18:00 on day 20
+    log.add(21, c, 3, human="approved").add(200, c, human="approved")
+    # as_of at midnight: the window starts exactly at midnight of day 20, so day 20 counts
+    # whole, and so does the decision at as_of itself.
+    e = _evidence(tmp_path, log, as_of=day(200))
+    assert (e.agreed, e.reviewed, e.decisions) == (1 + 3 + 1, 1 + 2 + 3 + 1, 1 + 2 + 3 + 1)
+    assert e.counted_from == day(20) == day(200) - dt.timedelta(days=180)
+    assert e.counted_from_reason == "window start (180d before as_of)"
+    assert (e.reset, e.level_day) == (False, False)
+    # as_of at noon: the window starts at noon of day 20, a day that began before it, so
+    # none of day 20 counts, not even the two decisions after the window's start.
+    e = _evidence(tmp_path, log, as_of=day(200.5))
+    assert (e.agreed, e.reviewed, e.decisions) == (3 + 1, 3 + 1, 3 + 1)
+    assert e.counted_from == day(21)
+    assert (e.reset, e.level_day) == (False, False)
 
 
 def test_window_length_comes_from_the_rules(tmp_path: Path) -> None:
@@ -175,13 +213,61 @@ def test_clock_restarts_after_a_demotion_in_the_log(tmp_path: Path) -> None:
     v = verdict(run(tmp_path, log, as_of=day(20)), c)
     e = v.state.evidence
     # The demotion is dated by the last decision taken at auto_notify (the 80th, 79
-    # minutes after the first), so every decision taken at suggest counts.
-    last_at_auto_notify = day(1, 79 * 60)
-    assert v.state.last_demoted == last_at_auto_notify
-    assert e.counted_from == last_at_auto_notify
+    # minutes after the first). The clock counts from the midnight that began that day,
+    # of which only decisions at suggest count (there are none): every decision taken at
+    # suggest counts.
+    assert v.state.last_demoted == day(1, 79 * 60)
+    assert e.counted_from == day(1)
     assert e.counted_from_reason == "last demotion"
-    assert not e.inclusive
-    assert (e.agreed, e.reviewed) == (4 + 5, 4 + 2 + 5)
+    assert (e.reset, e.level_day) == (True, True)
+    assert (e.agreed, e.reviewed, e.decisions) == (4 + 5, 4 + 2 + 5, 4 + 2 + 5)
+
+
+def test_on_the_day_of_a_demotion_only_decisions_at_the_new_level_count(tmp_path: Path) -> None:
+    c = "k8s.restart_pod"
+    log = (
+        LogBuilder()
+        .reviewed(1, c, 80, mode="auto_notify")
+        .reviewed(10, c, 0, 5, mode="auto_notify")  # 00:00-00:04 on day 10, the old level
+        .reviewed(10.5, c, 3, 2, mode="suggest")  # noon on day 10, at the new level
+        .reviewed(11, c, 4, mode="suggest")
+    )
+    v = verdict(run(tmp_path, log, as_of=day(20)), c)
+    assert v.state.last_demoted == day(10, 4 * 60)
+    for e in (v.state.evidence, v.state.demotion_evidence):
+        assert (e.counted_from, e.counted_from_reason) == (day(10), "last demotion")
+        assert (e.reset, e.level_day) == (True, True)
+        # the five rejections at auto_notify on day 10 do not count; the rest of day 10
+        # (at suggest) and day 11 do
+        assert (e.agreed, e.reviewed, e.decisions) == (3 + 4, 3 + 2 + 4, 3 + 2 + 4)
+    assert v.reason.endswith(
+        "; evidence counted from 2026-01-11, the day of the last demotion "
+        "(that day only its decisions at suggest)"
+    )
+
+
+def test_on_the_day_of_a_promotion_the_demotion_record_counts_the_new_level_only(
+    tmp_path: Path,
+) -> None:
+    c = "k8s.restart_pod"
+    log = (
+        LogBuilder()
+        .reviewed(1, c, 60, mode="suggest")
+        .reviewed(5, c, 0, 4, mode="suggest")  # the morning of day 5, the old level
+        .reviewed(5.5, c, 10, mode="auto_notify")  # promoted at noon on day 5
+        .reviewed(6, c, 0, 2, mode="auto_notify")
+    )
+    state = verdict(run(tmp_path, log, as_of=day(7)), c).state
+    assert state.last_promoted == day(5.5)
+    record = state.demotion_evidence
+    assert (record.counted_from, record.counted_from_reason) == (day(5), "last promotion")
+    assert (record.reset, record.level_day) == (True, True)
+    assert (record.agreed, record.reviewed) == (10, 10 + 2)
+    # a promotion does not restart the promotion clock: everything in the window counts
+    e = state.evidence
+    assert e.counted_from_reason.startswith("window start")
+    assert (e.reset, e.level_day) == (False, False)
+    assert (e.agreed, e.reviewed) == (60 + 10, 60 + 4 + 10 + 2)
 
 
 def test_clock_restarts_after_a_demotion_in_the_previous_policy(tmp_path: Path) -> None:
@@ -195,9 +281,39 @@ def test_clock_restarts_after_a_demotion_in_the_previous_policy(tmp_path: Path) 
     e = _evidence(tmp_path, log, previous=previous, as_of=day(10))
     assert (e.agreed, e.reviewed) == (7, 8)
     assert (e.counted_from, e.counted_from_reason) == (day(3), "last demotion")
+    assert (e.reset, e.level_day) == (True, True)
 
 
-def test_clock_restarts_after_a_critical_failure_exclusive(tmp_path: Path) -> None:
+def test_on_the_day_of_a_demotion_in_the_previous_policy_its_level_counts(
+    tmp_path: Path,
+) -> None:
+    # The previous policy demoted the class to suggest at noon on day 3; the platform
+    # applied it during the afternoon. Of day 3, only the decisions at suggest count,
+    # whatever the log's own history says.
+    c = "k8s.restart_pod"
+    log = (
+        LogBuilder()
+        .reviewed(1, c, 60, mode="auto_notify")
+        .reviewed(3, c, 0, 3, mode="auto_notify")  # before the demotion
+        .reviewed(3.6, c, 0, 1, mode="auto_notify")  # after it, not yet applied
+        .reviewed(3.75, c, 2, 1, mode="suggest")
+        .reviewed(4, c, 5, mode="suggest")
+    )
+    demoted = day(3.5)
+    previous = previous_policy(
+        tmp_path,
+        [{"action_class": c, "level": "suggest", "since": demoted, "last_demoted": demoted}],
+        as_of=demoted,
+    )
+    state = verdict(run(tmp_path, log, previous=previous, as_of=day(6)), c).state
+    assert state.current.value == "suggest"
+    for e in (state.evidence, state.demotion_evidence):
+        assert (e.counted_from, e.counted_from_reason) == (day(3), "last demotion")
+        assert (e.reset, e.level_day) == (True, True)
+        assert (e.agreed, e.reviewed, e.decisions) == (2 + 5, 2 + 1 + 5, 2 + 1 + 5)
+
+
+def test_clock_restarts_after_a_critical_failure_from_the_next_day(tmp_path: Path) -> None:
     c = "k8s.restart_pod"
     log = (
         LogBuilder()
@@ -206,20 +322,62 @@ def test_clock_restarts_after_a_critical_failure_exclusive(tmp_path: Path) -> No
         .clean(3, c, 6)
     )
     e = _evidence(tmp_path, log, as_of=day(10))
-    assert (e.counted_from, e.counted_from_reason) == (day(2), "last critical failure")
+    assert (e.counted_from, e.counted_from_reason) == (day(3), "last critical failure")
+    assert (e.reset, e.level_day) == (True, False)
     assert (e.agreed, e.reviewed, e.succeeded, e.verified) == (6, 6, 6, 6)
 
 
-def test_clock_starts_at_the_new_agent_version_inclusive(tmp_path: Path) -> None:
+def test_a_critical_failure_mid_day_excludes_the_rest_of_that_day(tmp_path: Path) -> None:
+    c = "k8s.restart_pod"
+    log = (
+        LogBuilder()
+        .clean(1, c, 40)
+        .clean(2, c, 5)  # the morning of the failure's day
+        .add(2.5, c, human="approved", outcome="failure", severity="critical")  # noon
+        .clean(2.75, c, 7)  # the evening after it: not counted either
+        .clean(3, c, 4)
+    )
+    state = verdict(run(tmp_path, log, as_of=day(10)), c).state
+    assert state.last_critical_failure == day(2.5)
+    e = state.evidence
+    assert (e.counted_from, e.counted_from_reason) == (day(3), "last critical failure")
+    assert (e.reset, e.level_day) == (True, False)
+    assert (e.decisions, e.agreed, e.reviewed, e.succeeded, e.verified) == (4, 4, 4, 4, 4)
+
+
+def test_a_critical_failure_restarts_the_clock_after_the_day_it_was_recorded(
+    tmp_path: Path,
+) -> None:
+    # Decision "late" is proposed on day 2; its critical failure is recorded at noon on
+    # day 4 by a second event row. The clock counts from day 5, not from day 3.
+    c = "k8s.restart_pod"
+    log = LogBuilder().clean(1, c, 40)
+    proposal = {**log.rows[-1], "decision_id": "late", "timestamp": iso(day(2))}
+    proposal.update(human_decision="", outcome="", reviewer="")
+    outcome = {**proposal, "timestamp": iso(day(4.5))}
+    outcome.update(outcome="failure", severity="critical")
+    log.rows += [proposal, outcome]
+    log.clean(3, c, 6).clean(4.75, c, 2).clean(5, c, 3)
+    state = verdict(run(tmp_path, log, as_of=day(10)), c).state
+    assert (state.last_critical_failure, state.last_critical_decision) == (day(4.5), "late")
+    e = state.evidence
+    assert (e.counted_from, e.counted_from_reason) == (day(5), "last critical failure")
+    assert (e.decisions, e.agreed, e.reviewed) == (3, 3, 3)
+
+
+def test_clock_counts_from_the_day_after_the_new_agent_version(tmp_path: Path) -> None:
     c = "k8s.restart_pod"
     log = (
         LogBuilder()
         .reviewed(1, c, 70, 1, agent_version="v1")
-        .reviewed(5, c, 12, 2, agent_version="v2")
+        .reviewed(5, c, 4, 3, agent_version="v2")  # v2's first day: not counted
+        .reviewed(6, c, 12, 2, agent_version="v2")
     )
-    e = _evidence(tmp_path, log, as_of=day(10))
-    assert (e.counted_from, e.counted_from_reason) == (day(5), "change to agent version v2")
-    assert e.inclusive
+    state = verdict(run(tmp_path, log, as_of=day(10)), c).state
+    assert (state.agent_version, state.agent_version_since) == ("v2", day(5))
+    e = state.evidence
+    assert (e.counted_from, e.counted_from_reason) == (day(6), "change to agent version v2")
+    assert (e.reset, e.level_day) == (True, False)
     assert (e.agreed, e.reviewed) == (12, 14)
 
 
@@ -230,10 +388,11 @@ def test_a_rollback_to_an_earlier_agent_version_restarts_the_clock(tmp_path: Pat
         LogBuilder()
         .reviewed(1, c, 30, agent_version="v1")
         .reviewed(3, c, 10, 1, agent_version="v2")
-        .reviewed(6, c, 7, 2, agent_version="v1")
+        .reviewed(6, c, 3, agent_version="v1")  # the day v1 returns: not counted
+        .reviewed(7, c, 7, 2, agent_version="v1")
     )
     e = _evidence(tmp_path, log, as_of=day(10))
-    assert (e.counted_from, e.counted_from_reason) == (day(6), "change to agent version v1")
+    assert (e.counted_from, e.counted_from_reason) == (day(7), "change to agent version v1")
     assert (e.agreed, e.reviewed) == (7, 9)
 
 
@@ -243,9 +402,10 @@ def test_decisions_without_a_version_before_the_first_named_one_count_as_a_chang
     # The log named no version until day 4: which agent decided before is unknown, and
     # unknown evidence must not count for v2.
     c = "k8s.restart_pod"
-    log = LogBuilder().reviewed(1, c, 20).reviewed(4, c, 6, 1, agent_version="v2")
+    log = LogBuilder().reviewed(1, c, 20).reviewed(4, c, 2, agent_version="v2")
+    log.reviewed(5, c, 6, 1, agent_version="v2")
     e = _evidence(tmp_path, log, as_of=day(10))
-    assert (e.counted_from, e.counted_from_reason) == (day(4), "change to agent version v2")
+    assert (e.counted_from, e.counted_from_reason) == (day(5), "change to agent version v2")
     assert (e.agreed, e.reviewed) == (6, 7)
 
 
@@ -269,10 +429,11 @@ def test_agent_version_taken_from_the_latest_decision_that_names_one(tmp_path: P
     # an event row without a version must not hide the change to v2
     c = "k8s.restart_pod"
     log = LogBuilder().reviewed(1, c, 70, agent_version="v1")
-    log.reviewed(5, c, 3, agent_version="v2").reviewed(6, c, 2)
+    log.reviewed(5, c, 3, agent_version="v2").reviewed(6, c, 4, agent_version="v2")
+    log.reviewed(7, c, 2)
     v = verdict(run(tmp_path, log, as_of=day(10)), c)
     assert v.state.agent_version == "v2"
-    assert (v.state.evidence.counted_from, v.state.evidence.reviewed) == (day(5), 5)
+    assert (v.state.evidence.counted_from, v.state.evidence.reviewed) == (day(6), 4 + 2)
 
 
 def test_the_latest_clock_start_wins(tmp_path: Path) -> None:
@@ -285,8 +446,45 @@ def test_the_latest_clock_start_wins(tmp_path: Path) -> None:
         .reviewed(4, c, 5, 1, agent_version="v2")
     )
     e = _evidence(tmp_path, log, as_of=day(10))
-    assert (e.counted_from, e.counted_from_reason) == (day(3), "last critical failure")
+    assert (e.counted_from, e.counted_from_reason) == (day(4), "last critical failure")
     assert (e.agreed, e.reviewed) == (5, 6)
+
+
+def test_clock_starts_on_one_day_are_compared_as_instants(tmp_path: Path) -> None:
+    c = "k8s.restart_pod"
+    # A critical failure at 06:00, then the demotion (the last decision at auto_notify, at
+    # 12:01): the demotion is later, so the clock counts day 3's decisions at suggest.
+    log = (
+        LogBuilder()
+        .reviewed(1, c, 60, mode="auto_notify")
+        .add(3.25, c, mode="auto_notify", human="approved", outcome="failure", severity="critical")
+        .reviewed(3.5, c, 0, 2, mode="auto_notify")
+        .reviewed(3.75, c, 4, mode="suggest")
+        .reviewed(4, c, 5, mode="suggest")
+    )
+    state = verdict(run(tmp_path, log, as_of=day(10)), c).state
+    assert (state.last_critical_failure, state.last_demoted) == (day(3.25), day(3.5, 60))
+    e = state.evidence
+    assert (e.counted_from, e.counted_from_reason) == (day(3), "last demotion")
+    assert (e.reset, e.level_day) == (True, True)
+    assert (e.agreed, e.reviewed) == (4 + 5, 4 + 5)
+    # The demotion at 06:00, then a critical failure at noon: the failure is later, so
+    # nothing of day 3 counts, at whatever level.
+    log = (
+        LogBuilder()
+        .reviewed(1, c, 60, mode="auto_notify")
+        .reviewed(3.25, c, 0, 1, mode="auto_notify")
+        .reviewed(3.375, c, 3, mode="suggest")
+        .add(3.5, c, mode="suggest", human="approved", outcome="failure", severity="critical")
+        .reviewed(3.75, c, 2, mode="suggest")
+        .reviewed(4, c, 5, mode="suggest")
+    )
+    state = verdict(run(tmp_path, log, as_of=day(10)), c).state
+    assert (state.last_demoted, state.last_critical_failure) == (day(3.25), day(3.5))
+    e = state.evidence
+    assert (e.counted_from, e.counted_from_reason) == (day(4), "last critical failure")
+    assert (e.reset, e.level_day) == (True, False)
+    assert (e.agreed, e.reviewed) == (5, 5)
 
 
 # --- groups, tiers, previous ------------------------------------------------------------------

@@ -5,6 +5,9 @@ with ``csv``, merged with dicts, counted with loops, bounded with ``scipy.stats.
 and judged by the rules as the README states them; only the rules' values come from
 ``TrustRules()`` (they are the input, not the computation). The result is compared
 with the policy that ``trustctl.evaluate.evaluate`` writes for ``sample_data/``.
+
+Evidence is counted in whole UTC days; here each decision is tested against its
+clock's rule one by one (``Clock.counts``), never through trustctl's day segments.
 """
 
 from __future__ import annotations
@@ -136,6 +139,62 @@ def read_log(path: Path) -> Log:
 
 # --- the evidence, counted by hand --------------------------------------------------------
 
+ONE_DAY = dt.timedelta(days=1)
+
+
+def midnight(moment: dt.datetime) -> dt.datetime:
+    """Midnight UTC that began the day of ``moment``."""
+    return dt.datetime.combine(moment.date(), dt.time(), tzinfo=dt.timezone.utc)
+
+
+@dataclass(frozen=True)
+class Clock:
+    """Where an evidence clock starts, and which decisions it counts, in whole UTC days.
+
+    - ``window``: the days that begin at or after ``start``;
+    - ``level`` (a promotion or demotion): the decisions of ``start``'s day made at the
+      current level, then every later day;
+    - ``event`` (a critical failure, a new agent version): the days after ``start``'s.
+    """
+
+    start: dt.datetime
+    reason: str
+    kind: str
+
+    @property
+    def counted_from(self) -> dt.datetime:
+        day = midnight(self.start)
+        if self.kind == "window":
+            return day if day == self.start else day + ONE_DAY
+        return day if self.kind == "level" else day + ONE_DAY
+
+    def counts(self, decision: Decision, current: str) -> bool:
+        if self.kind == "level" and decision.at.date() == self.start.date():
+            return decision.mode == current
+        return decision.at >= self.counted_from
+
+
+def latest_clock(window: Clock, *candidates: tuple[dt.datetime | None, str, str]) -> Clock:
+    """The clock started last (as instants); on a tie, the one named first."""
+    clock = window
+    for start, reason, kind in candidates:
+        if start is not None and start > clock.start:
+            clock = Clock(start, reason, kind)
+    return clock
+
+
+def tally(decisions: list[Decision]) -> dict[str, int]:
+    return {
+        "decisions": len(decisions),
+        "reviewed": sum(d.human in JUDGED for d in decisions),
+        "agreed": sum(d.human == "approved" for d in decisions),
+        "timeouts": sum(d.human == "timeout" for d in decisions),
+        "executed": sum(d.executed for d in decisions),
+        "verified": sum(d.verified for d in decisions),
+        "succeeded": sum(d.verified and d.outcome == "success" for d in decisions),
+        "unverified": sum(d.executed and not d.verified for d in decisions),
+    }
+
 
 @dataclass(frozen=True)
 class Recount:
@@ -148,18 +207,24 @@ class Recount:
     last_down: dt.datetime | None
     critical_failures: int
     last_critical: dt.datetime | None
-    counted_from: dt.datetime
-    counted_from_reason: str
+    clock: Clock
+    """What promotion counts: since the last demotion, critical failure, version change."""
     counts: dict[str, int]
+    record_clock: Clock
+    """What the demotion checks judge: since the last demotion or promotion."""
+    record: dict[str, int]
     risk_tiers: set[int]
     system_tiers: set[int]
 
 
 def recount(history: list[Decision], as_of: dt.datetime, rules: TrustRules) -> Recount:
     """The evidence of one class from its decisions up to ``as_of``, in time order."""
-    window_start = as_of - rules.window_span
     history = [d for d in history if d.at <= as_of]
-    in_window = [d for d in history if d.at > window_start]
+    window = Clock(
+        as_of - rules.window_span, f"window start ({rules.window} before as_of)", "window"
+    )
+    in_window = [d for d in history if window.counts(d, "")]
+    current = history[-1].mode
 
     last_up: dt.datetime | None = None
     last_down: dt.datetime | None = None
@@ -170,8 +235,9 @@ def recount(history: list[Decision], as_of: dt.datetime, rules: TrustRules) -> R
         elif step < 0:
             last_down = before.at  # dated by the last decision at the higher level
 
-    # A critical failure is dated when it was recorded (its decision's latest row).
-    criticals = [d.recorded for d in history if d.critical and d.recorded > window_start]
+    # A critical failure is dated when it was recorded (its decision's latest row); it is
+    # in the window when it was recorded on one of the window's days.
+    criticals = [d.recorded for d in history if d.critical and d.recorded >= window.counted_from]
     last_critical = max(criticals) if criticals else None
 
     # The latest named agent version, and the first decision of its latest run: the
@@ -188,27 +254,16 @@ def recount(history: list[Decision], as_of: dt.datetime, rules: TrustRules) -> R
         if not rules.reset_on_agent_version_change or version_start == history[0].at:
             version_start = None
 
-    counted_from, reason = window_start, f"window start ({rules.window} before as_of)"
-    for candidate, why in (
-        (last_down, "last demotion"),
-        (last_critical, "last critical failure"),
-        (version_start, f"change to agent version {version}"),
-    ):
-        if candidate is not None and candidate > counted_from:
-            counted_from, reason = candidate, why
-    inclusive = reason.startswith("change to agent version")
-    counted = [d for d in in_window if d.at > counted_from or (inclusive and d.at == counted_from)]
+    clock = latest_clock(
+        window,
+        (last_down, "last demotion", "level"),
+        (last_critical, "last critical failure", "event"),
+        (version_start, f"change to agent version {version}", "event"),
+    )
+    record_clock = latest_clock(
+        window, (last_down, "last demotion", "level"), (last_up, "last promotion", "level")
+    )
 
-    counts = {
-        "decisions": len(counted),
-        "reviewed": sum(d.human in JUDGED for d in counted),
-        "agreed": sum(d.human == "approved" for d in counted),
-        "timeouts": sum(d.human == "timeout" for d in counted),
-        "executed": sum(d.executed for d in counted),
-        "verified": sum(d.verified for d in counted),
-        "succeeded": sum(d.verified and d.outcome == "success" for d in counted),
-        "unverified": sum(d.executed and not d.verified for d in counted),
-    }
     risk_tiers: set[int] = set()
     system_tiers: set[int] = set()
     for d in in_window:
@@ -222,14 +277,15 @@ def recount(history: list[Decision], as_of: dt.datetime, rules: TrustRules) -> R
         if d.get("system_tier"):
             system_tiers.add(int(d.get("system_tier")))
     return Recount(
-        current=history[-1].mode,
+        current=current,
         last_up=last_up,
         last_down=last_down,
         critical_failures=len(criticals),
         last_critical=last_critical,
-        counted_from=counted_from,
-        counted_from_reason=reason,
-        counts=counts,
+        clock=clock,
+        counts=tally([d for d in history if clock.counts(d, current)]),
+        record_clock=record_clock,
+        record=tally([d for d in history if record_clock.counts(d, current)]),
         risk_tiers=risk_tiers,
         system_tiers=system_tiers,
     )
@@ -246,8 +302,8 @@ def upper(k: int, n: int, confidence: float) -> float:
     return 1.0 if k == n else float(beta.ppf(confidence, k + 1, n - k))
 
 
-def rates(recomputed: Recount, metric: str) -> tuple[int, int]:
-    c = recomputed.counts
+def rates(counts: dict[str, int], metric: str) -> tuple[int, int]:
+    c = counts
     return (
         (c["agreed"], c["reviewed"]) if metric == "agreement" else (c["succeeded"], c["verified"])
     )
@@ -301,7 +357,7 @@ def judge(recomputed: Recount, rules: TrustRules, as_of: dt.datetime) -> Judgeme
             continue
         for metric in ("agreement", "success"):
             gate = getattr(demote_at, metric)
-            k, n = rates(recomputed, metric)
+            k, n = rates(recomputed.record, metric)  # the record since the last level change
             below = LEVELS[RANK[guarded] - 1]
             if gate is not None and upper(k, n, confidence) < gate.threshold:
                 demoted = True
@@ -316,7 +372,7 @@ def judge(recomputed: Recount, rules: TrustRules, as_of: dt.datetime) -> Judgeme
             gate = getattr(gates, metric)
             if gate is None:
                 continue
-            k, n = rates(recomputed, metric)
+            k, n = rates(recomputed.counts, metric)
             if n < gate.min_decisions:
                 failing.append("min_decisions")
             if n == 0 or lower(k, n, confidence) < gate.threshold:
@@ -378,11 +434,11 @@ def run() -> Iterator[Run]:
     by_class: dict[str, list[Decision]] = {}
     for decision in log.decisions:
         by_class.setdefault(decision.action_class, []).append(decision)
-    window_start = as_of - rules.window_span
+    window = Clock(as_of - rules.window_span, "", "window")
     recounts = {
         name: recount(history, as_of, rules)
         for name, history in by_class.items()
-        if any(window_start < d.at <= as_of for d in history)
+        if any(window.counts(d, "") and d.at <= as_of for d in history)
     }
     yield Run(policy=policy, log=log, as_of=as_of, rules=rules, recounts=recounts)
 
@@ -439,8 +495,11 @@ def test_one_entry_per_class_in_the_window(run: Run) -> None:
 def test_evidence_clock(run: Run, action_class: str) -> None:
     evidence = run.entry(action_class)["evidence"]
     mine = run.recounts[action_class]
-    assert instant(evidence["counted_from"]) == mine.counted_from
-    assert evidence["counted_from_reason"] == mine.counted_from_reason
+    assert instant(evidence["counted_from"]) == mine.clock.counted_from
+    assert evidence["counted_from_reason"] == mine.clock.reason
+    record = evidence["for_demotion"]
+    assert instant(record["counted_from"]) == mine.record_clock.counted_from
+    assert record["counted_from_reason"] == mine.record_clock.reason
 
 
 @pytest.mark.parametrize("action_class", CLASSES)
@@ -459,6 +518,10 @@ def test_counts(run: Run, action_class: str) -> None:
         "unverified": success["unverified"],
     }
     assert reported == mine.counts
+    record = evidence["for_demotion"]
+    assert {name: record[name] for name in ("agreed", "reviewed", "succeeded", "verified")} == {
+        name: mine.record[name] for name in ("agreed", "reviewed", "succeeded", "verified")
+    }
     assert evidence["critical_failures"] == mine.critical_failures
     assert when(evidence["last_critical_failure"]) == mine.last_critical
 
@@ -471,7 +534,7 @@ def test_bounds(run: Run, action_class: str) -> None:
     a, b = run.rules.bounds.prior
     assert run.rules.bounds.method == "clopper-pearson"
     for metric in ("agreement", "success"):
-        k, n = rates(mine, metric)
+        k, n = rates(mine.counts, metric)
         shown = entry["evidence"][metric]
         expected = {
             "mean": (a + k) / (a + b + n),
@@ -488,12 +551,17 @@ def test_bounds(run: Run, action_class: str) -> None:
             assert abs(shown["rate"] - k / n) <= TOLERANCE
         else:
             assert shown["rate"] is None
+        # the demotion checks' upper bound, on the record since the last level change
+        k, n = rates(mine.record, metric)
+        record_upper = upper(k, n, confidence) if n else 1.0
+        shown_upper = entry["evidence"]["for_demotion"][f"{metric}_upper"]
+        assert shown_upper - 1e-6 < record_upper <= shown_upper, (metric, shown_upper)
     # P(agreement >= threshold) under Beta(a + k, b + n - k), against the threshold of the
     # next level's agreement gate (the top level's own at the top).
     level = judge(mine, run.rules, run.as_of).level
     threshold_level = LEVELS[min(RANK[level] + 1, len(LEVELS) - 1)]
     threshold = getattr(run.rules.promote, threshold_level).agreement.threshold
-    k, n = rates(mine, "agreement")
+    k, n = rates(mine.counts, "agreement")
     agreement = entry["evidence"]["agreement"]
     assert agreement["threshold"] == threshold
     p = float(beta.sf(threshold, a + k, b + n - k))
@@ -554,7 +622,7 @@ STORY: dict[str, tuple[str, str, str | None]] = {
     # class: (mode of the latest decision, level, limited_by)
     "k8s.scale": ("suggest", "auto_notify", None),
     "k8s.restart_pod": ("auto_notify", "full", None),
-    "k8s.cordon_node": ("suggest", "auto_notify", None),
+    "k8s.cordon_node": ("suggest", "suggest", None),
     "deploy.rollback": ("auto_notify", "suggest", None),
     "cache.flush": ("auto_notify", "suggest", None),
     "db.failover": ("suggest", "suggest", "cap:risk_tier=3"),
@@ -574,7 +642,7 @@ def test_the_sample_tells_its_story(run: Run, action_class: str) -> None:
     assert mine.current == current
     assert (entry["level"], entry["limited_by"]) == (level, limited_by)
     confidence = run.rules.bounds.confidence
-    k, n = rates(mine, "agreement")
+    k, n = rates(mine.counts, "agreement")
     if action_class == "k8s.scale":
         # Suggest, ≥ 95% sure of 95% agreement over ≥ 50 reviewed, nothing caps it lower.
         assert n >= 50 and lower(k, n, confidence) >= 0.95
@@ -585,14 +653,17 @@ def test_the_sample_tells_its_story(run: Run, action_class: str) -> None:
         assert mine.critical_failures == 1 and mine.last_critical is not None
         assert mine.last_up is not None and mine.last_critical >= mine.last_up
         assert mine.last_down is None
-        assert mine.counted_from_reason == "last critical failure"
+        assert mine.clock.reason == "last critical failure"
     if action_class == "k8s.cordon_node":
-        # Its critical failure was answered by the demotion in the log; the new agent
-        # version then earned auto_notify back.
+        # Its critical failure was answered by the demotion in the log. The new agent
+        # version's record, counted from the first whole day after it arrived, is long
+        # enough but not yet clean enough for auto_notify (the decisions of its first day
+        # do not count): 90 of 91, lower bound 0.948 < 0.95.
         assert mine.last_critical is not None and mine.last_down is not None
-        assert mine.last_critical <= mine.last_down < mine.counted_from
-        assert mine.counted_from_reason.startswith("change to agent version")
-        assert n >= 50 and lower(k, n, confidence) >= 0.95
+        assert mine.last_critical <= mine.last_down < mine.clock.start
+        assert mine.clock.start < mine.clock.counted_from
+        assert mine.clock.reason.startswith("change to agent version")
+        assert n >= 50 and lower(k, n, confidence) < 0.95
     if action_class == "cache.flush":
         # Agreement drifted: 95% sure it is below the 0.90 that guards auto_notify.
         assert upper(k, n, confidence) < 0.90

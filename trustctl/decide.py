@@ -267,14 +267,22 @@ def _demotion(state: GroupState, rules: TrustRules) -> tuple[Level, str | None, 
     return target, reason, checks
 
 
+def evidence_days(evidence: Evidence, current: Level) -> str:
+    """Which whole UTC days an evidence clock counts, and why, in words."""
+    day = evidence.counted_from.strftime("%Y-%m-%d")
+    if evidence.level_day:
+        return (
+            f"{day}, the day of the {evidence.counted_from_reason} "
+            f"(that day only its decisions at {current.value})"
+        )
+    if evidence.reset:
+        return f"{day}, the first whole UTC day after the {evidence.counted_from_reason}"
+    return f"{day}, the first whole UTC day in the window"
+
+
 def _stays(current: Level, state: GroupState, why: str) -> str:
     evidence = state.evidence
-    clock = (
-        ""
-        if evidence.counted_from_reason.startswith("window")
-        else f"; evidence counted since the {evidence.counted_from_reason} "
-        f"({stamp(evidence.counted_from)})"
-    )
+    clock = f"; evidence counted from {evidence_days(evidence, current)}" if evidence.reset else ""
     return f"stays at {current.value}: {why}{clock}"
 
 

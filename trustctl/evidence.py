@@ -6,9 +6,12 @@ is neither and is counted apart; success is measured on executed decisions with
 a verified outcome (success or failure); executed decisions without one are
 unverified.
 
-Everything is vectorised: each decision gets its group's number, rows are put in
-(group, time) order once, and every per-group figure is a numpy reduction over
-that order. Times are int64 nanoseconds since the epoch until they leave this module.
+Everything is computed from evidence segments (``trustctl.segments``): counts per
+group key, level, agent version and UTC day, which add across files and chunks. So
+evidence is counted in whole UTC days, and the raw logs, ``--low-memory`` and
+``--evidence`` files all give the same policy. Every per-group figure is a numpy
+reduction over the segments; times are int64 microseconds since the epoch until
+they leave this module.
 """
 
 from __future__ import annotations
@@ -20,14 +23,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from trustctl.ingest import HUMAN_CODES, OUTCOME_CODES, SEVERITY_CODES
+from trustctl import segments
 from trustctl.levels import LADDER, Level
 from trustctl.rules import TrustRules
+from trustctl.segments import COUNTS, MICROS_PER_DAY, NO_TIME
 
 #: A group's identity: its ``group_by`` values in rule order (tiers as int, 0 = not given).
 GroupKey = tuple[str | int, ...]
-
-_JUDGED = [HUMAN_CODES[h] for h in ("approved", "rejected", "modified", "overridden")]
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ class PriorState:
 
 @dataclass(frozen=True)
 class Evidence:
-    """The counts for one group, from ``counted_from`` (exclusive) to ``as_of``."""
+    """The counts for one group: decisions of the UTC days from ``counted_from`` to ``as_of``."""
 
     decisions: int
     reviewed: int
@@ -55,10 +57,15 @@ class Evidence:
     succeeded: int
     unverified: int
     counted_from: dt.datetime
-    """Decisions after this instant count (at it too when the clock is an agent version's start)."""
+    """Midnight UTC of the first day counted: for the window, the first day that begins at or
+    after its start; after an event, the first day that begins after it."""
     counted_from_reason: str
-    inclusive: bool = False
-    """Whether the decision at ``counted_from`` itself counts (it belongs to the new era)."""
+    """What started the clock: the window's start, or an event (``last demotion``, ...)."""
+    reset: bool = False
+    """Whether an event, not the window's start, started the clock."""
+    level_day: bool = False
+    """Whether ``counted_from`` is the day of a level change, of which only the decisions
+    made at the current level count."""
 
 
 @dataclass(frozen=True)
@@ -98,7 +105,8 @@ class GroupState:
         return _latest(self.level_since, self.last_promoted, self.last_demoted)
 
 
-_NO_TIME = np.iinfo(np.int64).min
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_MICROSECOND = dt.timedelta(microseconds=1)
 
 
 def _latest(*values: dt.datetime | None) -> dt.datetime | None:
@@ -106,23 +114,23 @@ def _latest(*values: dt.datetime | None) -> dt.datetime | None:
     return max(known) if known else None
 
 
-def _nanoseconds(value: dt.datetime) -> int:
-    return int(pd.Timestamp(value).as_unit("ns").value)
+def _micros(value: dt.datetime) -> int:
+    """An aware datetime as microseconds since the epoch."""
+    return (value - _EPOCH) // _MICROSECOND
 
 
-def _at(nanoseconds: int) -> dt.datetime:
-    """An int64 nanosecond time as an aware UTC datetime."""
-    instant: dt.datetime = pd.Timestamp(int(nanoseconds), tz="UTC").to_pydatetime(warn=False)
-    return instant
+def _at(micros: int) -> dt.datetime:
+    """Microseconds since the epoch as an aware UTC datetime."""
+    return _EPOCH + dt.timedelta(microseconds=int(micros))
 
 
-def _instant(nanoseconds: int) -> dt.datetime | None:
-    """Like ``_at``, with ``None`` for ``_NO_TIME`` (no such event)."""
-    return None if nanoseconds == _NO_TIME else _at(nanoseconds)
+def _instant(micros: int) -> dt.datetime | None:
+    """Like ``_at``, with ``None`` for ``NO_TIME`` (no such event)."""
+    return None if micros == NO_TIME else _at(micros)
 
 
 def _risk_tiers(frame: pd.DataFrame, rules: TrustRules) -> np.ndarray:
-    """Each decision's risk tier: the column, else the rules' patterns, else 0 (unknown)."""
+    """Each segment's risk tier: the column, else the rules' patterns, else 0 (unknown)."""
     classes, uniques = pd.factorize(frame["action_class"])
     by_pattern = np.array([rules.risk_tier_of(str(c)) or 0 for c in uniques], dtype=np.int64)
     from_rules = by_pattern[classes] if len(classes) else np.zeros(0, dtype=np.int64)
@@ -132,34 +140,27 @@ def _risk_tiers(frame: pd.DataFrame, rules: TrustRules) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _Groups:
-    """Every decision's group number, and the rows in (group, time) order."""
+    """Every segment's group number."""
 
     keys: list[GroupKey]
     """Group number → key, in key order."""
     of_row: np.ndarray
-    """Row → group number."""
-    order: np.ndarray
-    """Row indexes sorted by group, then time (stable: the frame is in time order)."""
-    begins: np.ndarray
-    """Per group: where its rows start in ``order``."""
-    ends: np.ndarray
-    """Per group: where its rows end in ``order`` (exclusive)."""
+    """Segment → group number."""
 
     def latest(self, values: np.ndarray, where: np.ndarray) -> np.ndarray:
-        """Per group: the largest of ``values`` on rows where ``where``, else ``_NO_TIME``."""
-        found = np.full(len(self.keys), _NO_TIME, dtype=np.int64)
+        """Per group: the largest of ``values`` on rows where ``where``, else ``NO_TIME``."""
+        found = np.full(len(self.keys), NO_TIME, dtype=np.int64)
         np.maximum.at(found, self.of_row[where], values[where])
         return found
 
-    def total(self, flags: np.ndarray) -> np.ndarray:
-        """Per group: how many rows have ``flags`` set."""
-        counts = np.bincount(self.of_row, weights=flags, minlength=len(self.keys))
+    def total(self, values: np.ndarray) -> np.ndarray:
+        """Per group: the sum of ``values`` (flags or counts) over its segments."""
+        counts = np.bincount(self.of_row, weights=values, minlength=len(self.keys))
         return counts.astype(np.int64)
 
-    def tier_sets(self, tiers: np.ndarray, keep_zero: bool) -> list[frozenset[int]]:
-        """Per group: the set of tiers its rows carry (0 = unknown kept only if asked)."""
-        wanted = tiers >= (0 if keep_zero else 1)
-        pairs = np.unique(self.of_row[wanted] * 8 + tiers[wanted])
+    def tier_sets(self, tiers: np.ndarray, where: np.ndarray) -> list[frozenset[int]]:
+        """Per group: the set of tiers its segments ``where`` carry."""
+        pairs = np.unique(self.of_row[where] * 8 + tiers[where])
         found: list[set[int]] = [set() for _ in self.keys]
         for pair in pairs.tolist():
             found[pair // 8].add(pair % 8)
@@ -179,9 +180,7 @@ def _groups(frame: pd.DataFrame, keys: Sequence[str]) -> _Groups:
     group_keys = [
         _normalise_key(tuple(frame[name].iat[int(row)] for name in keys)) for row in representative
     ]
-    sizes = np.bincount(of_row, minlength=len(group_keys))
-    ends = np.cumsum(sizes)
-    return _Groups(group_keys, of_row, np.argsort(of_row, kind="stable"), ends - sizes, ends)
+    return _Groups(group_keys, of_row)
 
 
 def collect(
@@ -190,52 +189,45 @@ def collect(
     as_of: dt.datetime,
     previous: Mapping[GroupKey, PriorState] | None = None,
 ) -> list[GroupState]:
-    """Build every group's state from the decisions up to ``as_of``.
+    """Build every group's state from merged decisions (``Decisions.frame``) up to ``as_of``."""
+    times = pd.DatetimeIndex(frame["timestamp"]).as_unit("us").asi8
+    known = times <= _micros(as_of)
+    data = frame if known.all() else frame[known]
+    return collect_segments(segments.from_decisions(data), rules, as_of, previous)
 
-    ``frame`` is ``Decisions.frame``: sorted by timestamp, then decision id (the
-    latest decision of a group is its last row). Groups are those with decisions
-    in the window, plus those the previous policy names (kept with no evidence,
-    so a level is never silently dropped).
+
+def collect_segments(
+    seg: pd.DataFrame,
+    rules: TrustRules,
+    as_of: dt.datetime,
+    previous: Mapping[GroupKey, PriorState] | None = None,
+) -> list[GroupState]:
+    """Build every group's state from evidence segments (``trustctl.segments``).
+
+    Evidence is counted in whole UTC days: a clock (the window, a demotion, a critical
+    failure, a new agent version) counts the decisions of the days that begin at or
+    after its start. Groups are those with decisions in the window, plus those the
+    previous policy names (kept with no evidence, so a level is never silently dropped).
     """
     previous = previous or {}
     keys = list(rules.group_by)
-    as_of_ns = _nanoseconds(as_of)
-    window_start = as_of_ns - int(rules.window_span / dt.timedelta(microseconds=1)) * 1000
-    times_all = pd.DatetimeIndex(frame["timestamp"]).as_unit("ns").asi8
-    known = times_all <= as_of_ns
-    data, times = (frame, times_all) if known.all() else (frame[known], times_all[known])
-    groups = _groups(data, keys)
-
-    human = data["human_decision"].to_numpy()
-    outcome = data["outcome"].to_numpy()
-    executed = data["executed"].to_numpy(dtype=bool)
-    verified = executed & np.isin(outcome, (OUTCOME_CODES["success"], OUTCOME_CODES["failure"]))
-    in_window = times > window_start
-    # A failure is known when its outcome was recorded, which may be long after the
-    # proposal: it is dated by then (it cannot have been answered before it was known).
-    recorded = (
-        pd.DatetimeIndex(data["recorded_at"]).as_unit("ns").asi8 if "recorded_at" in data else times
+    window_start = _micros(as_of) - rules.window_span // _MICROSECOND
+    window_day = _Clock.window(window_start, "").day
+    groups = _groups(seg, keys)
+    days = seg["day"].to_numpy()
+    has = seg["decisions"].to_numpy() > 0
+    active = groups.total(has & (days >= window_day)) > 0
+    history = _history(groups, seg, has)
+    crit_counts = seg["critical_failures"].to_numpy()
+    critical = (crit_counts > 0) & (days >= window_day)
+    critical_count = groups.total(np.where(critical, crit_counts, 0))
+    critical_row = _latest_critical(groups, seg, critical)
+    system_tiers = groups.tier_sets(
+        seg["system_tier"].to_numpy(dtype=np.int64), has & (seg["system_tier"].to_numpy() > 0)
     )
-    critical = (
-        executed
-        & (outcome == OUTCOME_CODES["failure"])
-        & (data["severity"].to_numpy() == SEVERITY_CODES["critical"])
-        & (recorded > window_start)
-    )
-    rows = np.arange(len(data), dtype=np.int64)
-    modes = data["mode"].to_numpy().astype(np.int64)
-    ids = data["decision_id"]
-
-    first_row = groups.order[groups.begins]
-    last_row = groups.order[groups.ends - 1]
-    active = groups.total(in_window) > 0
-    promoted, demoted = _transitions(groups, modes, times)
-    critical_count = groups.total(critical)
-    critical_time = groups.latest(recorded, critical)
-    critical_row = groups.latest(rows, critical & (recorded == critical_time[groups.of_row]))
-    versions = _versions(groups, data["agent_version"].to_numpy(), times)
-    system_tiers = groups.tier_sets(data["system_tier"].to_numpy(dtype=np.int64), False)
-    risk_tiers = groups.tier_sets(_risk_tiers(data, rules), True)
+    risk_tiers = groups.tier_sets(_risk_tiers(seg, rules), has)
+    critical_at = seg["critical_at"].to_numpy()
+    critical_ids = seg["critical_id"].to_numpy()
 
     window_reason = _window_reason(rules)
     timelines: dict[int, _Timeline] = {}
@@ -244,28 +236,31 @@ def collect(
         if not active[g] and prior is None:
             continue  # nothing in the window and no level to keep: not reported
         crit = int(critical_row[g])
-        version, version_since = versions[g]
         timelines[g] = _timeline(
             prior,
             rules,
             window_start,
             window_reason,
-            promoted=_instant(int(promoted[g])),
-            demoted=_instant(int(demoted[g])),
-            last_critical=None if crit == _NO_TIME else _at(int(recorded[crit])),
-            first_seen=_at(int(times[first_row[g]])),
-            version=version,
-            version_since=version_since,
+            promoted=_instant(int(history.promoted[g])),
+            demoted=_instant(int(history.demoted[g])),
+            last_critical=None if crit < 0 else _at(int(critical_at[crit])),
+            first_seen=_at(int(history.first_seen[g])),
+            version=history.versions[g],
+            version_since=_instant(int(history.version_since[g])),
         )
-    promotion = _count(groups, timelines, times, human, outcome, executed, verified, "promotion")
-    demotion = _count(groups, timelines, times, human, outcome, executed, verified, "demotion")
+    current = history.current.copy()
+    for g, t in timelines.items():
+        if t.prior is not None:
+            current[g] = t.prior.level.rank
+    promotion = _count(groups, timelines, seg, has, "promotion", window_reason, current)
+    demotion = _count(groups, timelines, seg, has, "demotion", window_reason, current)
     states: dict[GroupKey, GroupState] = {}
     for g, t in timelines.items():
         key = groups.keys[g]
         crit = int(critical_row[g])
         states[key] = GroupState(
             key=key,
-            current=t.prior.level if t.prior else LADDER[int(modes[last_row[g]])],
+            current=LADDER[int(current[g])],
             current_source="previous policy" if t.prior else "log",
             level_since=t.prior.since if t.prior else None,
             last_promoted=t.last_promoted,
@@ -274,7 +269,7 @@ def collect(
             demotion_evidence=demotion[g],
             critical_failures=int(critical_count[g]),
             last_critical_failure=t.last_critical,
-            last_critical_decision=None if crit == _NO_TIME else str(ids.iat[crit]),
+            last_critical_decision=None if crit < 0 else str(critical_ids[crit]),
             system_tiers=system_tiers[g],
             risk_tiers=risk_tiers[g],
             agent_version=t.version,
@@ -286,9 +281,36 @@ def collect(
     return [states[key] for key in sorted(states, key=sort_key)]
 
 
+def _latest_critical(groups: _Groups, seg: pd.DataFrame, critical: np.ndarray) -> np.ndarray:
+    """Per group: the segment of its latest critical failure in the window (or -1).
+
+    Latest by when its outcome was recorded, then by its own time and id (the order
+    decisions are read in).
+    """
+    rows = np.flatnonzero(critical)
+    found = np.full(len(groups.keys), -1, dtype=np.int64)
+    if not len(rows):
+        return found
+    ids = pd.factorize(seg["critical_id"].to_numpy()[rows], sort=True)[0]
+    order = rows[
+        np.lexsort(
+            (
+                ids,
+                seg["critical_decided_at"].to_numpy()[rows],
+                seg["critical_at"].to_numpy()[rows],
+                groups.of_row[rows],
+            )
+        )
+    ]
+    of = groups.of_row[order]
+    last = np.flatnonzero(np.diff(of, append=-1) != 0)  # each group's last (latest) row
+    found[of[last]] = order[last]
+    return found
+
+
 @dataclass(frozen=True)
 class _Timeline:
-    """A reported group's level history and where its evidence clock starts."""
+    """A reported group's level history and where its evidence clocks start."""
 
     prior: PriorState | None
     last_promoted: dt.datetime | None
@@ -326,11 +348,8 @@ def _timeline(
         version_since is not None and version_since <= first_seen
     ):
         version_since = None  # the group's first version: nothing to reset
-    # (instant, reason, whether the decision at that instant itself counts): the first
-    # decision of a new agent version is that version's; a demotion or a critical
-    # failure is dated by a decision that belongs to the time before it.
-    window = _Clock(window_start, window_reason, False)
-    since_demotion = window.later(last_demoted, "last demotion", False)
+    window = _Clock.window(window_start, window_reason)
+    since_demotion = window.later(last_demoted, "last demotion", level=True)
     return _Timeline(
         prior=prior,
         last_promoted=last_promoted,
@@ -339,67 +358,84 @@ def _timeline(
         version=version,
         version_since=version_since,
         # Demotion judges the record at the current level: since the last level change.
-        # A promotion read from the log is dated by the first decision at the new level,
-        # which counts; the previous policy's date is the run's as_of, which does not.
-        demotion=since_demotion.later(last_promoted, "last promotion", prior is None),
-        promotion=since_demotion.later(last_critical, "last critical failure", False).later(
-            version_since, f"change to agent version {version}", True
+        demotion=since_demotion.later(last_promoted, "last promotion", level=True),
+        promotion=since_demotion.later(last_critical, "last critical failure").later(
+            version_since, f"change to agent version {version}"
         ),
     )
 
 
 @dataclass(frozen=True)
 class _Clock:
-    """Where an evidence clock starts."""
+    """Where an evidence clock starts, and the whole UTC days it counts."""
 
     start: int
-    """int64 nanoseconds."""
+    """Microseconds since the epoch."""
     reason: str
-    inclusive: bool
-    """Whether a decision at ``start`` itself counts (only for an agent version's start)."""
+    day: int
+    """The first day counted in full (days since the epoch)."""
+    level_day: bool = False
+    """Whether the day before ``day`` counts too, for its decisions at the current level."""
 
-    def later(self, candidate: dt.datetime | None, reason: str, inclusive: bool) -> _Clock:
-        """This clock, or one starting at ``candidate`` if that is later."""
-        if candidate is None or _nanoseconds(candidate) <= self.start:
+    @classmethod
+    def window(cls, start: int, reason: str) -> _Clock:
+        """The window counts the days that begin at or after its start."""
+        return cls(start, reason, -(-start // MICROS_PER_DAY))
+
+    def later(self, candidate: dt.datetime | None, reason: str, *, level: bool = False) -> _Clock:
+        """This clock, or one restarted by an event at ``candidate`` if that is later.
+
+        After a change of level the clock counts that day's decisions made at the new
+        level, then every later day; after any other event (a critical failure, a new
+        agent version), the days after it.
+        """
+        if candidate is None or _micros(candidate) <= self.start:
             return self
-        return _Clock(_nanoseconds(candidate), reason, inclusive)
+        start = _micros(candidate)
+        # The change's own day counts unless the clock already left that day out.
+        level_day = level and start // MICROS_PER_DAY >= self.day
+        return _Clock(start, reason, start // MICROS_PER_DAY + 1, level_day)
+
+    def evidence(self, counts: Mapping[str, int], window_reason: str) -> Evidence:
+        """The counts, dated by the first UTC day counted."""
+        return Evidence(
+            **counts,
+            counted_from=_at((self.day - self.level_day) * MICROS_PER_DAY),
+            counted_from_reason=self.reason,
+            reset=self.reason != window_reason,
+            level_day=self.level_day,
+        )
 
 
 def _count(
     groups: _Groups,
     timelines: Mapping[int, _Timeline],
-    times: np.ndarray,
-    human: np.ndarray,
-    outcome: np.ndarray,
-    executed: np.ndarray,
-    verified: np.ndarray,
+    seg: pd.DataFrame,
+    has: np.ndarray,
     which: str,
+    window_reason: str,
+    current: np.ndarray,
 ) -> dict[int, Evidence]:
-    """Per reported group: the counts after its ``which`` clock starts."""
-    starts = np.full(len(groups.keys), np.iinfo(np.int64).max, dtype=np.int64)
-    inclusive = np.zeros(len(groups.keys), dtype=bool)
-    clocks = {g: getattr(t, which) for g, t in timelines.items()}
+    """Per reported group: the counts of the days its ``which`` clock counts.
+
+    ``current`` is each group's current level (rank): on the day of a level change
+    only the decisions made at it count.
+    """
+    days = np.full(len(groups.keys), np.iinfo(np.int64).max, dtype=np.int64)
+    level_day = np.full(len(groups.keys), np.iinfo(np.int64).max, dtype=np.int64)
+    clocks: dict[int, _Clock] = {g: getattr(t, which) for g, t in timelines.items()}
     for g, clock in clocks.items():
-        starts[g], inclusive[g] = clock.start, clock.inclusive
-    row_start = starts[groups.of_row]
-    counted = (times > row_start) | (inclusive[groups.of_row] & (times == row_start))
-    totals = {
-        "decisions": groups.total(counted),
-        "reviewed": groups.total(counted & np.isin(human, _JUDGED)),
-        "agreed": groups.total(counted & (human == HUMAN_CODES["approved"])),
-        "timeouts": groups.total(counted & (human == HUMAN_CODES["timeout"])),
-        "executed": groups.total(counted & executed),
-        "verified": groups.total(counted & verified),
-        "succeeded": groups.total(counted & verified & (outcome == OUTCOME_CODES["success"])),
-        "unverified": groups.total(counted & executed & ~verified),
-    }
+        days[g] = clock.day
+        if clock.level_day:
+            level_day[g] = clock.day - 1
+    seg_days = seg["day"].to_numpy()
+    at_level = seg["mode"].to_numpy().astype(np.int64) == current[groups.of_row]
+    counted = has & (
+        (seg_days >= days[groups.of_row]) | (at_level & (seg_days == level_day[groups.of_row]))
+    )
+    totals = {name: groups.total(np.where(counted, seg[name].to_numpy(), 0)) for name in COUNTS}
     return {
-        g: Evidence(
-            **{name: int(values[g]) for name, values in totals.items()},
-            counted_from=_at(clock.start),
-            counted_from_reason=clock.reason,
-            inclusive=clock.inclusive,
-        )
+        g: clock.evidence({name: int(values[g]) for name, values in totals.items()}, window_reason)
         for g, clock in clocks.items()
     }
 
@@ -418,18 +454,14 @@ def _normalise_key(raw: object) -> GroupKey:
     return tuple(int(p) if isinstance(p, (int, np.integer)) else str(p) for p in parts)
 
 
-def empty_evidence(start: dt.datetime, reason: str) -> Evidence:
-    """No decisions counted yet, on a clock that starts at ``start``."""
-    return Evidence(0, 0, 0, 0, 0, 0, 0, 0, start, reason)
-
-
 def _absent_group(
     key: GroupKey, prior: PriorState, window_start: int, rules: TrustRules
 ) -> GroupState:
     """A group the previous policy names but no decision up to ``as_of`` touches."""
-    clock = _Clock(window_start, _window_reason(rules), False)
-    clock = clock.later(prior.last_demoted, "last demotion", False)
-    start, reason = clock.start, clock.reason
+    window = _Clock.window(window_start, _window_reason(rules))
+    clock = window.later(prior.last_demoted, "last demotion", level=True)
+    nothing = clock.evidence(dict.fromkeys(COUNTS, 0), _window_reason(rules))
+    record = clock.later(prior.last_promoted, "last promotion", level=True)
     # Its tiers are only known from its key; a tier in the key still caps it.
     system_tier = dict(zip(rules.group_by, key, strict=True)).get("system_tier", 0)
     return GroupState(
@@ -439,8 +471,8 @@ def _absent_group(
         level_since=prior.since,
         last_promoted=prior.last_promoted,
         last_demoted=prior.last_demoted,
-        evidence=empty_evidence(_at(start), reason),
-        demotion_evidence=empty_evidence(_at(start), reason),
+        evidence=nothing,
+        demotion_evidence=record.evidence(dict.fromkeys(COUNTS, 0), _window_reason(rules)),
         critical_failures=0,
         last_critical_failure=None,
         last_critical_decision=None,
@@ -456,47 +488,77 @@ def _absent_group(
     )
 
 
-def _transitions(
-    groups: _Groups, modes: np.ndarray, times: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per group: the latest upward and downward change of ``mode`` in the log (or ``_NO_TIME``).
+@dataclass(frozen=True)
+class _History:
+    """Per group, what the log's sequence of decisions says (times in microseconds)."""
 
-    A promotion is dated by the first decision made at the new level; a demotion by
-    the last decision made at the old level, so that every decision taken at the
-    lower level counts after it.
+    promoted: np.ndarray
+    """The latest upward change of ``mode`` (the first decision at the new level)."""
+    demoted: np.ndarray
+    """The latest downward change (the last decision at the old level)."""
+    current: np.ndarray
+    """The ``mode`` of the latest decision."""
+    first_seen: np.ndarray
+    """The earliest decision."""
+    versions: list[str | None]
+    """The latest named agent version."""
+    version_since: np.ndarray
+    """Where the latest run of that version starts (its first decision)."""
+
+
+def _history(groups: _Groups, seg: pd.DataFrame, has: np.ndarray) -> _History:
+    """Level and version history from each segment's first and last decision.
+
+    A segment holds one group's decisions of one day at one level and agent version:
+    its first and last decision, in (time, id) order, stand for it. So the log's
+    decisions are read as that sequence of points: the same whether the segments come
+    from one file, from chunks or from evidence files computed apart. (Levels or
+    versions that alternate within a day read as the change of the day's last run.)
     """
-    ordered, group_of = modes[groups.order], groups.of_row[groups.order]
-    step = np.zeros(len(modes), dtype=np.int64)
-    step[1:] = ordered[1:] - ordered[:-1]
-    same_group = np.zeros(len(modes), dtype=bool)
-    same_group[1:] = group_of[1:] == group_of[:-1]
-    rows_up = np.zeros(len(modes), dtype=bool)
-    rows_down = np.zeros(len(modes), dtype=bool)
-    rows_up[groups.order] = same_group & (step > 0)
-    before_drop = np.flatnonzero(same_group & (step < 0)) - 1
-    rows_down[groups.order[before_drop]] = True
-    return groups.latest(times, rows_up), groups.latest(times, rows_down)
+    rows = np.flatnonzero(has)
+    group = np.tile(groups.of_row[rows], 2)
+    at = np.concatenate([seg["first_at"].to_numpy()[rows], seg["last_at"].to_numpy()[rows]])
+    ids = np.concatenate([seg["first_id"].to_numpy()[rows], seg["last_id"].to_numpy()[rows]])
+    mode = np.tile(seg["mode"].to_numpy().astype(np.int64)[rows], 2)
+    version = np.tile(seg["agent_version"].to_numpy()[rows], 2)
+    order = np.lexsort((pd.factorize(ids, sort=True)[0], at, group))
+    group, at, mode, version = group[order], at[order], mode[order], version[order]
+    n = len(groups.keys)
+    same_group = np.zeros(len(order), dtype=bool)
+    same_group[1:] = group[1:] == group[:-1]
+    step = np.zeros(len(order), dtype=np.int64)
+    step[1:] = mode[1:] - mode[:-1]
+    up = same_group & (step > 0)
+    down = np.zeros(len(order), dtype=bool)
+    down[np.flatnonzero(same_group & (step < 0)) - 1] = True  # dated by the point before
+    promoted = _per_group_max(n, group, at, up)
+    demoted = _per_group_max(n, group, at, down)
+    last = np.flatnonzero(np.diff(group, append=-1) != 0)
+    first = np.flatnonzero(~same_group)
+    current = np.zeros(n, dtype=np.int64)
+    current[group[last]] = mode[last]
+    first_seen = np.full(n, NO_TIME, dtype=np.int64)
+    first_seen[group[first]] = at[first]
+    # Agent versions: runs of one named version; points that name none are skipped.
+    named = version != ""
+    g_named, at_named, v_named = group[named], at[named], version[named]
+    codes = pd.factorize(v_named)[0]
+    run_starts = np.ones(len(g_named), dtype=bool)
+    run_starts[1:] = (g_named[1:] != g_named[:-1]) | (codes[1:] != codes[:-1])
+    version_since = _per_group_max(n, g_named, at_named, run_starts)
+    versions: list[str | None] = [None] * n
+    for index in np.flatnonzero(np.diff(g_named, append=-1) != 0).tolist():
+        versions[int(g_named[index])] = str(v_named[index])
+    return _History(promoted, demoted, current, first_seen, versions, version_since)
 
 
-def _versions(
-    groups: _Groups, versions: np.ndarray, times: np.ndarray
-) -> list[tuple[str | None, dt.datetime | None]]:
-    """Per group: its latest named agent version and when the agent last changed to it.
+def _per_group_max(n: int, group: np.ndarray, values: np.ndarray, where: np.ndarray) -> np.ndarray:
+    found = np.full(n, NO_TIME, dtype=np.int64)
+    np.maximum.at(found, group[where], values[where])
+    return found
 
-    The change is the first decision of the latest run of that version, so a rollback
-    (A, then B, then A again) restarts the clock at A's return. Decisions that name no
-    version are skipped: an event row without the field must not hide a change.
-    """
-    codes, _ = pd.factorize(versions)
-    named = groups.order[versions[groups.order] != ""]  # (group, time) order
-    group_of, code_of = groups.of_row[named], codes[named]
-    run_starts = np.ones(len(named), dtype=bool)
-    run_starts[1:] = (group_of[1:] != group_of[:-1]) | (code_of[1:] != code_of[:-1])
-    starts = np.zeros(len(versions), dtype=bool)
-    starts[named[run_starts]] = True
-    since = groups.latest(times, starts)
-    last_named = groups.latest(np.arange(len(versions), dtype=np.int64), versions != "")
-    return [
-        (None, None) if row == _NO_TIME else (str(versions[row]), _instant(int(since[g])))
-        for g, row in enumerate(last_named.tolist())
-    ]
+
+def empty_evidence(start: dt.datetime, reason: str) -> Evidence:
+    """No decisions counted yet, on a clock started by ``reason`` at ``start``."""
+    clock = _Clock.window(_micros(start) - 1, "").later(start, reason, level=True)
+    return clock.evidence(dict.fromkeys(COUNTS, 0), "")

@@ -73,12 +73,16 @@ def explain(
             f"no decisions for action class {action_class!r} in the window; known classes: "
             + ", ".join(known)
         )
+    if evaluation.decisions is None:
+        raise TrustctlError("explain reads the decision logs themselves, not evidence files")
     frame = evaluation.decisions.frame
     as_of = pd.Timestamp(evaluation.as_of)
+    # The window's whole UTC days, as the evidence counts them.
+    window_start = (as_of - window).ceil("D")
     group_by = list(evaluation.policy["metadata"]["group_by"])
     explanations = []
     for verdict in verdicts:
-        mask = (frame["timestamp"] <= as_of) & (frame["timestamp"] > as_of - window)
+        mask = (frame["timestamp"] <= as_of) & (frame["timestamp"] >= window_start)
         for name, value in zip(group_by, verdict.state.key, strict=True):
             mask &= frame[name] == value
         rows = frame[mask]

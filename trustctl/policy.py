@@ -68,7 +68,6 @@ def _action(verdict: Verdict, group_by: Sequence[str]) -> dict[str, Any]:
             "decisions": evidence.decisions,
             "counted_from": _when(evidence.counted_from),
             "counted_from_reason": evidence.counted_from_reason,
-            "counted_from_inclusive": evidence.inclusive,
             "agreement": {
                 "agreed": evidence.agreed,
                 "reviewed": evidence.reviewed,
@@ -95,7 +94,6 @@ def _action(verdict: Verdict, group_by: Sequence[str]) -> dict[str, Any]:
             "for_demotion": {
                 "counted_from": _when(record.counted_from),
                 "counted_from_reason": record.counted_from_reason,
-                "counted_from_inclusive": record.inclusive,
                 "agreed": record.agreed,
                 "reviewed": record.reviewed,
                 "agreement_upper": _round_up(verdict.demotion_agreement.upper),

@@ -17,10 +17,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from trustctl.decide import Check, Verdict, bound_text, stamp
+from trustctl.decide import Check, Verdict, bound_text, evidence_days, stamp
 from trustctl.diff import LevelChange, label
 from trustctl.evidence import Evidence
 from trustctl.explain import Explanation, Incident
+from trustctl.levels import Level
 
 _ARROW = {"promoted": "↑", "demoted": "↓", "unchanged": "=", "new": "+"}
 
@@ -189,7 +190,7 @@ def print_explanation(console: Console, item: Explanation, group_by: tuple[str, 
         f"{v.level.value} since "
         f"{stamp(v.since) if v.since else 'no recorded level change'}"
     )
-    say(f"evidence for promotion: {e.decisions} decisions counted {_clock(e)}")
+    say(f"evidence for promotion: {e.decisions} decisions counted {_clock(e, state.current)}")
     say(
         f"  agreement: {e.agreed} approved of {e.reviewed} reviewed, {e.timeouts} timeouts "
         f"(not counted); rate {_fmt(v.agreement.rate)}, mean {v.agreement.mean:.6f}, "
@@ -212,7 +213,7 @@ def print_explanation(console: Console, item: Explanation, group_by: tuple[str, 
     record = state.demotion_evidence
     say(
         f"record judged by the demotion checks: {record.decisions} decisions counted "
-        f"{_clock(record)}: {record.agreed} approved of {record.reviewed} reviewed, "
+        f"{_clock(record, state.current)}: {record.agreed} approved of {record.reviewed} reviewed, "
         f"{record.succeeded} succeeded of {record.verified} verified"
     )
     table = Table(title="rules", title_justify="left")
@@ -250,10 +251,9 @@ def _verdict_word(check: Check) -> str:
     return "pass" if check.passed else "FAIL"
 
 
-def _clock(evidence: Evidence) -> str:
-    """Where an evidence clock starts, saying whether that instant itself counts."""
-    word = "from" if evidence.inclusive else "after"
-    return f"{word} {stamp(evidence.counted_from)} ({evidence.counted_from_reason})"
+def _clock(evidence: Evidence, level: Level) -> str:
+    """The first whole UTC day an evidence clock counts, and what started it."""
+    return f"from {evidence_days(evidence, level)}"
 
 
 def _fmt(value: float | None) -> str:

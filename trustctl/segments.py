@@ -1,0 +1,308 @@
+"""Evidence segments: the counts that add, per group key, level, agent version and UTC day.
+
+Every figure the policy is built on is a sum, minimum or maximum over decisions,
+so it can be kept per (action_class, service, system_tier, risk_tier,
+agent_version, mode, UTC day) and merged across partitions, chunks and files
+exactly. ``trustctl aggregate`` writes these rows; ``generate --evidence`` merges
+them; the raw-log path goes through them too, so both give the same policy.
+
+Columns (``COLUMNS``): the key; ``decisions`` and the seven counts of decisions
+whose timestamp falls on ``day``; ``first_at``/``first_id`` (the earliest of them
+by time, then id) and ``last_at``/``last_id`` (the latest); ``last_recorded_at``
+(when the last thing about them was recorded); and the critical failures whose
+*outcome was recorded* on ``day`` (``critical_failures``, the latest one's
+``critical_at``, ``critical_decided_at`` and ``critical_id``).
+
+In memory the frame holds times as int64 microseconds since the epoch (``NO_TIME``
+when there is none), ``day`` as int64 days since the epoch and ``mode`` as its
+ladder rank. On disk (``to_arrow``) they are ``timestamp[us, UTC]``, ``date32``
+and the level's name. Rows are in key order: text by code point, numbers ascending,
+``mode`` in ladder order (observe, suggest, auto_notify, full).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from trustctl.ingest import HUMAN_CODES, OUTCOME_CODES, SEVERITY_CODES
+from trustctl.levels import LADDER, LEVEL_SPELLINGS
+
+KEY: tuple[str, ...] = (
+    "action_class",
+    "service",
+    "system_tier",
+    "risk_tier",
+    "agent_version",
+    "mode",
+    "day",
+)
+COUNTS: tuple[str, ...] = (
+    "decisions",
+    "reviewed",
+    "agreed",
+    "timeouts",
+    "executed",
+    "verified",
+    "succeeded",
+    "unverified",
+)
+COLUMNS: tuple[str, ...] = (
+    *KEY,
+    *COUNTS,
+    "first_at",
+    "first_id",
+    "last_at",
+    "last_id",
+    "last_recorded_at",
+    "critical_failures",
+    "critical_at",
+    "critical_decided_at",
+    "critical_id",
+)
+_TIMES = ("first_at", "last_at", "last_recorded_at", "critical_at", "critical_decided_at")
+_TEXT = ("action_class", "service", "agent_version", "first_id", "last_id", "critical_id")
+
+NO_TIME = np.iinfo(np.int64).min
+_NEVER = np.iinfo(np.int64).max
+MICROS_PER_DAY = 86_400_000_000
+
+_JUDGED = [HUMAN_CODES[h] for h in ("approved", "rejected", "modified", "overridden")]
+
+
+def _micros(column: pd.Series) -> np.ndarray:
+    """A datetime column as int64 microseconds since the epoch."""
+    micros: np.ndarray = pd.DatetimeIndex(column).as_unit("us").asi8
+    return micros
+
+
+def _key_codes(columns: Sequence[np.ndarray | pd.Series]) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's key number (dense, in sorted key order) and one row per key.
+
+    Each column is factorised with its (few) values sorted, the codes are folded into
+    one int64 in mixed radix, and that is factorised once: no sort of the rows.
+    """
+    combined = np.zeros(len(columns[0]), dtype=np.int64)
+    span = 1
+    for column in columns:
+        codes, uniques = pd.factorize(column, sort=True)
+        size = max(len(uniques), 1)
+        if span * size >= 2**62:  # too many combinations for one int64: renumber densely
+            combined = pd.factorize(combined, sort=True)[0].astype(np.int64)
+            span = int(combined.max()) + 1 if len(combined) else 1
+        combined = combined * size + codes
+        span *= size
+    of_row, keys = pd.factorize(combined, sort=True)
+    first = np.full(len(keys), len(of_row), dtype=np.int64)
+    np.minimum.at(first, of_row, np.arange(len(of_row), dtype=np.int64))
+    return of_row.astype(np.int64), first
+
+
+def _codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A column's codes and values (factorised in Arrow for text: no Python strings)."""
+    codes, uniques = pd.factorize(column, sort=True)
+    return codes, np.asarray(uniques, dtype=object if uniques.dtype.kind not in "iub" else None)
+
+
+def from_decisions(frame: pd.DataFrame) -> pd.DataFrame:
+    """The segments of merged decisions (``Decisions.frame``: sorted by time, then id)."""
+    times = _micros(frame["timestamp"])
+    recorded = _micros(frame["recorded_at"])
+    human = frame["human_decision"].to_numpy()
+    outcome = frame["outcome"].to_numpy()
+    executed = frame["executed"].to_numpy(dtype=bool)
+    verified = executed & np.isin(outcome, (OUTCOME_CODES["success"], OUTCOME_CODES["failure"]))
+    critical = (
+        executed
+        & (outcome == OUTCOME_CODES["failure"])
+        & (frame["severity"].to_numpy() == SEVERITY_CODES["critical"])
+    )
+    # Each decision counts on the day it was proposed; a critical failure, also on the day
+    # its outcome was recorded. Those rows are stacked, then numbered by key once.
+    crit_rows = np.flatnonzero(critical)
+    rows = np.concatenate([np.arange(len(frame), dtype=np.int64), crit_rows])
+    proposal = np.arange(len(rows)) < len(frame)
+    day = np.concatenate([times // MICROS_PER_DAY, recorded[crit_rows] // MICROS_PER_DAY])
+    coded = [_codes(frame[name]) for name in KEY[:-1]]
+    of_row, first = _key_codes([*(codes[rows] for codes, _ in coded), day])
+    n = len(first)
+
+    def total(flags: np.ndarray) -> np.ndarray:
+        weights = np.zeros(len(rows), dtype=np.float64)
+        weights[: len(frame)] = flags
+        return np.bincount(of_row, weights=weights, minlength=n).astype(np.int64)
+
+    out: dict[str, np.ndarray] = {
+        name: values[codes[rows[first]]]
+        for name, (codes, values) in zip(KEY[:-1], coded, strict=True)
+    }
+    out["day"] = day[first]
+    out["decisions"] = total(np.ones(len(frame)))
+    out["reviewed"] = total(np.isin(human, _JUDGED))
+    out["agreed"] = total(human == HUMAN_CODES["approved"])
+    out["timeouts"] = total(human == HUMAN_CODES["timeout"])
+    out["executed"] = total(executed)
+    out["verified"] = total(verified)
+    out["succeeded"] = total(verified & (outcome == OUTCOME_CODES["success"]))
+    out["unverified"] = total(executed & ~verified)
+    # Rows are in (time, id) order: a segment's first proposal row is its earliest decision.
+    ids = frame["decision_id"]
+    position = np.where(proposal, rows, -1)
+    last = np.full(n, -1, dtype=np.int64)
+    np.maximum.at(last, of_row, position)
+    earliest = np.full(n, _NEVER, dtype=np.int64)
+    np.minimum.at(earliest, of_row, np.where(proposal, rows, _NEVER))
+    has = last >= 0
+    out["first_at"] = np.where(has, times[np.where(has, earliest, 0)], NO_TIME)
+    out["first_id"] = _ids_at(ids, earliest, has)
+    out["last_at"] = np.where(has, times[np.maximum(last, 0)], NO_TIME)
+    out["last_id"] = _ids_at(ids, last, has)
+    latest_recorded = np.full(n, NO_TIME, dtype=np.int64)
+    np.maximum.at(latest_recorded, of_row[proposal], recorded)
+    out["last_recorded_at"] = latest_recorded
+    # Critical failures: the latest by (recorded_at, timestamp, id); rows are in (time, id)
+    # order, so among equal recorded_at the largest row is the latest.
+    crit_of = of_row[~proposal]
+    out["critical_failures"] = np.bincount(crit_of, minlength=n).astype(np.int64)
+    crit_at = np.full(n, NO_TIME, dtype=np.int64)
+    np.maximum.at(crit_at, crit_of, recorded[crit_rows])
+    at_latest = recorded[crit_rows] == crit_at[crit_of]
+    crit_row = np.full(n, -1, dtype=np.int64)
+    np.maximum.at(crit_row, crit_of[at_latest], crit_rows[at_latest])
+    found = crit_row >= 0
+    out["critical_at"] = crit_at
+    out["critical_decided_at"] = np.where(found, times[np.maximum(crit_row, 0)], NO_TIME)
+    out["critical_id"] = _ids_at(ids, crit_row, found)
+    return _frame(out)
+
+
+def _ids_at(ids: pd.Series, rows: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """The ids of ``rows`` where ``where`` holds, else ``None``."""
+    found = np.full(len(rows), None, dtype=object)
+    found[where] = ids.iloc[rows[where]].to_numpy(dtype=object)
+    return found
+
+
+def _frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:
+    frame: pd.DataFrame = pd.DataFrame({name: columns[name] for name in COLUMNS})
+    for name in ("system_tier", "risk_tier", "mode"):
+        frame[name] = frame[name].astype(np.int8)
+    for name in ("day", *COUNTS, "critical_failures", *_TIMES):
+        frame[name] = frame[name].astype(np.int64)
+    return frame
+
+
+def empty() -> pd.DataFrame:
+    """No segments."""
+    return _frame({name: np.zeros(0, dtype=object) for name in COLUMNS})
+
+
+def merge(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Segments of the same key added together (the result is as if read at once)."""
+    whole = pd.concat(list(parts), ignore_index=True) if parts else empty()
+    of_row, first = _key_codes([whole[name].to_numpy() for name in KEY])
+    n = len(first)
+    if n == len(whole):
+        ordered: pd.DataFrame = whole.iloc[np.argsort(of_row, kind="stable")]
+        return _frame({name: ordered[name].to_numpy() for name in COLUMNS})
+    out: dict[str, np.ndarray] = {name: whole[name].to_numpy()[first] for name in KEY}
+    for name in (*COUNTS, "critical_failures"):
+        values = whole[name].to_numpy(dtype=np.float64)
+        out[name] = np.bincount(of_row, weights=values, minlength=n).astype(np.int64)
+
+    def pick(columns: Sequence[str], highest: bool) -> np.ndarray:
+        """Per key: the row with the smallest (or largest) values of ``columns``, in order."""
+        sort_keys = []
+        for name in reversed(columns):
+            values = whole[name].to_numpy()
+            if name.endswith("_id"):
+                values = pd.factorize(pd.Series(values).fillna(""), sort=True)[0]
+            elif not highest:  # no time sorts last when looking for the smallest
+                values = np.where(values == NO_TIME, _NEVER, values)
+            sort_keys.append(values)
+        order = np.lexsort((*sort_keys, of_row))
+        bounds = np.flatnonzero(np.diff(of_row[order], append=n))  # last row of each key
+        if not highest:
+            bounds = np.concatenate([[0], bounds[:-1] + 1])  # first row of each key
+        return order[bounds]
+
+    for columns, highest in (
+        (("first_at", "first_id"), False),
+        (("last_at", "last_id"), True),
+        (("critical_at", "critical_decided_at", "critical_id"), True),
+    ):
+        chosen = pick(columns, highest)
+        for name in columns:
+            out[name] = whole[name].to_numpy()[chosen]
+    latest = np.full(n, NO_TIME, dtype=np.int64)
+    np.maximum.at(latest, of_row, whole["last_recorded_at"].to_numpy())
+    out["last_recorded_at"] = latest
+    return _frame(out)
+
+
+_TIMESTAMP = pa.timestamp("us", tz="UTC")
+SCHEMA = pa.schema(
+    [
+        ("action_class", pa.string()),
+        ("service", pa.string()),
+        ("system_tier", pa.int8()),
+        ("risk_tier", pa.int8()),
+        ("agent_version", pa.string()),
+        ("mode", pa.string()),
+        ("day", pa.date32()),
+        *[(name, pa.int64()) for name in COUNTS],
+        ("first_at", _TIMESTAMP),
+        ("first_id", pa.string()),
+        ("last_at", _TIMESTAMP),
+        ("last_id", pa.string()),
+        ("last_recorded_at", _TIMESTAMP),
+        ("critical_failures", pa.int64()),
+        ("critical_at", _TIMESTAMP),
+        ("critical_decided_at", _TIMESTAMP),
+        ("critical_id", pa.string()),
+    ]
+)
+_MODE_NAMES = np.array([level.value for level in LADDER], dtype=object)
+
+
+def to_arrow(segments: pd.DataFrame) -> pa.Table:
+    """The segments as the table ``trustctl aggregate`` writes (``SCHEMA``)."""
+    arrays = []
+    for field in SCHEMA:
+        values = segments[field.name].to_numpy()
+        if field.name in _TEXT:  # pandas' str dtype holds a missing id as NaN
+            values = segments[field.name].to_numpy(dtype=object, na_value=None)
+        if field.name in _TIMES:
+            array = pa.array(values, pa.int64(), mask=values == NO_TIME).cast(_TIMESTAMP)
+        elif field.name == "day":
+            array = pa.array(values.astype(np.int32), pa.int32()).cast(pa.date32())
+        elif field.name == "mode":
+            array = pa.array(_MODE_NAMES[values.astype(np.int64)], pa.string())
+        else:
+            array = pa.array(values, field.type)
+        arrays.append(array)
+    return pa.Table.from_arrays(arrays, schema=SCHEMA)
+
+
+def from_arrow(table: pa.Table) -> pd.DataFrame:
+    """Segments read back from ``to_arrow``'s table (columns already checked)."""
+    import pyarrow.compute as pc
+
+    columns: dict[str, np.ndarray] = {}
+    for field in SCHEMA:
+        column = table.column(field.name).cast(field.type)
+        if field.name in _TIMES:
+            column = pc.fill_null(column.cast(pa.int64()), NO_TIME)
+        elif field.name == "day":
+            column = column.cast(pa.int32())
+        elif field.name == "mode":
+            names = pa.array(list(LEVEL_SPELLINGS))
+            ranks = pa.array([level.rank for level in LEVEL_SPELLINGS.values()], pa.int8())
+            column = ranks.take(pc.index_in(column, value_set=names))
+        elif field.name in _TEXT and not field.name.endswith("_id"):
+            column = pc.fill_null(column, "")
+        columns[field.name] = column.to_numpy(zero_copy_only=False)
+    return _frame(columns)
