@@ -215,7 +215,21 @@ def _policy(path: Path | None) -> PolicyDocument | None:
 @app.command()
 @_fails_cleanly
 def generate(
-    logs: Logs,
+    logs: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Decision-log files or directories (*.csv, *.jsonl, *.parquet, *.gz); "
+            "with --evidence, evidence files or directories of them.",
+        ),
+    ],
+    evidence: Annotated[
+        bool,
+        typer.Option(
+            "--evidence",
+            help="The inputs are evidence files (from `trustctl aggregate` or the "
+            "`trustctl sql` query), merged into the policy the logs would give.",
+        ),
+    ] = False,
     rules: RulesOption = None,
     previous: PreviousOption = None,
     as_of: AsOfOption = None,
@@ -248,9 +262,18 @@ def generate(
 
     if bad_rows_out is not None and on_bad_rows is not BadRows.skip:
         raise TrustctlError("--bad-rows-out needs --on-bad-rows skip")
+    if evidence and (on_bad_rows is not BadRows.fail):
+        raise TrustctlError("--on-bad-rows applies to logs; evidence files were checked when built")
     loaded = _rules(rules)
-    result = evaluate(logs, loaded, _policy(previous), _as_of(as_of), on_bad_rows=on_bad_rows.value)
-    report = result.decisions.report
+    if evidence:
+        from trustctl.evaluate import evaluate_evidence
+
+        result = evaluate_evidence(logs, loaded, _policy(previous), _as_of(as_of))
+    else:
+        result = evaluate(
+            logs, loaded, _policy(previous), _as_of(as_of), on_bad_rows=on_bad_rows.value
+        )
+    report = result.report
     if report.skipped_decisions:
         _err().print(
             f"warning: skipped {report.skipped_decisions} decision(s) "
@@ -277,7 +300,7 @@ def generate(
                 ensure_ascii=False,
                 default=str,
             )
-            for b in result.decisions.bad_rows
+            for b in (result.decisions.bad_rows if result.decisions else ())
         )
         writes.append((bad_rows_out, "".join(line + "\n" for line in bad_rows)))
     for path, text in writes:
@@ -400,6 +423,66 @@ def validate(
             f"logs: ok ({len(report.files)} file(s), {report.rows} rows, "
             f"{report.decisions} decisions)"
         )
+
+
+@app.command()
+@_fails_cleanly
+def aggregate(
+    logs: Logs,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="The evidence file to write (Parquet).")
+    ],
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Leave out rows recorded after this ISO-8601 time (for time travel later).",
+        ),
+    ] = None,
+    on_bad_rows: Annotated[
+        BadRows,
+        typer.Option("--on-bad-rows", help="fail: refuse bad input; skip: leave out and count."),
+    ] = BadRows.fail,
+) -> None:
+    """Write the evidence of some logs (counts per group and UTC day) for `generate --evidence`."""
+    from trustctl import evidence_files, segments
+    from trustctl.ingest import load_decisions
+
+    until = _as_of(as_of)
+    decisions = load_decisions(logs, on_bad_rows.value, until=until)
+    segs = segments.from_decisions(decisions.frame)
+    evidence_files.write(output, segs, decisions.report, until)
+    _say(
+        f"wrote {len(segs)} evidence rows ({decisions.report.decisions} decisions, "
+        f"{decisions.report.rows} rows) to {output}"
+    )
+
+
+class Dialect(str, Enum):
+    """SQL dialects ``trustctl sql`` writes."""
+
+    duckdb = "duckdb"
+    spark = "spark"
+    bigquery = "bigquery"
+    postgres = "postgres"
+
+
+@app.command()
+@_fails_cleanly
+def sql(
+    dialect: Annotated[
+        Dialect, typer.Option("--dialect", help="duckdb, spark, bigquery or postgres.")
+    ],
+    table: Annotated[str, typer.Option("--table", help="The table of raw decision-log rows.")],
+) -> None:
+    """Print the query that computes the evidence table inside a warehouse or Spark."""
+    from trustctl.errors import TrustctlError
+    from trustctl.sql import render
+
+    try:
+        sys.stdout.write(render(dialect.value, table))
+    except ValueError as exc:
+        raise TrustctlError(str(exc)) from None
 
 
 @app.command()

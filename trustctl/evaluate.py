@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +12,8 @@ import pandas as pd
 
 from trustctl.decide import Verdict, decide, stamp
 from trustctl.errors import InputError, PolicyError
-from trustctl.evidence import collect
-from trustctl.ingest import Decisions, OnBadRows, load_decisions
+from trustctl.evidence import GroupKey, GroupState, PriorState, collect, collect_segments
+from trustctl.ingest import Decisions, IngestReport, OnBadRows, load_decisions
 from trustctl.policy import PolicyDocument, build_policy
 from trustctl.rules import LoadedRules
 
@@ -23,9 +23,11 @@ class Evaluation:
     """Everything one run computed."""
 
     as_of: dt.datetime
-    decisions: Decisions
+    report: IngestReport
     verdicts: tuple[Verdict, ...]
     policy: dict[str, Any]
+    decisions: Decisions | None = None
+    """The decisions read (``None`` when the run read evidence files)."""
 
 
 def parse_as_of(text: str) -> dt.datetime:
@@ -79,6 +81,44 @@ def evaluate_decisions(
     return _evaluate(decisions, rules, previous, as_of)
 
 
+def evaluate_evidence(
+    paths: Sequence[Path],
+    rules: LoadedRules,
+    previous: PolicyDocument | None = None,
+    as_of: dt.datetime | None = None,
+) -> Evaluation:
+    """Decide every group's level from evidence files (``trustctl aggregate``'s output).
+
+    The policy is the one the logs they were aggregated from give. ``as_of`` defaults
+    to the ``--as-of`` they were aggregated with, else the latest time they know of;
+    an earlier one cannot be honoured (later rows are already counted in) and is refused.
+    """
+    from trustctl import evidence_files
+
+    _check_previous(previous, rules)
+    found = evidence_files.read(paths)
+    moment = as_of or found.until or found.latest
+    if moment is None:
+        raise InputError(["the evidence files hold no decisions"])
+    if found.latest is not None and moment < found.latest:
+        raise InputError(
+            [
+                f"--as-of {stamp(moment)} is before the latest time the evidence holds "
+                f"({stamp(found.latest)}); aggregate the logs with --as-of instead"
+            ]
+        )
+    if found.until is not None and moment > found.until:
+        raise InputError(
+            [
+                f"--as-of {stamp(moment)} is after the --as-of the evidence was aggregated at "
+                f"({stamp(found.until)}); later rows were left out of it"
+            ]
+        )
+    prior = _prior(previous, moment)
+    states = collect_segments(found.segments, rules.rules, moment, prior)
+    return _decide(states, found.report, rules, prior, moment, found.report.decisions_after_until)
+
+
 def _evaluate(
     decisions: Decisions,
     rules: LoadedRules,
@@ -93,14 +133,32 @@ def _evaluate(
     after = decisions.report.decisions_after_until + int(
         (frame["timestamp"] > pd.Timestamp(moment)).sum()
     )
+    prior = _prior(previous, moment)
+    states = collect(frame, rules.rules, moment, prior)
+    result = _decide(states, decisions.report, rules, prior, moment, after)
+    return replace(result, decisions=decisions)
+
+
+def _prior(
+    previous: PolicyDocument | None, moment: dt.datetime
+) -> dict[GroupKey, PriorState] | None:
     if previous is not None and previous.metadata.as_of > moment:
         raise PolicyError(
             f"the previous policy is as of {stamp(previous.metadata.as_of)}, after "
             f"{stamp(moment)}: a policy cannot build on one from its future; "
             "pass an earlier --previous or a later --as-of"
         )
-    prior = previous.prior_states() if previous is not None else None
-    states = collect(frame, rules.rules, moment, prior)
+    return previous.prior_states() if previous is not None else None
+
+
+def _decide(
+    states: list[GroupState],
+    report: IngestReport,
+    rules: LoadedRules,
+    prior: dict[GroupKey, PriorState] | None,
+    moment: dt.datetime,
+    after: int,
+) -> Evaluation:
     if not states:
         # Most likely a mistyped --as-of or window: an empty policy would say nothing.
         raise InputError(
@@ -115,8 +173,8 @@ def _evaluate(
         )
         for state in states
     )
-    policy = build_policy(verdicts, rules, decisions.report, moment, after)
-    return Evaluation(as_of=moment, decisions=decisions, verdicts=verdicts, policy=policy)
+    policy = build_policy(verdicts, rules, report, moment, after)
+    return Evaluation(as_of=moment, report=report, verdicts=verdicts, policy=policy)
 
 
 def _check_previous(previous: PolicyDocument | None, rules: LoadedRules) -> None:

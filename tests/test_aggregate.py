@@ -1,0 +1,192 @@
+"""`trustctl aggregate` and `generate --evidence`: evidence computed apart gives the same policy."""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner, Result
+
+from trustctl.cli import app
+
+SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "decisions.csv"
+runner = CliRunner()
+
+
+def run(*args: str | Path) -> Result:
+    return runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture
+def here(tmp_path: Path) -> Iterator[Path]:
+    """Run in ``tmp_path``, so the paths a policy lists are the same relative ones."""
+    before = Path.cwd()
+    os.chdir(tmp_path)
+    try:
+        yield tmp_path
+    finally:
+        os.chdir(before)
+
+
+def _sample_rows() -> tuple[list[str], list[list[str]]]:
+    with SAMPLE.open(newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader)
+        return header, list(reader)
+
+
+def _partition(root: Path, by: str) -> list[Path]:
+    """Split the sample into files, all rows of a decision together.
+
+    ``by="day"``: hive-style ``date=YYYY-MM-DD/`` directories by the UTC day of each
+    decision's first row; ``by="hash"``: four files by decision id.
+    """
+    header, rows = _sample_rows()
+    index_id, index_time = header.index("decision_id"), header.index("timestamp")
+    first_day: dict[str, str] = {}
+    for r in rows:
+        first_day.setdefault(r[index_id], r[index_time][:10])
+        first_day[r[index_id]] = min(first_day[r[index_id]], r[index_time][:10])
+    parts: dict[str, list[list[str]]] = {}
+    for r in rows:
+        name = (
+            f"date={first_day[r[index_id]]}/part.csv"
+            if by == "day"
+            else f"part-{sum(map(ord, r[index_id])) % 4}.csv"
+        )
+        parts.setdefault(name, []).append(r)
+    written = []
+    for name, chosen in sorted(parts.items()):
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            writer.writerows(chosen)
+        written.append(path)
+    return written
+
+
+def _policy(*args: str | Path) -> str:
+    result = run("generate", *args, "--format", "yaml")
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_one_evidence_file_gives_the_policy_of_its_logs(here: Path) -> None:
+    logs = here / "logs"
+    logs.mkdir()
+    (logs / "decisions.csv").write_bytes(SAMPLE.read_bytes())
+    result = run("aggregate", "logs", "-o", "evidence.parquet")
+    assert result.exit_code == 0, result.output
+    assert "6000 decisions, 6852 rows" in result.stdout
+    assert _policy("--evidence", "evidence.parquet") == _policy("logs")
+
+
+@pytest.mark.parametrize("by", ["day", "hash"])
+def test_evidence_split_into_many_files_gives_the_same_policy(here: Path, by: str) -> None:
+    parts = _partition(here / "logs", by)
+    assert len(parts) >= 4
+    out = here / "evidence"
+    out.mkdir()
+    for index, part in enumerate(parts):
+        relative = part.relative_to(here)
+        result = run("aggregate", relative, "-o", out / f"{index:03d}.parquet")
+        assert result.exit_code == 0, result.output
+    from_logs = _policy("logs")
+    assert _policy("--evidence", "evidence") == from_logs
+    # The files merge in any grouping: half of them by name, half as a directory.
+    some = sorted(out.iterdir())
+    assert _policy("--evidence", *some) == from_logs
+
+
+def test_aggregated_as_of_gives_the_time_travel_policy(here: Path) -> None:
+    (here / "decisions.csv").write_bytes(SAMPLE.read_bytes())
+    as_of = "2026-10-01T12:00:00Z"
+    assert run("aggregate", "decisions.csv", "--as-of", as_of, "-o", "e.parquet").exit_code == 0
+    from_logs = _policy("decisions.csv", "--as-of", as_of)
+    assert _policy("--evidence", "e.parquet") == from_logs
+    assert _policy("--evidence", "e.parquet", "--as-of", as_of) == from_logs
+
+
+def test_evidence_with_a_previous_policy(here: Path) -> None:
+    (here / "decisions.csv").write_bytes(SAMPLE.read_bytes())
+    old = "2026-09-01T00:00:00Z"
+    assert run("generate", "decisions.csv", "--as-of", old, "-o", "old.yaml").exit_code == 0
+    assert run("aggregate", "decisions.csv", "-o", "e.parquet").exit_code == 0
+    assert _policy("--evidence", "e.parquet", "--previous", "old.yaml") == _policy(
+        "decisions.csv", "--previous", "old.yaml"
+    )
+
+
+def test_aggregate_is_deterministic(here: Path) -> None:
+    (here / "decisions.csv").write_bytes(SAMPLE.read_bytes())
+    assert run("aggregate", "decisions.csv", "-o", "a.parquet").exit_code == 0
+    assert run("aggregate", "decisions.csv", "-o", "b.parquet").exit_code == 0
+    assert (here / "a.parquet").read_bytes() == (here / "b.parquet").read_bytes()
+
+
+def test_a_warehouse_file_without_trustctl_metadata_is_its_own_source(here: Path) -> None:
+    (here / "decisions.csv").write_bytes(SAMPLE.read_bytes())
+    assert run("aggregate", "decisions.csv", "-o", "e.parquet").exit_code == 0
+    table = pq.read_table(here / "e.parquet").replace_schema_metadata(None)
+    pq.write_table(table, here / "warehouse.parquet")
+    with_meta = _policy("--evidence", "e.parquet")
+    without = _policy("--evidence", "warehouse.parquet")
+    assert without.split("actions:")[1] == with_meta.split("actions:")[1]
+    assert "path: warehouse.parquet" in without
+
+
+def _error(result: Result) -> str:
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    return result.stderr
+
+
+def test_evidence_errors_name_the_file_and_exit_2(here: Path) -> None:
+    (here / "decisions.csv").write_bytes(SAMPLE.read_bytes())
+    (here / "not.parquet").write_text("hello")
+    assert "not.parquet: not a readable Parquet file" in _error(
+        run("generate", "--evidence", "not.parquet")
+    )
+    pq.write_table(pa.table({"x": [1]}), here / "other.parquet")
+    assert "other.parquet: not an evidence file: no column 'action_class'" in _error(
+        run("generate", "--evidence", "other.parquet")
+    )
+    assert run("aggregate", "decisions.csv", "-o", "e.parquet").exit_code == 0
+    # The same path given twice is one file; a copy of it would count every decision twice.
+    assert _policy("--evidence", "e.parquet", "e.parquet") == _policy("--evidence", "e.parquet")
+    (here / "copy.parquet").write_bytes((here / "e.parquet").read_bytes())
+    assert "decisions.csv: read into more than one evidence file" in _error(
+        run("generate", "--evidence", "e.parquet", "copy.parquet")
+    )
+    assert "before the latest time the evidence holds" in _error(
+        run("generate", "--evidence", "e.parquet", "--as-of", "2026-10-01")
+    )
+    cut = run("aggregate", "decisions.csv", "--as-of", "2026-10-01", "-o", "cut.parquet")
+    assert cut.exit_code == 0
+    assert "different --as-of values" in _error(
+        run("generate", "--evidence", "e.parquet", "cut.parquet")
+    )
+    assert "after the --as-of the evidence was aggregated at" in _error(
+        run("generate", "--evidence", "cut.parquet", "--as-of", "2026-10-02")
+    )
+    assert not (here / "policy.yaml").exists()
+
+
+def test_a_bad_value_in_an_evidence_file_names_row_and_column(here: Path) -> None:
+    (here / "decisions.csv").write_bytes(SAMPLE.read_bytes())
+    assert run("aggregate", "decisions.csv", "-o", "e.parquet").exit_code == 0
+    table = pq.read_table(here / "e.parquet")
+    modes = table.column("mode").to_pylist()
+    modes[5] = "boss"
+    table = table.set_column(table.schema.get_field_index("mode"), "mode", pa.array(modes))
+    pq.write_table(table, here / "bad.parquet")
+    assert "bad.parquet:row 5: column 'mode': 'boss' is not valid" in _error(
+        run("generate", "--evidence", "bad.parquet")
+    )

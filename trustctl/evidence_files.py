@@ -1,0 +1,231 @@
+"""Evidence files: the segments of some logs on disk, and many of them merged back.
+
+``trustctl aggregate`` writes one Parquet file of segments (``trustctl.segments``)
+with what was read in its metadata: the source files and their hashes, the ingest
+counts, and the ``--as-of`` it was cut at. ``generate --evidence`` reads any number
+of them (one per partition, say, computed anywhere) and merges them, which gives
+the segments, and so the policy, that the logs read together give.
+
+A Parquet file of segments without trustctl's metadata (a warehouse's output of the
+``trustctl sql`` query) is accepted too; it is its own source.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from trustctl import __version__, segments
+from trustctl.errors import InputError
+from trustctl.files import atomic_writer
+from trustctl.ingest import IngestReport, SourceSummary
+
+FORMAT = "trustctl-evidence/v1"
+_METADATA_KEY = b"trustctl.evidence"
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Segments merged from one or more evidence files, with what they were read from."""
+
+    segments: pd.DataFrame
+    report: IngestReport
+    until: dt.datetime | None
+    """The ``--as-of`` the logs were cut at when aggregated (the same for every file)."""
+    latest: dt.datetime | None
+    """When the last thing the evidence knows of was recorded."""
+
+
+def write(path: Path, segs: pd.DataFrame, report: IngestReport, until: dt.datetime | None) -> None:
+    """Write segments and what they were read from as one Parquet file, atomically."""
+    import pyarrow.parquet as pq
+
+    meta = {
+        "format": FORMAT,
+        "generator": f"trustctl {__version__}",
+        "until": None if until is None else until.isoformat(),
+        "report": {**asdict(report), "files": [asdict(f) for f in report.files]},
+    }
+    table = segments.to_arrow(segs)
+    table = table.replace_schema_metadata({_METADATA_KEY: json.dumps(meta, sort_keys=True)})
+    with atomic_writer(path) as handle:
+        # No timestamps or library versions in the file: the same logs give the same bytes.
+        pq.write_table(table, handle, compression="zstd", write_statistics=True)
+
+
+def read(paths: Sequence[Path]) -> Evidence:
+    """Read and merge evidence files (directories: every ``*.parquet`` in them)."""
+    files = _expand(paths)
+    parts: list[pd.DataFrame] = []
+    reports: list[IngestReport] = []
+    untils: set[str | None] = set()
+    for path in files:
+        table, meta = _read_one(path)
+        parts.append(_segments_of(path, table))
+        if meta is None:
+            reports.append(_own_report(path, parts[-1]))
+            untils.add(None)
+        else:
+            reports.append(_report(path, meta))
+            untils.add(meta.get("until"))
+    if len(untils) > 1:
+        raise InputError(
+            [
+                "the evidence files were aggregated with different --as-of values "
+                f"({', '.join(sorted(str(u) for u in untils))}); "
+                "aggregate them all with the same one"
+            ]
+        )
+    merged = segments.merge(parts)
+    until_text = untils.pop()
+    times = np.concatenate(
+        [merged["last_recorded_at"].to_numpy(), merged["critical_at"].to_numpy()]
+    )
+    latest = int(times.max()) if len(times) else segments.NO_TIME
+    return Evidence(
+        segments=merged,
+        report=_combine(reports),
+        until=None if until_text is None else dt.datetime.fromisoformat(until_text),
+        latest=None if latest == segments.NO_TIME else _EPOCH + dt.timedelta(microseconds=latest),
+    )
+
+
+def _expand(paths: Sequence[Path]) -> list[Path]:
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            inside = sorted(p for p in path.rglob("*.parquet") if p.is_file())
+            if not inside:
+                raise InputError([f"{path}: no evidence files (*.parquet) in it"])
+            found.extend(inside)
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise InputError([f"{path}: no such file or directory"])
+    if not found:
+        raise InputError(["no evidence files given"])
+    return sorted(set(found), key=str)
+
+
+def _read_one(path: Path) -> tuple[pa.Table, dict[str, Any] | None]:
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError([f"{path}: not a readable Parquet file: {exc}"]) from None
+    missing = [name for name in segments.COLUMNS if name not in schema.names]
+    if missing:
+        raise InputError(
+            [f"{path}: not an evidence file: no column '{name}'" for name in missing[:5]]
+            + ["(evidence files come from `trustctl aggregate` or the `trustctl sql` query)"]
+        )
+    raw = (schema.metadata or {}).get(_METADATA_KEY)
+    meta: dict[str, Any] | None = None
+    if raw is not None:
+        try:
+            meta = json.loads(raw)
+        except ValueError:
+            meta = None
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            raise InputError([f"{path}: evidence metadata is not {FORMAT}; aggregate it again"])
+    try:
+        table = pq.read_table(path, columns=list(segments.COLUMNS))
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError([f"{path}: not a readable Parquet file: {exc}"]) from None
+    return table, meta
+
+
+def _segments_of(path: Path, table: pa.Table) -> pd.DataFrame:
+    """The file's segments, every column checked: a bad value names the file, row and column."""
+    import pyarrow.compute as pc
+
+    for field in segments.SCHEMA:
+        column = table.column(field.name)
+        try:
+            column = column.cast(field.type)
+        except (pa.ArrowException, ValueError):
+            raise InputError(
+                [
+                    f"{path}: column '{field.name}': {column.type} values cannot be read as "
+                    f"{field.type}"
+                ]
+            ) from None
+        nullable = field.name.startswith(("first_", "last_", "critical_")) and field.name not in (
+            "critical_failures",
+        )
+        bad = None if nullable else pc.is_null(column)
+        if field.name in segments.COUNTS or field.name == "critical_failures":
+            bad = pc.or_(pc.is_null(column), pc.less(column, 0))
+        if field.name == "mode":
+            bad = pc.is_null(pc.index_in(column, value_set=pa.array(_MODES)))
+        if bad is not None and pc.any(bad).as_py():
+            row = int(np.flatnonzero(np.asarray(bad.to_numpy(zero_copy_only=False), bool))[0])
+            value = column[row].as_py()
+            raise InputError([f"{path}:row {row}: column '{field.name}': {value!r} is not valid"])
+    return segments.from_arrow(table)
+
+
+_MODES = ["observe", "suggest", "auto_notify", "auto-notify", "full"]
+
+
+def _report(path: Path, meta: dict[str, Any]) -> IngestReport:
+    try:
+        data = dict(meta["report"])
+        data["files"] = tuple(SourceSummary(**f) for f in data["files"])
+        return IngestReport(**data)
+    except (KeyError, TypeError) as exc:
+        raise InputError([f"{path}: evidence metadata is incomplete: {exc}"]) from None
+
+
+def _own_report(path: Path, segs: pd.DataFrame) -> IngestReport:
+    """A file without trustctl's metadata (a warehouse's output) is its own source."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    decisions = int(segs["decisions"].sum())
+    return IngestReport(
+        files=(SourceSummary(str(path), digest, len(segs), decisions),),
+        rows=decisions,
+        decisions=decisions,
+        naive_timestamps=0,
+        skipped_decisions=0,
+        skipped_rows=0,
+    )
+
+
+def _combine(reports: Sequence[IngestReport]) -> IngestReport:
+    """One report for logs read apart, as if read together (sources sorted by path)."""
+    files = [f for r in reports for f in r.files]
+    seen: dict[tuple[str, str], int] = {}
+    for f in files:
+        seen[(f.path, f.sha256)] = seen.get((f.path, f.sha256), 0) + 1
+    twice = sorted(path for (path, _), count in seen.items() if count > 1)
+    if twice:
+        raise InputError(
+            [
+                f"{path}: read into more than one evidence file; its decisions would count twice"
+                for path in twice
+            ]
+        )
+    total = {
+        name: sum(getattr(r, name) for r in reports)
+        for name in (
+            "rows",
+            "decisions",
+            "naive_timestamps",
+            "skipped_decisions",
+            "skipped_rows",
+            "rows_after_until",
+            "decisions_after_until",
+        )
+    }
+    return IngestReport(files=tuple(sorted(files, key=lambda f: f.path)), **total)

@@ -1,0 +1,416 @@
+"""The evidence segments as one SQL query, to compute them inside a warehouse.
+
+``render(dialect, table)`` gives a query over a table of raw decision-log rows (schema
+v1, every column text: a CSV loaded as strings; empty or NULL is "not given") whose
+result is the segments table that ``trustctl.segments.from_decisions`` computes from
+the same logs: same columns, meaning and row order. Exported as Parquet, it is read by
+``trustctl generate --evidence`` like ``trustctl aggregate``'s output.
+
+One query shape serves every dialect; only a few fragments differ (``_Dialect``):
+how identifiers are quoted, type names, how a text timestamp becomes a UTC instant and
+an instant its UTC day, how "the value of the row with the smallest (or largest)
+ordering key" is spelt, and how strings are made to compare by code point.
+
+The query does not validate rows (``trustctl validate`` does): on an invalid log it
+may fail, or give counts that trustctl would have refused to compute.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from trustctl import __version__
+from trustctl.levels import LADDER
+
+#: The dialects ``render`` knows, in the order the CLI lists them.
+DIALECTS: tuple[str, ...] = ("duckdb", "spark", "bigquery", "postgres")
+
+#: One part of a table name (quoted in the query): ASCII letters, digits and '_', single
+#: '-' between them (BigQuery project ids); nothing that can end a quote or start a comment.
+_NAME_PART = re.compile(r"[A-Za-z0-9_]+(?:-[A-Za-z0-9_]+)*")
+_MAX_PARTS = 4
+_MAX_PART_LENGTH = 128
+
+#: A time of day followed by a zone (``trustctl.ingest``'s rule): the rest are naive, UTC.
+_ZONED = "[Tt ].*([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)$"
+
+
+@dataclass(frozen=True)
+class _Dialect:
+    """What one dialect spells differently; everything else is shared."""
+
+    name: str
+    quote: Callable[[str], str]
+    """An identifier, quoted."""
+    text: str
+    small_int: str
+    """The type of the tier columns (``int8`` in trustctl's files)."""
+    big_int: str
+    instant: str
+    """A point in time (UTC-based)."""
+    parse_time: Callable[[str], str]
+    """Text (ISO-8601; no zone = UTC) to an instant."""
+    utc_day: Callable[[str], str]
+    """An instant to its UTC date."""
+    pick: Callable[[str, Sequence[str], bool], str]
+    """The value of the row with the smallest (``False``) or largest (``True``) key."""
+    by_code_point: Callable[[str], str]
+    """A text expression that sorts by code point."""
+    export: tuple[str, ...]
+    """How to write the result as Parquet (header comment lines)."""
+
+
+def _zoned_or_naive(zoned: str, naive: str, matches: str) -> Callable[[str], str]:
+    """Parse as ``zoned`` when the text names a zone, else as ``naive`` (read as UTC)."""
+
+    def parse(column: str) -> str:
+        return (
+            f"CASE WHEN {matches.format(column=column, pattern=_ZONED)} "
+            f"THEN {zoned.format(column=column)} ELSE {naive.format(column=column)} END"
+        )
+
+    return parse
+
+
+def _no_change(expression: str) -> str:
+    return expression
+
+
+def _order(keys: Sequence[str], largest: bool) -> str:
+    return ", ".join(f"{key} DESC" if largest else key for key in keys)
+
+
+def _pick_duckdb(value: str, keys: Sequence[str], largest: bool) -> str:
+    return f"{'arg_max' if largest else 'arg_min'}({value}, ({', '.join(keys)}))"
+
+
+def _pick_spark(value: str, keys: Sequence[str], largest: bool) -> str:
+    return f"{'max_by' if largest else 'min_by'}({value}, struct({', '.join(keys)}))"
+
+
+def _pick_bigquery(value: str, keys: Sequence[str], largest: bool) -> str:
+    return f"ARRAY_AGG({value} ORDER BY {_order(keys, largest)} LIMIT 1)[OFFSET(0)]"
+
+
+def _pick_postgres(value: str, keys: Sequence[str], largest: bool) -> str:
+    # No min_by: the group's values in key order, the first of them.
+    return f"(ARRAY_AGG({value} ORDER BY {_order(keys, largest)}))[1]"
+
+
+def _double_quoted(name: str) -> str:
+    return f'"{name}"'
+
+
+def _backquoted(name: str) -> str:
+    return f"`{name}`"
+
+
+_DIALECTS: dict[str, _Dialect] = {
+    "duckdb": _Dialect(
+        name="DuckDB",
+        quote=_double_quoted,
+        text="VARCHAR",
+        small_int="TINYINT",
+        big_int="BIGINT",
+        instant="TIMESTAMPTZ",
+        parse_time=_zoned_or_naive(
+            "CAST(UPPER({column}) AS TIMESTAMPTZ)",
+            "timezone('UTC', CAST(UPPER({column}) AS TIMESTAMP))",
+            "regexp_matches({column}, '{pattern}')",
+        ),
+        utc_day=lambda instant: f"CAST(timezone('UTC', {instant}) AS DATE)",
+        pick=_pick_duckdb,
+        by_code_point=_no_change,
+        export=(
+            "COPY (<this query>) TO 'segments.parquet' (FORMAT parquet);",
+            "(TIMESTAMPTZ is written as timestamp[us, UTC], TINYINT as int8.)",
+        ),
+    ),
+    "spark": _Dialect(
+        name="Spark SQL",
+        quote=_backquoted,
+        text="STRING",
+        small_int="TINYINT",
+        big_int="BIGINT",
+        instant="TIMESTAMP",
+        # A naive time gets an explicit 'Z', so the session time zone plays no part.
+        parse_time=_zoned_or_naive(
+            "CAST(UPPER({column}) AS TIMESTAMP)",
+            "CAST(CONCAT(UPPER({column}), "
+            "CASE WHEN {column} RLIKE '[Tt ]' THEN 'Z' ELSE 'T00:00:00Z' END) AS TIMESTAMP)",
+            "{column} RLIKE '{pattern}'",
+        ),
+        utc_day=lambda instant: (
+            f"DATE_FROM_UNIX_DATE(CAST(FLOOR(UNIX_MICROS({instant}) / 86400000000) AS INT))"
+        ),
+        pick=_pick_spark,
+        by_code_point=_no_change,
+        export=(
+            "spark.conf.set('spark.sql.parquet.outputTimestampType', 'TIMESTAMP_MICROS')",
+            "spark.sql(<this query>).coalesce(1).write.parquet('segments')",
+        ),
+    ),
+    "bigquery": _Dialect(
+        name="BigQuery (GoogleSQL)",
+        quote=_backquoted,
+        text="STRING",
+        small_int="INT64",
+        big_int="INT64",
+        instant="TIMESTAMP",
+        # A string without a zone is UTC in BigQuery; '+0200' is respelt '+02:00'.
+        parse_time=lambda column: (
+            f"CAST(REGEXP_REPLACE(UPPER({column}), r'([+-][0-9]{{2}})([0-9]{{2}})$', r'\\1:\\2') "
+            "AS TIMESTAMP)"
+        ),
+        utc_day=lambda instant: f"DATE({instant}, 'UTC')",
+        pick=_pick_bigquery,
+        by_code_point=_no_change,
+        export=(
+            "EXPORT DATA OPTIONS (uri = 'gs://BUCKET/segments/*.parquet', format = 'PARQUET')",
+            "AS <this query>;  -- then copy the files down and pass the folder",
+            "(BigQuery has no 8-bit integer: the tiers are int64, which trustctl reads too.)",
+        ),
+    ),
+    "postgres": _Dialect(
+        name="PostgreSQL",
+        quote=_double_quoted,
+        text="text",
+        small_int="smallint",
+        big_int="bigint",
+        instant="timestamptz",
+        parse_time=_zoned_or_naive(
+            "CAST({column} AS timestamptz)",
+            "(CAST({column} AS timestamp) AT TIME ZONE 'UTC')",
+            "{column} ~ '{pattern}'",
+        ),
+        utc_day=lambda instant: f"CAST(({instant} AT TIME ZONE 'UTC') AS date)",
+        pick=_pick_postgres,
+        by_code_point=lambda expression: f'{expression} COLLATE "C"',
+        export=(
+            "PostgreSQL writes no Parquet itself; e.g. from DuckDB, with its postgres extension:",
+            "ATTACH 'dbname=NAME' AS pg (TYPE postgres, READ_ONLY);",
+            "COPY (FROM postgres_query('pg', $$<this query>$$)) TO 'segments.parquet';",
+            "(smallint tiers are int16 there, which trustctl reads too.)",
+        ),
+    ),
+}
+
+
+def _quoted_table(table: str, dialect: _Dialect) -> str:
+    parts = table.split(".")
+    if len(parts) > _MAX_PARTS or not all(
+        _NAME_PART.fullmatch(part) and len(part) <= _MAX_PART_LENGTH for part in parts
+    ):
+        raise ValueError(
+            f"table name {table!r} is not allowed: use one to {_MAX_PARTS} dot-separated parts "
+            "of ASCII letters, digits, '_' and single '-' (e.g. decisions or "
+            "project.dataset.decisions)"
+        )
+    return ".".join(dialect.quote(part) for part in parts)
+
+
+def render(dialect: str, table: str) -> str:
+    """One query computing the evidence segments of the raw log rows in ``table``.
+
+    ``dialect`` is one of ``DIALECTS``; ``table`` is a (possibly dotted) table name,
+    quoted part by part. Raises ``ValueError`` for an unknown dialect or a table name
+    that is not plain letters, digits, ``_`` and ``-``.
+    """
+    spelling = _DIALECTS.get(dialect)
+    if spelling is None:
+        raise ValueError(f"unknown SQL dialect {dialect!r}: choose one of {', '.join(DIALECTS)}")
+    return _query(spelling, _quoted_table(table, spelling))
+
+
+_KEY = ("action_class", "service", "system_tier", "risk_tier", "agent_version", "mode_name")
+#: Each count's name and the decisions it counts (``None``: all of them).
+_COUNTS: tuple[tuple[str, str | None], ...] = (
+    ("decisions", None),
+    ("reviewed", "human_decision IN ('approved', 'rejected', 'modified', 'overridden')"),
+    ("agreed", "human_decision = 'approved'"),
+    ("timeouts", "human_decision = 'timeout'"),
+    ("executed", "executed_flag = 1"),
+    ("verified", "executed_flag = 1 AND outcome IN ('success', 'failure')"),
+    ("succeeded", "executed_flag = 1 AND outcome = 'success'"),
+    ("unverified", "executed_flag = 1 AND COALESCE(outcome, '') NOT IN ('success', 'failure')"),
+)
+_CRITICAL = "executed_flag = 1 AND outcome = 'failure' AND severity = 'critical'"
+
+
+def _header(d: _Dialect) -> list[str]:
+    export = "\n".join(f"--     {line}" for line in d.export)
+    return [
+        f"-- trustctl {__version__}: evidence segments, {d.name}.",
+        "-- One row per (action_class, service, system_tier, risk_tier, agent_version, mode,",
+        "-- UTC day) with the counts of the decisions proposed that day and the critical failures",
+        "-- recorded that day: the table `trustctl aggregate` writes, computed from the raw",
+        "-- decision-log rows (schema v1, every column text; empty or NULL = not given).",
+        "-- Event rows are merged per decision_id as trustctl merges them.",
+        "--",
+        "-- This query does NOT validate the rows: run `trustctl validate` on the logs first.",
+        "-- An invalid log may make it fail, or give counts trustctl would have refused.",
+        "-- Timestamps: ISO-8601 'YYYY-MM-DD[T| ]HH:MM[:SS[.ffffff]]' with 'Z', an offset",
+        "-- (+HH:MM) or nothing (read as UTC), or a date alone (midnight UTC).",
+        "--",
+        "-- Use: export the result, with these column names and types, as Parquet, e.g.",
+        export,
+        "-- then: trustctl generate --evidence segments.parquet (a file or a folder of them).",
+    ]
+
+
+def _query(d: _Dialect, table: str) -> str:
+    q = d.quote
+
+    def given(column: str) -> str:
+        return f"NULLIF({q(column)}, '')"
+
+    ranks = " ".join(f"WHEN '{level.value}' THEN {level.rank}" for level in LADDER)
+    key = ", ".join(_KEY)
+    sums = ",\n    ".join(
+        f"COUNT(*) AS {name}"
+        if test is None
+        else f"SUM(CASE WHEN {test} THEN 1 ELSE 0 END) AS {name}"
+        for name, test in _COUNTS
+    )
+    zeros = ",\n    ".join(f"0 AS {name}" for name, _ in _COUNTS)
+    merged_sums = ",\n    ".join(f"SUM({name}) AS {name}" for name, _ in _COUNTS)
+    no_time = f"CAST(NULL AS {d.instant})"
+    no_text = f"CAST(NULL AS {d.text})"
+    # Ties on time go to the decision id, compared by code point as trustctl does.
+    by_time = ("decided_at", d.by_code_point("decision_id"))
+    latest_critical = ("recorded_at", *by_time)
+    out_counts = ",\n  ".join(f"CAST({name} AS {d.big_int}) AS {q(name)}" for name, _ in _COUNTS)
+    order = ", ".join(
+        [
+            *(d.by_code_point(name) for name in ("action_class", "service")),
+            "system_tier",
+            "risk_tier",
+            d.by_code_point("agent_version"),
+            "mode_rank",
+            "segment_day",
+        ]
+    )
+    body = f"""WITH
+log_rows AS (
+  SELECT
+    {given("decision_id")} AS decision_id,
+    {d.parse_time(given("timestamp"))} AS at_time,
+    {given("action_class")} AS action_class,
+    CASE WHEN {q("mode")} = 'auto-notify' THEN 'auto_notify' ELSE {given("mode")} END AS mode_name,
+    {given("human_decision")} AS human_decision,
+    CASE
+      WHEN LOWER({q("executed")}) IN ('true', '1', 'yes') THEN 1
+      WHEN LOWER({q("executed")}) IN ('false', '0', 'no') THEN 0
+    END AS executed_flag,
+    {given("outcome")} AS outcome,
+    {given("severity")} AS severity,
+    {given("service")} AS service,
+    CAST({given("system_tier")} AS {d.small_int}) AS system_tier,
+    CAST({given("risk_tier")} AS {d.small_int}) AS risk_tier,
+    {given("agent_version")} AS agent_version
+  FROM {table}
+),
+merged AS (
+  -- One row per decision: its time is its earliest row's, recorded_at its latest row's;
+  -- every other field is the value its rows give (trustctl refuses two different ones).
+  SELECT
+    decision_id,
+    MIN(at_time) AS decided_at,
+    MAX(at_time) AS recorded_at,
+    COALESCE(MAX(action_class), '') AS action_class,
+    COALESCE(MAX(service), '') AS service,
+    COALESCE(MAX(system_tier), 0) AS system_tier,
+    COALESCE(MAX(risk_tier), 0) AS risk_tier,
+    COALESCE(MAX(agent_version), '') AS agent_version,
+    MAX(mode_name) AS mode_name,
+    MAX(human_decision) AS human_decision,
+    MAX(executed_flag) AS executed_flag,
+    MAX(outcome) AS outcome,
+    MAX(severity) AS severity
+  FROM log_rows
+  GROUP BY decision_id
+),
+decided AS (
+  -- Each decision counts on the UTC day it was proposed.
+  SELECT
+    {key},
+    {d.utc_day("decided_at")} AS segment_day,
+    {sums},
+    MIN(decided_at) AS first_at,
+    {d.pick("decision_id", by_time, False)} AS first_id,
+    MAX(decided_at) AS last_at,
+    {d.pick("decision_id", by_time, True)} AS last_id,
+    MAX(recorded_at) AS last_recorded_at,
+    0 AS critical_failures,
+    {no_time} AS critical_at,
+    {no_time} AS critical_decided_at,
+    {no_text} AS critical_id
+  FROM merged
+  GROUP BY {key}, {d.utc_day("decided_at")}
+),
+critical AS (
+  -- A critical failure counts on the UTC day its outcome was recorded; the latest one is
+  -- the largest (recorded_at, decided_at, decision_id).
+  SELECT
+    {key},
+    {d.utc_day("recorded_at")} AS segment_day,
+    {zeros},
+    {no_time} AS first_at,
+    {no_text} AS first_id,
+    {no_time} AS last_at,
+    {no_text} AS last_id,
+    {no_time} AS last_recorded_at,
+    COUNT(*) AS critical_failures,
+    MAX(recorded_at) AS critical_at,
+    {d.pick("decided_at", latest_critical, True)} AS critical_decided_at,
+    {d.pick("decision_id", latest_critical, True)} AS critical_id
+  FROM merged
+  WHERE {_CRITICAL}
+  GROUP BY {key}, {d.utc_day("recorded_at")}
+),
+segments AS (
+  -- Each key and day's row from both sides: each column is given by one side at most.
+  SELECT
+    {key},
+    CASE mode_name {ranks} END AS mode_rank,
+    segment_day,
+    {merged_sums},
+    MAX(first_at) AS first_at,
+    MAX(first_id) AS first_id,
+    MAX(last_at) AS last_at,
+    MAX(last_id) AS last_id,
+    MAX(last_recorded_at) AS last_recorded_at,
+    SUM(critical_failures) AS critical_failures,
+    MAX(critical_at) AS critical_at,
+    MAX(critical_decided_at) AS critical_decided_at,
+    MAX(critical_id) AS critical_id
+  FROM (
+    SELECT * FROM decided
+    UNION ALL
+    SELECT * FROM critical
+  ) AS both_sides
+  GROUP BY {key}, segment_day
+)
+SELECT
+  CAST(action_class AS {d.text}) AS {q("action_class")},
+  CAST(service AS {d.text}) AS {q("service")},
+  CAST(system_tier AS {d.small_int}) AS {q("system_tier")},
+  CAST(risk_tier AS {d.small_int}) AS {q("risk_tier")},
+  CAST(agent_version AS {d.text}) AS {q("agent_version")},
+  CAST(mode_name AS {d.text}) AS {q("mode")},
+  segment_day AS {q("day")},
+  {out_counts},
+  first_at AS {q("first_at")},
+  first_id AS {q("first_id")},
+  last_at AS {q("last_at")},
+  last_id AS {q("last_id")},
+  last_recorded_at AS {q("last_recorded_at")},
+  CAST(critical_failures AS {d.big_int}) AS {q("critical_failures")},
+  critical_at AS {q("critical_at")},
+  critical_decided_at AS {q("critical_decided_at")},
+  critical_id AS {q("critical_id")}
+FROM segments
+ORDER BY {order}"""
+    return "\n".join([*_header(d), body]) + "\n"
