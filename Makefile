@@ -21,3 +21,10 @@ test: $(BIN)/python
 	$(BIN)/ruff format --check trustctl tests
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+# Time trustctl against DuckDB and polars on generated 1M- and 10M-row logs (issue 3); the logs
+# are cached in benchmarks/data/. Quicker: make bench BENCH_ARGS='--sizes 1M --runs 3'.
+.PHONY: bench
+bench: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
