@@ -802,3 +802,238 @@ def test_a_timestamp_outside_1970_to_2200_is_an_error_naming_the_line(tmp_path: 
     )
     with pytest.raises(InputError, match=r"y\.csv:3: column 'timestamp': .* outside the years"):
         load_decisions([path])
+
+
+# --- the fast paths (batches, Arrow's times, ids as numbers) read as the exact ones -------------
+
+
+def _ids(scheme: str, count: int) -> list[str]:
+    rng = np.random.default_rng(11)
+    letters = np.array(list("0123456789abcdefghijklmnopqrstuvwxyz"))
+
+    def random(width: int) -> list[str]:
+        return ["".join(rng.choice(letters, width)) for _ in range(count)]
+
+    return {
+        "short": [f"{i:04x}" for i in range(count)],
+        "eight bytes": [f"id{i:06d}" for i in range(count)],
+        "shared prefix": [f"d-{i:07d}" for i in range(count)],
+        "random 12": random(12),
+        "random 16": random(16),
+        "uuid": [
+            str(__import__("uuid").UUID(int=int(rng.integers(1 << 62)) << 60 | i))
+            for i in range(count)
+        ],
+        "varying": [f"x{i}" for i in range(count)],
+        "non-ascii": [f"é{i:03d}" if i % 2 else f"zz{i:03d}" for i in range(count)],
+        "bytes above 127": [f"ü{i:04d}" for i in range(count)],
+    }[scheme]
+
+
+@pytest.mark.parametrize(
+    "scheme",
+    [
+        "short",
+        "eight bytes",
+        "shared prefix",
+        "random 12",
+        "random 16",
+        "uuid",
+        "varying",
+        "non-ascii",
+        "bytes above 127",
+    ],
+)
+def test_every_id_scheme_groups_event_rows_and_sorts_by_id(logs: LogFiles, scheme: str) -> None:
+    """Ids are grouped as numbers when they allow it: decisions and their order are the same."""
+    ids = _ids(scheme, 300)
+    rows = [row(i, outcome="") for i in ids]
+    # Event rows of every third decision, later in the file, give its outcome.
+    rows += [row(i, outcome="success", human_decision="") for i in ids[::3]]
+    np.random.default_rng(5).shuffle(rows)  # type: ignore[arg-type]
+    decisions = load_decisions([logs.csv(rows)])
+    frame = decisions.frame
+    assert list(frame["decision_id"]) == sorted(set(ids)), "one time: sorted by id"
+    assert decisions.report.decisions == len(set(ids)) == 300
+    outcomes = dict(zip(frame["decision_id"], frame["outcome"], strict=True))
+    assert all(outcomes[i] == OUTCOME_CODES["success"] for i in ids[::3])
+    assert sum(code == -1 for code in outcomes.values()) == 200
+
+
+TIME_SPELLINGS = [
+    "2026-03-01T10:00:00Z",
+    "2026-03-01T10:00:00.123Z",
+    "2026-03-01T10:00:00.123456Z",
+    "2026-03-01T10:00:00.1234567Z",
+    "2026-03-01T10:00:00+02:00",
+    "2026-03-01T10:00:00+0200",
+    "2026-03-01T10:00:00+02",
+    "2026-03-01T10:00:00-00:00",
+    "2026-03-01 10:00:00Z",
+    "2026-03-01T10Z",
+    "2026-03-01T10:00Z",
+    "2026-03-01T10:00:00",
+    "2026-03-01T10:00:00.5",
+    "2026-03-01 10:00",
+    "2026-03-01",
+    "20260301T100000Z",
+    "2026-3-1T10:00:00Z",
+    "2026-03-01T10:00:00 +02:00",
+    "2026-03-01T10:00:00.Z",
+    "2026-03-01t10:00:00z",
+    "2026-02-30T00:00:00Z",
+    "2026-03-01T24:00:00Z",
+    "1969-12-31T23:59:59Z",
+    "1970-01-01T00:00:00Z",
+    "2200-12-31T23:59:59Z",
+    "2201-01-01T00:00:00Z",
+    "0001-01-01T00:00:00Z",
+    "9999-12-31T23:59:59Z",
+]
+
+
+def _pandas_time(text: str) -> pd.Timestamp | None:
+    """How pandas alone reads a time (``None`` if it does not)."""
+    parsed = pd.to_datetime(pd.Series([text]), format="ISO8601", utc=True, errors="coerce")
+    value = parsed.dt.tz_localize(None).to_numpy(dtype="datetime64[us]")[0]
+    return None if pd.isna(value) else pd.Timestamp(value, tz="UTC")
+
+
+@pytest.mark.parametrize("text", TIME_SPELLINGS)
+def test_a_time_arrow_reads_is_read_as_pandas_reads_it(logs: LogFiles, text: str) -> None:
+    """Arrow reads the usual spellings; whatever it reads, pandas reads the same way."""
+    import re
+
+    path = logs.csv([row("a", timestamp=text)])
+    expected = _pandas_time(text)
+    in_range = expected is not None and (
+        pd.Timestamp("1970-01-01", tz="UTC") <= expected <= pd.Timestamp("2200-12-31T23:59:59Z")
+    )
+    if not in_range:
+        assert f"{path}:2: column 'timestamp': {text!r} is" in _error(path)
+        return
+    decisions = load_decisions([path])
+    assert decisions.frame["timestamp"].iat[0] == expected
+    zoned = re.search(r"[Tt ].*(?:Z|z|[+-]\d{2}(?::?\d{2})?)$", text) is not None
+    assert decisions.report.naive_timestamps == (0 if zoned else 1)
+
+
+def test_naive_times_among_z_times_are_read_and_counted(logs: LogFiles) -> None:
+    rows = [
+        row(f"t{i:03d}", timestamp=f"2026-03-01T10:{i % 60:02d}:00{'Z' if i % 3 else ''}")
+        for i in range(90)
+    ]
+    decisions = load_decisions([logs.csv(rows)])
+    assert decisions.report.naive_timestamps == 30
+    assert set(decisions.frame["timestamp"].dt.minute) == set(range(60))
+
+
+def _batches_of(monkeypatch: pytest.MonkeyPatch, size: int) -> None:
+    import trustctl.sources
+
+    monkeypatch.setattr(trustctl.sources, "_CSV_BLOCK", size)
+    monkeypatch.setattr(trustctl.sources, "_PARQUET_BATCH", 7)
+
+
+def _long_log() -> list[Row]:
+    """Event rows far apart, an odd time spelling in one part, a rare value late."""
+    rows = [row(f"r{i:04d}", day=i / 50, outcome="", reviewer="") for i in range(400)]
+    rows += [row(f"r{i:04d}", day=i / 50 + 1, outcome="success") for i in range(0, 400, 7)]
+    rows[150]["timestamp"] = "2026-01-04T01:00:00.5"  # naive, among zoned ones
+    rows[151]["timestamp"] = "2026-01-04T01:00:00+01:00"
+    rows[397]["service"] = "the-only-one"
+    rows[392]["ai_confidence"] = "0.90"  # its event row says 0.9: the same number
+    return rows
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_many_small_batches_read_as_one(
+    logs: LogFiles, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    rows = _long_log()
+    path = logs.csv(rows) if fmt == "csv" else logs.parquet(rows, "long.parquet")
+    whole = load_decisions([path])
+    _batches_of(monkeypatch, 2048)
+    batched = load_decisions([path])
+    pd.testing.assert_frame_equal(batched.frame, whole.frame)
+    assert batched.report == whole.report
+    assert whole.report.naive_timestamps == 1 and whole.report.decisions == 400
+
+
+def test_bad_rows_in_later_batches_name_their_lines(
+    logs: LogFiles, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = _long_log()
+    rows[300]["mode"] = "boss"
+    rows[140]["outcome"] = "success"
+    rows[420]["outcome"] = "failure"  # r0140's event row
+    rows[401]["timestamp"] = "soon"
+    path = logs.csv(rows)
+    _batches_of(monkeypatch, 2048)
+    assert _error(path).splitlines() == [
+        f"{path}:302: column 'mode': 'boss' is not one of observe, suggest, auto_notify, full",
+        f"{path}:403: column 'timestamp': 'soon' is not an ISO-8601 timestamp",
+        f"{path}:422: column 'outcome': 'failure' conflicts with 'success' given earlier "
+        "for decision 'r0140'",
+    ]
+
+
+def test_typed_parquet_times_that_pandas_must_read(logs: LogFiles) -> None:
+    """A missing or far-off time in a typed column is named as its text would be."""
+    base = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    far = dt.datetime(2300, 1, 1, tzinfo=dt.timezone.utc)
+    stamps = pa.array([base, None, far], pa.timestamp("us", tz="UTC"))
+    table = pa.table({"timestamp": stamps}).append_column("decision_id", pa.array(["a", "b", "c"]))
+    for name, value in [("action_class", "x"), ("mode", "full"), ("executed", "true")]:
+        table = table.append_column(name, pa.array([value] * 3))
+    path = logs.parquet(table, "typed.parquet")
+    assert _error(path).splitlines() == [
+        f"{path}:row 1: column 'timestamp': empty; a timestamp is required",
+        f"{path}:row 2: column 'timestamp': '2300-01-01T00:00:00.000000Z' is outside the "
+        "years 1970 to 2200",
+    ]
+
+
+def test_nanoseconds_are_cut_to_microseconds_in_every_format(logs: LogFiles) -> None:
+    stamp = pd.Timestamp("2026-01-01T00:00:00.123456789Z")
+    table = pa.table(
+        {
+            "timestamp": pa.array([stamp.value], pa.timestamp("ns", tz="UTC")),
+            "decision_id": pa.array(["n"]),
+            "action_class": pa.array(["x"]),
+            "mode": pa.array(["full"]),
+            "executed": pa.array([True]),
+        }
+    )
+    typed = load_decisions([logs.parquet(table, "ns.parquet")]).frame
+    text = load_decisions([logs.csv([row("n", timestamp="2026-01-01T00:00:00.123456789Z")])])
+    expected = pd.Timestamp("2026-01-01T00:00:00.123456Z")
+    assert typed["timestamp"].iat[0] == text.frame["timestamp"].iat[0] == expected
+
+
+@pytest.mark.parametrize("column", ["service", "decision_id", "timestamp"])
+def test_bytes_that_are_not_utf8_are_refused(logs: LogFiles, column: str) -> None:
+    text = "decision_id,timestamp,action_class,mode,executed,service\n"
+    good = "".join(f"a{i},2026-01-01T00:00:00Z,x,full,true,api\n" for i in range(1000))
+    fields = {"decision_id": "b", "timestamp": "2026-01-01T00:00:00Z", "service": "api"}
+    fields[column] = "\udcff"  # the byte 0xff, well past what the header is read with
+    bad = f"{fields['decision_id']},{fields['timestamp']},x,full,true,{fields['service']}\n"
+    path = logs.root / "latin.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes((text + good + bad).encode("utf-8", "surrogateescape"))
+    message = _error(path)
+    assert message.startswith(f"{path}: not a readable CSV file: 'utf-8' codec can't decode")
+
+
+def test_text_columns_are_categoricals_of_every_value_in_the_logs(logs: LogFiles) -> None:
+    """Few distinct values: a byte a decision. The categories are the same whatever
+    decisions are selected, so frames of one log always have the same dtypes."""
+    rows = [row("a", day=0, service="zeta"), row("b", day=5, service="alpha", reviewer="")]
+    path = logs.csv(rows)
+    frame = load_decisions([path]).frame
+    early = load_decisions([path], until=START + dt.timedelta(days=1)).frame
+    assert isinstance(frame["service"].dtype, pd.CategoricalDtype)
+    assert list(frame["service"].cat.categories) == ["", "alpha", "zeta"]
+    assert frame["reviewer"].tolist() == ["alice", ""]
+    assert (frame["service"] == "alpha").tolist() == [False, True]
+    pd.testing.assert_series_equal(early.dtypes, frame.dtypes)

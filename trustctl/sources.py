@@ -1,4 +1,9 @@
-"""Finding decision-log files and reading them into string columns, with a way back to lines."""
+"""Finding decision-log files and reading them into compact columns, with a way back to lines.
+
+A file is read batch by batch and never held whole as text: each batch is handed to the
+caller's function, which keeps what it needs in its own compact form. Columns with few
+distinct values arrive dictionary-encoded, so their values are checked once, not per row.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,17 @@ import csv
 import gzip
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from trustctl.errors import InputError
 
@@ -36,6 +46,21 @@ SCHEMA_COLUMNS: tuple[str, ...] = (
     "incident_id",
 )
 REQUIRED_COLUMNS: tuple[str, ...] = ("decision_id", "timestamp", "action_class", "mode", "executed")
+#: Columns with (nearly) a value of their own in every row; the others are dictionary-encoded.
+PER_ROW_COLUMNS: tuple[str, ...] = ("decision_id", "timestamp")
+
+#: Bytes of CSV text per batch: large enough that per-batch work is noise, small enough
+#: that the blocks Arrow reads ahead (up to 32) are cheap to hold. A record longer than
+#: this cannot be read.
+_CSV_BLOCK = 2 << 20
+_PARQUET_BATCH = 1 << 16
+
+#: Worker threads that encode batches while the next one is parsed (Arrow and numpy
+#: release the GIL); the file's SHA-256 is computed on one more.
+_WORKERS = max(1, min(4, os.cpu_count() or 1))
+
+_T = TypeVar("_T")
+_U = TypeVar("_U")
 
 _SUFFIXES = (".csv", ".jsonl", ".ndjson", ".parquet", ".csv.gz", ".jsonl.gz", ".ndjson.gz")
 
@@ -77,23 +102,35 @@ def find_logs(arguments: Sequence[Path]) -> list[Path]:
 
 @dataclass(frozen=True)
 class RawLog:
-    """One file's schema columns as strings (missing = empty string), in file order."""
+    """One file that was read: where it is, what it holds, and how to find its rows again."""
 
     path: Path
     format: str
     sha256: str
-    table: pa.Table
-    """Columns of ``SCHEMA_COLUMNS`` present in the file, all ``large_string``: what pandas
-    keeps text in, so handing them over copies nothing."""
+    rows: int
+    """Rows (records) in the file."""
     jsonl_lines: tuple[int, ...] | None = None
     """JSON Lines only: the line number of each row."""
+    origin: np.ndarray | None = None
+    """With a slice of the decisions (``part``): each row kept, as its row in the file."""
+
+    @property
+    def kept(self) -> int:
+        """Rows read from the file: all of them, or those of the slice."""
+        return self.rows if self.origin is None else len(self.origin)
+
+    def in_file(self, rows: Sequence[int]) -> list[int]:
+        """Rows kept, as rows of the file."""
+        return list(rows) if self.origin is None else [int(self.origin[r]) for r in rows]
 
 
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    block = bytearray(1 << 20)  # one buffer, read into again and again
+    view = memoryview(block)
+    with path.open("rb", buffering=0) as handle:
+        while size := handle.readinto(block):
+            digest.update(view[:size])
     return digest.hexdigest()
 
 
@@ -124,9 +161,8 @@ def _check_required(path: Path, present: Sequence[str], where: str) -> None:
         raise InputError([f"{path}:{where}: missing required column '{c}'" for c in missing])
 
 
-def _read_csv(path: Path) -> pa.Table:
-    from pyarrow import csv as pacsv
-
+def _csv_header(path: Path) -> list[str]:
+    """The header row, checked: no schema column twice, every required one there."""
     try:
         with _long_fields(), _open_text(path) as handle:
             header = next(csv.reader(handle), None)
@@ -137,22 +173,60 @@ def _read_csv(path: Path) -> pa.Table:
     duplicated = sorted({c for c in header if header.count(c) > 1 and c in SCHEMA_COLUMNS})
     if duplicated:
         raise InputError([f"{path}:1: column '{c}' appears twice" for c in duplicated])
+    _check_required(path, [c for c in SCHEMA_COLUMNS if c in header], "1")
+    return header
+
+
+class _NotText(Exception):
+    """A column's values cannot be read as text (not UTF-8, or of a type without one)."""
+
+    def __init__(self, column: str, kind: pa.DataType) -> None:
+        super().__init__(column)
+        self.column = column
+        self.kind = kind
+
+
+@dataclass(frozen=True)
+class _Source:
+    """One file's batches as its format reads them, and how to word a value that is not text."""
+
+    batches: Iterator[pa.RecordBatch]
+    not_text: Callable[[_NotText], str]
+    lines: tuple[int, ...] | None = None
+
+
+def _typed_problem(path: Path) -> Callable[[_NotText], str]:
+    return lambda e: f"{path}: column '{e.column}': values of type {e.kind} cannot be read as text"
+
+
+def _csv_source(path: Path) -> _Source:
+    from pyarrow import csv as pacsv
+
+    header = _csv_header(path)
     present = [c for c in SCHEMA_COLUMNS if c in header]
-    _check_required(path, present, "1")
-    try:
-        with pa.input_stream(path, compression="gzip" if _is_gzip(path) else None) as stream:
-            return pacsv.read_csv(
-                stream,
-                parse_options=pacsv.ParseOptions(newlines_in_values=True),
-                convert_options=pacsv.ConvertOptions(
-                    include_columns=present,
-                    column_types={c: pa.large_string() for c in present},
-                    strings_can_be_null=False,
-                    quoted_strings_can_be_null=False,
-                ),
-            )
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise InputError([_csv_problem(path, len(header), exc)]) from None
+    # Per-row columns are checked as UTF-8 while parsing; the others as bytes, so that only
+    # their few distinct values are checked (when ``_encoded`` dictionary-encodes them).
+    types = {c: pa.string() if c in PER_ROW_COLUMNS else pa.binary() for c in present}
+    options = {
+        "read_options": pacsv.ReadOptions(block_size=_CSV_BLOCK, use_threads=False),
+        "parse_options": pacsv.ParseOptions(newlines_in_values=True),
+        "convert_options": pacsv.ConvertOptions(
+            include_columns=present,
+            column_types=types,
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    }
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        try:
+            with pa.input_stream(path, compression="gzip" if _is_gzip(path) else None) as stream:
+                yield from pacsv.open_csv(stream, **options)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise InputError([_csv_problem(path, len(header), exc)]) from None
+
+    # A value that is not UTF-8 is found the way a ragged row is: by reading the file again.
+    return _Source(batches(), lambda e: _csv_problem(path, len(header), e))
 
 
 def _csv_problem(path: Path, fields: int, exc: Exception) -> str:
@@ -253,47 +327,203 @@ def _read_jsonl(path: Path) -> tuple[pa.Table, tuple[int, ...]]:
     return table, tuple(lines)
 
 
-def _read_parquet(path: Path) -> pa.Table:
-    import pyarrow.compute as pc
+def _jsonl_source(path: Path) -> _Source:
+    table, lines = _read_jsonl(path)
+    return _Source(iter(table.to_batches(_PARQUET_BATCH)), _typed_problem(path), lines)
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    return bool(
+        pa.types.is_string(kind)
+        or pa.types.is_large_string(kind)
+        or pa.types.is_binary(kind)
+        or pa.types.is_large_binary(kind)
+    )
+
+
+def _parquet_source(path: Path) -> _Source:
     import pyarrow.parquet as pq
 
     try:
         schema = pq.read_schema(path)
         present = [c for c in SCHEMA_COLUMNS if c in schema.names]
         _check_required(path, present, "row 0")
-        table = pq.read_table(path, columns=present)
     except (pa.ArrowException, OSError) as exc:
         raise InputError([f"{path}: not a readable Parquet file: {exc}"]) from None
-    arrays = []
-    for name in present:
-        column = table.column(name)
+    # Text of few distinct values comes with Parquet's own dictionaries: nothing to hash.
+    encoded = [c for c in present if c not in PER_ROW_COLUMNS and _is_text(schema.field(c).type)]
+
+    def batches() -> Iterator[pa.RecordBatch]:
         try:
-            if pa.types.is_timestamp(column.type):
-                aware = column.type.tz is not None
-                if aware:  # the stored values are UTC; drop the zone to format them as UTC
-                    column = column.cast(pa.timestamp(column.type.unit))
-                text = pc.strftime(column, format="%Y-%m-%dT%H:%M:%S")
-                column = pc.binary_join_element_wise(text, "Z" if aware else "", "")
-            column = column.cast(pa.large_string())
+            with pq.ParquetFile(path, read_dictionary=encoded) as file:
+                yield from file.iter_batches(batch_size=_PARQUET_BATCH, columns=present)
+        except (pa.ArrowException, OSError) as exc:
+            raise InputError([f"{path}: not a readable Parquet file: {exc}"]) from None
+
+    return _Source(batches(), _typed_problem(path))
+
+
+def _encoded(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """A batch of any format as ``read_log`` hands it over (see there)."""
+    arrays: list[pa.Array] = []
+    for name, column in zip(batch.schema.names, batch.columns, strict=True):
+        kind = column.type
+        if name == "timestamp" and pa.types.is_timestamp(kind):
+            arrays.append(column)  # instants already: text is made only if needed
+            continue
+        try:
+            if name in PER_ROW_COLUMNS:
+                column = column.cast(pa.string())
+                arrays.append(pc.fill_null(column, "") if column.null_count else column)
+            else:
+                arrays.append(_dictionary_of(column))
         except pa.ArrowException:
-            raise InputError(
-                [f"{path}: column '{name}': values of type {column.type} cannot be read as text"]
-            ) from None
-        arrays.append(pc.fill_null(column, ""))
-    return pa.table(arrays, names=present)
+            raise _NotText(name, kind) from None
+    return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
 
 
-def read_log(path: Path) -> RawLog:
-    """Read one decision-log file's schema columns as strings."""
-    fmt = _format_of(path)
-    lines: tuple[int, ...] | None = None
+def _dictionary_of(column: pa.Array) -> pa.DictionaryArray:
+    """A column as a dictionary of strings, nulls as ``""``; typed values are spelled as
+    Arrow casts them. Only the (few) values are converted, never a value per row."""
+    if pa.types.is_null(column.type):
+        column = pa.nulls(len(column), pa.string())
+    if not pa.types.is_dictionary(column.type):
+        try:
+            column = pc.dictionary_encode(column)
+        except pa.ArrowNotImplementedError:  # a type Arrow does not hash: as text first
+            column = pc.dictionary_encode(column.cast(pa.string()))
+    values = column.dictionary.cast(pa.string())
+    if values.null_count:
+        values = pc.fill_null(values, "")
+    indices = column.indices
+    if indices.null_count:  # a null row is one more value, ""
+        indices = pc.fill_null(indices, pa.scalar(len(values), indices.type))
+        values = pa.concat_arrays([values, pa.array([""], pa.string())])
+    return pa.DictionaryArray.from_arrays(indices, values)
+
+
+def timestamp_text(column: pa.Array, path: Path) -> pa.Array:
+    """A timestamp-typed column as ISO-8601 text: ``Z`` when it has a zone, ``""`` if null.
+
+    The stored values are UTC: a zone only says that they are, so it is dropped to format them.
+    """
+    try:
+        aware = column.type.tz is not None
+        if aware:
+            column = column.cast(pa.timestamp(column.type.unit))
+        text = pc.strftime(column, format="%Y-%m-%dT%H:%M:%S")
+        text = pc.binary_join_element_wise(text, "Z" if aware else "", "").cast(pa.string())
+    except pa.ArrowException:
+        raise InputError(
+            [f"{path}: column 'timestamp': values of type {column.type} cannot be read as text"]
+        ) from None
+    return pc.fill_null(text, "")
+
+
+def in_part(ids: pa.Array, part: tuple[int, int]) -> np.ndarray:
+    """Whether each id is in slice ``part[0]`` of ``part[1]``: equal ids, same slice.
+
+    A hash of each id's last 8 bytes (where ids differ most), read straight from Arrow's
+    buffers: no Python string is made.
+    """
+    index, count = part
+    ids = ids.cast(pa.large_string())
+    offsets = np.frombuffer(ids.buffers()[1], np.int64, len(ids) + 1, ids.offset * 8)
+    data_buffer = ids.buffers()[2]
+    data = (
+        np.frombuffer(data_buffer, np.uint8) if data_buffer is not None else np.zeros(1, np.uint8)
+    )
+    starts, ends = offsets[:-1], offsets[1:]
+    key = np.zeros(len(ids), dtype=np.uint64)
+    for back in range(1, 9):
+        at = ends - back
+        inside = at >= starts
+        byte = np.where(inside, data[np.where(inside, at, 0)], 0).astype(np.uint64)
+        key = key * np.uint64(257) + byte
+    key ^= key >> np.uint64(31)
+    key *= np.uint64(0xBF58476D1CE4E5B9)
+    key ^= key >> np.uint64(29)
+    found: np.ndarray = (key % np.uint64(count)) == np.uint64(index)
+    return found
+
+
+def read_log(
+    path: Path,
+    take: Callable[[pa.RecordBatch], _T],
+    keep: Callable[[_T], None],
+    part: tuple[int, int] | None = None,
+) -> RawLog:
+    """Read one decision-log file batch by batch: ``take`` each batch, ``keep`` the results.
+
+    A batch has the schema columns present in the file, in ``SCHEMA_COLUMNS`` order, with
+    no nulls (missing values are ``""``): ``decision_id`` as ``string``; ``timestamp`` as
+    ``string``, or as Parquet stored it if that is a timestamp type (nulls are missing
+    times; ``timestamp_text`` spells it); every other column as a dictionary of ``string``.
+
+    ``take`` runs on worker threads while the next batches are parsed, and the file's
+    SHA-256 is computed on another (Arrow, numpy and hashlib release the GIL). ``keep``
+    gets what ``take`` returned on this thread, in file order, as soon as it can: the
+    file is never held whole.
+
+    With ``part`` (``(index, count)``), only the rows of the decisions in that slice
+    (``in_part``) are taken; the returned ``RawLog.origin`` says where they are.
+    """
+    fmt = str(_format_of(path))
     if fmt == "csv":
-        table = _read_csv(path)
+        source = _csv_source(path)
     elif fmt == "jsonl":
-        table, lines = _read_jsonl(path)
+        source = _jsonl_source(path)
     else:
-        table = _read_parquet(path)
-    return RawLog(path=path, format=str(fmt), sha256=_sha256(path), table=table, jsonl_lines=lines)
+        source = _parquet_source(path)
+    rows = 0
+    origins: list[np.ndarray] = []
+
+    def counted() -> Iterator[tuple[int, pa.RecordBatch]]:
+        nonlocal rows
+        for batch in source.batches:
+            yield rows, batch
+            rows += batch.num_rows
+
+    def sliced(item: tuple[int, pa.RecordBatch]) -> tuple[_T, np.ndarray | None]:
+        start, batch = item
+        batch = _encoded(batch)
+        if part is None:
+            return take(batch), None
+        chosen = in_part(batch.column("decision_id"), part)
+        return take(batch.filter(pa.array(chosen))), start + np.flatnonzero(chosen)
+
+    with ThreadPoolExecutor(max_workers=_WORKERS + 1) as pool:
+        digest = pool.submit(_sha256, path)
+        try:
+            for taken, origin in _in_order(pool, sliced, counted()):
+                keep(taken)
+                if origin is not None:
+                    origins.append(origin)
+        except _NotText as exc:
+            raise InputError([source.not_text(exc)]) from None
+        origin_all = None
+        if part is not None:
+            origin_all = np.concatenate(origins) if origins else np.zeros(0, dtype=np.int64)
+        raw = RawLog(path, fmt, digest.result(), rows, source.lines, origin_all)
+    # Arrow's allocator keeps what the parsed batches used for more batches to come;
+    # there are none, and what comes next (numpy) does not use that memory.
+    pa.default_memory_pool().release_unused()
+    return raw
+
+
+def _in_order(pool: Executor, function: Callable[[_T], _U], items: Iterable[_T]) -> Iterator[_U]:
+    """``map(function, items)`` on the pool's threads, in order, a few items ahead at most.
+
+    The items are produced on this thread (the next batch is parsed) while earlier ones are
+    worked on; ``Executor.map`` would first produce them all, holding the whole file.
+    """
+    pending: deque[Future[_U]] = deque()
+    for item in items:
+        pending.append(pool.submit(function, item))
+        if len(pending) > 2 * _WORKERS:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
 def _csv_lines(path: Path) -> Iterator[tuple[int, list[str]]]:
@@ -319,10 +549,15 @@ def csv_record_lines(path: Path) -> Iterator[tuple[int, list[str]]]:
 
 
 def locate(raw: RawLog, rows: Sequence[int]) -> dict[int, str]:
-    """Map row indexes of ``raw.table`` to ``"FILE:LINE"`` (``"FILE:row N"`` for Parquet).
+    """Map rows read from ``raw`` to ``"FILE:LINE"`` (``"FILE:row N"`` for Parquet).
 
     Reads a CSV file once; JSON Lines kept its line numbers, Parquet has none.
     """
+    found = _locate(raw, raw.in_file(rows))
+    return {row: found[at] for row, at in zip(rows, raw.in_file(rows), strict=True)}
+
+
+def _locate(raw: RawLog, rows: Sequence[int]) -> dict[int, str]:
     wanted = set(rows)
     if raw.format == "parquet":
         return {row: f"{raw.path}:row {row}" for row in wanted}
@@ -338,10 +573,15 @@ def locate(raw: RawLog, rows: Sequence[int]) -> dict[int, str]:
 
 
 def original_rows(raw: RawLog, rows: Sequence[int]) -> dict[int, tuple[str, dict[str, Any]]]:
-    """Where some rows are and their untouched source records (all columns).
+    """Where some rows read from ``raw`` are and their untouched source records (all columns).
 
     For ``--bad-rows-out``; reads the file once.
     """
+    found = _original_rows(raw, raw.in_file(rows))
+    return {row: found[at] for row, at in zip(rows, raw.in_file(rows), strict=True)}
+
+
+def _original_rows(raw: RawLog, rows: Sequence[int]) -> dict[int, tuple[str, dict[str, Any]]]:
     wanted = sorted(set(rows))
     if raw.format == "parquet":
         import pyarrow.parquet as pq
