@@ -182,6 +182,14 @@ AsOfOption = Annotated[
         "Default: the latest decision's timestamp.",
     ),
 ]
+LowMemoryOption = Annotated[
+    bool,
+    typer.Option(
+        "--low-memory",
+        help="Read the logs one slice of decisions at a time: the same result in bounded "
+        "memory, at the cost of one pass over the files per slice.",
+    ),
+]
 PreviousOption = Annotated[
     Path | None,
     typer.Option("--previous", help="The policy in force (its levels and dates are the start)."),
@@ -252,6 +260,7 @@ def generate(
         Path | None,
         typer.Option("--bad-rows-out", help="With --on-bad-rows skip: write skipped rows (JSONL)."),
     ] = None,
+    low_memory: LowMemoryOption = False,
 ) -> None:
     """Compute the autonomy policy from decision logs (the main job)."""
     from trustctl import render
@@ -262,13 +271,21 @@ def generate(
 
     if bad_rows_out is not None and on_bad_rows is not BadRows.skip:
         raise TrustctlError("--bad-rows-out needs --on-bad-rows skip")
-    if evidence and (on_bad_rows is not BadRows.fail):
-        raise TrustctlError("--on-bad-rows applies to logs; evidence files were checked when built")
+    if evidence and (on_bad_rows is not BadRows.fail or low_memory):
+        raise TrustctlError(
+            "--on-bad-rows and --low-memory apply to logs; evidence files were checked when built"
+        )
     loaded = _rules(rules)
     if evidence:
         from trustctl.evaluate import evaluate_evidence
 
         result = evaluate_evidence(logs, loaded, _policy(previous), _as_of(as_of))
+    elif low_memory:
+        from trustctl.evaluate import evaluate_streamed
+
+        result = evaluate_streamed(
+            logs, loaded, _policy(previous), _as_of(as_of), on_bad_rows=on_bad_rows.value
+        )
     else:
         result = evaluate(
             logs, loaded, _policy(previous), _as_of(as_of), on_bad_rows=on_bad_rows.value
@@ -300,7 +317,7 @@ def generate(
                 ensure_ascii=False,
                 default=str,
             )
-            for b in (result.decisions.bad_rows if result.decisions else ())
+            for b in result.bad_rows
         )
         writes.append((bad_rows_out, "".join(line + "\n" for line in bad_rows)))
     for path, text in writes:
@@ -330,13 +347,15 @@ def check(
     policy: Annotated[Path, typer.Option("--policy", help="The committed policy to check.")],
     rules: RulesOption = None,
     as_of: AsOfOption = None,
+    low_memory: LowMemoryOption = False,
 ) -> None:
     """Exit 1 when the committed policy's levels are not what the evidence gives (for CI)."""
-    from trustctl.evaluate import evaluate
+    from trustctl.evaluate import evaluate, evaluate_streamed
     from trustctl.policy import load_policy
 
     committed = load_policy(policy)
-    result = evaluate(logs, _rules(rules), committed, _as_of(as_of))
+    run = evaluate_streamed if low_memory else evaluate
+    result = run(logs, _rules(rules), committed, _as_of(as_of))
     drift = [v for v in result.verdicts if v.change != "unchanged"]
     if not drift:
         _say(f"{policy}: up to date ({len(result.verdicts)} groups)")
@@ -443,18 +462,24 @@ def aggregate(
         BadRows,
         typer.Option("--on-bad-rows", help="fail: refuse bad input; skip: leave out and count."),
     ] = BadRows.fail,
+    low_memory: LowMemoryOption = False,
 ) -> None:
     """Write the evidence of some logs (counts per group and UTC day) for `generate --evidence`."""
     from trustctl import evidence_files, segments
     from trustctl.ingest import load_decisions
+    from trustctl.stream import stream_segments
 
     until = _as_of(as_of)
-    decisions = load_decisions(logs, on_bad_rows.value, until=until)
-    segs = segments.from_decisions(decisions.frame)
-    evidence_files.write(output, segs, decisions.report, until)
+    if low_memory:
+        streamed = stream_segments(logs, on_bad_rows.value, until=until)
+        segs, report = streamed.segments, streamed.report
+    else:
+        decisions = load_decisions(logs, on_bad_rows.value, until=until)
+        segs, report = segments.from_decisions(decisions.frame), decisions.report
+    evidence_files.write(output, segs, report, until)
     _say(
-        f"wrote {len(segs)} evidence rows ({decisions.report.decisions} decisions, "
-        f"{decisions.report.rows} rows) to {output}"
+        f"wrote {len(segs)} evidence rows ({report.decisions} decisions, "
+        f"{report.rows} rows) to {output}"
     )
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 from trustctl.decide import Verdict, decide, stamp
 from trustctl.errors import InputError, PolicyError
 from trustctl.evidence import GroupKey, GroupState, PriorState, collect, collect_segments
-from trustctl.ingest import Decisions, IngestReport, OnBadRows, load_decisions
+from trustctl.ingest import BadRow, Decisions, IngestReport, OnBadRows, load_decisions
 from trustctl.policy import PolicyDocument, build_policy
 from trustctl.rules import LoadedRules
 
@@ -27,7 +27,9 @@ class Evaluation:
     verdicts: tuple[Verdict, ...]
     policy: dict[str, Any]
     decisions: Decisions | None = None
-    """The decisions read (``None`` when the run read evidence files)."""
+    """The decisions read (``None`` when the run read evidence files or streamed the logs)."""
+    bad_rows: tuple[BadRow, ...] = ()
+    """The rows left out with ``on_bad_rows="skip"``."""
 
 
 def parse_as_of(text: str) -> dt.datetime:
@@ -79,6 +81,33 @@ def evaluate_decisions(
     """
     _check_previous(previous, rules)
     return _evaluate(decisions, rules, previous, as_of)
+
+
+def evaluate_streamed(
+    logs: Sequence[Path],
+    rules: LoadedRules,
+    previous: PolicyDocument | None = None,
+    as_of: dt.datetime | None = None,
+    on_bad_rows: OnBadRows = "fail",
+) -> Evaluation:
+    """Like ``evaluate``, reading the logs one slice of decisions at a time (``--low-memory``).
+
+    The policy is the same; memory does not grow with the size of the logs.
+    """
+    from trustctl.stream import stream_segments
+
+    _check_previous(previous, rules)
+    streamed = stream_segments(logs, on_bad_rows, until=as_of)
+    latest = streamed.segments["last_recorded_at"].max()
+    moment = as_of or dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(
+        microseconds=int(latest)
+    )
+    prior = _prior(previous, moment)
+    states = collect_segments(streamed.segments, rules.rules, moment, prior)
+    result = _decide(
+        states, streamed.report, rules, prior, moment, streamed.report.decisions_after_until
+    )
+    return replace(result, bad_rows=streamed.bad_rows)
 
 
 def evaluate_evidence(
@@ -136,7 +165,7 @@ def _evaluate(
     prior = _prior(previous, moment)
     states = collect(frame, rules.rules, moment, prior)
     result = _decide(states, decisions.report, rules, prior, moment, after)
-    return replace(result, decisions=decisions)
+    return replace(result, decisions=decisions, bad_rows=decisions.bad_rows)
 
 
 def _prior(
