@@ -79,32 +79,56 @@ def _micros(column: pd.Series) -> np.ndarray:
     return micros
 
 
-def _key_codes(columns: Sequence[np.ndarray | pd.Series]) -> tuple[np.ndarray, np.ndarray]:
+def _dense(codes: np.ndarray, span: int) -> tuple[np.ndarray, int]:
+    """Codes in ``[0, span)`` renumbered densely, in the same order, and how many there are."""
+    if span <= 1 << 26:  # a count per possible code: no hashing, no sort
+        present = np.bincount(codes, minlength=span) > 0
+        rank = np.cumsum(present) - 1
+        return rank[codes], int(present.sum())
+    dense, uniques = pd.factorize(codes, sort=True)
+    return dense.astype(np.int64), len(uniques)
+
+
+def _key_codes(columns: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Each row's key number (dense, in sorted key order) and one row per key.
 
-    Each column is factorised with its (few) values sorted, the codes are folded into
-    one int64 in mixed radix, and that is factorised once: no sort of the rows.
+    ``columns`` are codes ordered like their values (``_codes``); they are folded into one
+    int64 in mixed radix, renumbered densely whenever the radix grows large.
     """
     combined = np.zeros(len(columns[0]), dtype=np.int64)
     span = 1
-    for column in columns:
-        codes, uniques = pd.factorize(column, sort=True)
-        size = max(len(uniques), 1)
-        if span * size >= 2**62:  # too many combinations for one int64: renumber densely
-            combined = pd.factorize(combined, sort=True)[0].astype(np.int64)
-            span = int(combined.max()) + 1 if len(combined) else 1
+    for codes in columns:
+        size = int(codes.max()) + 1 if len(codes) else 1
         combined = combined * size + codes
         span *= size
-    of_row, keys = pd.factorize(combined, sort=True)
-    first = np.full(len(keys), len(of_row), dtype=np.int64)
+        if span > 1 << 20:
+            combined, span = _dense(combined, span)
+    of_row, span = _dense(combined, span)
+    first = np.full(span, len(of_row), dtype=np.int64)
     np.minimum.at(first, of_row, np.arange(len(of_row), dtype=np.int64))
-    return of_row.astype(np.int64), first
+    return of_row, first
 
 
 def _codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """A column's codes and values (factorised in Arrow for text: no Python strings)."""
-    codes, uniques = pd.factorize(column, sort=True)
-    return codes, np.asarray(uniques, dtype=object if uniques.dtype.kind not in "iub" else None)
+    """A column as int64 codes in the order of its values, and the values.
+
+    Categoricals with sorted categories and small integers are used as they are: no
+    hashing of ten million rows for a dozen values.
+    """
+    categorical = isinstance(column.dtype, pd.CategoricalDtype)
+    if categorical and column.cat.categories.is_monotonic_increasing:
+        codes = column.cat.codes.to_numpy().astype(np.int64)
+        if not len(codes) or codes.min() >= 0:
+            return codes, np.asarray(column.cat.categories, dtype=object)
+    if column.dtype.kind in "iu" and len(column):
+        values = column.to_numpy().astype(np.int64)
+        low, high = int(values.min()), int(values.max())
+        if high - low < 1 << 16:
+            return values - low, np.arange(low, high + 1)
+    found, uniques = pd.factorize(column, sort=True)
+    return found.astype(np.int64), np.asarray(
+        uniques, dtype=object if uniques.dtype.kind not in "iub" else None
+    )
 
 
 def from_decisions(frame: pd.DataFrame) -> pd.DataFrame:
@@ -127,7 +151,9 @@ def from_decisions(frame: pd.DataFrame) -> pd.DataFrame:
     proposal = np.arange(len(rows)) < len(frame)
     day = np.concatenate([times // MICROS_PER_DAY, recorded[crit_rows] // MICROS_PER_DAY])
     coded = [_codes(frame[name]) for name in KEY[:-1]]
-    of_row, first = _key_codes([*(codes[rows] for codes, _ in coded), day])
+    of_row, first = _key_codes(
+        [*(codes[rows] for codes, _ in coded), day - (day.min() if len(day) else 0)]
+    )
     n = len(first)
 
     def total(flags: np.ndarray) -> np.ndarray:
@@ -203,7 +229,7 @@ def empty() -> pd.DataFrame:
 def merge(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
     """Segments of the same key added together (the result is as if read at once)."""
     whole = pd.concat(list(parts), ignore_index=True) if parts else empty()
-    of_row, first = _key_codes([whole[name].to_numpy() for name in KEY])
+    of_row, first = _key_codes([_codes(whole[name])[0] for name in KEY])
     n = len(first)
     if n == len(whole):
         ordered: pd.DataFrame = whole.iloc[np.argsort(of_row, kind="stable")]
