@@ -27,7 +27,7 @@ import pyarrow as pa
 from trustctl import __version__, segments
 from trustctl.errors import InputError
 from trustctl.files import atomic_writer
-from trustctl.ingest import IngestReport, SourceSummary
+from trustctl.ingest import IngestReport, SourceSummary, summed_report
 
 FORMAT = "trustctl-evidence/v1"
 _METADATA_KEY = b"trustctl.evidence"
@@ -216,16 +216,4 @@ def _combine(reports: Sequence[IngestReport]) -> IngestReport:
                 for path in twice
             ]
         )
-    total = {
-        name: sum(getattr(r, name) for r in reports)
-        for name in (
-            "rows",
-            "decisions",
-            "naive_timestamps",
-            "skipped_decisions",
-            "skipped_rows",
-            "rows_after_until",
-            "decisions_after_until",
-        )
-    }
-    return IngestReport(files=tuple(sorted(files, key=lambda f: f.path)), **total)
+    return summed_report(sorted(files, key=lambda f: f.path), reports)

@@ -116,6 +116,21 @@ class IngestReport:
     (action_class, mode, executed) is only given in a later row."""
 
 
+def summed_report(files: Sequence[SourceSummary], reports: Sequence[IngestReport]) -> IngestReport:
+    """One report for logs read in parts (slices, partitions): their counts added."""
+    counts = (
+        "rows",
+        "decisions",
+        "naive_timestamps",
+        "skipped_decisions",
+        "skipped_rows",
+        "rows_after_until",
+        "decisions_after_until",
+    )
+    totals = {name: sum(getattr(r, name) for r in reports) for name in counts}
+    return IngestReport(files=tuple(files), **totals)
+
+
 @dataclass(frozen=True)
 class Decisions:
     """One row per decision, typed, with the ingest report.

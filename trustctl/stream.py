@@ -18,7 +18,14 @@ import pandas as pd
 
 from trustctl import segments
 from trustctl.errors import InputError
-from trustctl.ingest import BadRow, IngestReport, OnBadRows, SourceSummary, load_slice
+from trustctl.ingest import (
+    BadRow,
+    IngestReport,
+    OnBadRows,
+    SourceSummary,
+    load_slice,
+    summed_report,
+)
 from trustctl.sources import find_logs
 
 #: Bytes of log read per slice. A CSV row is about 130 bytes, so about 600,000 rows:
@@ -99,13 +106,4 @@ def _combine(reports: Sequence[IngestReport]) -> IngestReport:
         )
         for i, f in enumerate(first.files)
     )
-    names = (
-        "rows",
-        "decisions",
-        "naive_timestamps",
-        "skipped_decisions",
-        "skipped_rows",
-        "rows_after_until",
-        "decisions_after_until",
-    )
-    return IngestReport(files=files, **{n: sum(getattr(r, n) for r in reports) for n in names})
+    return summed_report(files, reports)
