@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner, Result
@@ -162,8 +164,14 @@ def test_evidence_errors_name_the_file_and_exit_2(here: Path) -> None:
     # The same path given twice is one file; a copy of it would count every decision twice.
     assert _policy("--evidence", "e.parquet", "e.parquet") == _policy("--evidence", "e.parquet")
     (here / "copy.parquet").write_bytes((here / "e.parquet").read_bytes())
-    assert "decisions.csv: read into more than one evidence file" in _error(
-        run("generate", "--evidence", "e.parquet", "copy.parquet")
+    assert "decisions.csv: the same log (same sha256) is in more than one evidence file" in (
+        _error(run("generate", "--evidence", "e.parquet", "copy.parquet"))
+    )
+    # The same log named another way (an absolute path, a copy) is the same log.
+    absolute = here / "decisions.csv"
+    assert run("aggregate", absolute, "-o", "abs.parquet").exit_code == 0
+    assert f"{absolute} and decisions.csv: the same log" in _error(
+        run("generate", "--evidence", "e.parquet", "abs.parquet")
     )
     assert "before the latest time the evidence holds" in _error(
         run("generate", "--evidence", "e.parquet", "--as-of", "2026-10-01")
@@ -190,3 +198,74 @@ def test_a_bad_value_in_an_evidence_file_names_row_and_column(here: Path) -> Non
     assert "bad.parquet:row 5: column 'mode': 'boss' is not valid" in _error(
         run("generate", "--evidence", "bad.parquet")
     )
+
+
+def _rewrite(here: Path, name: str, change: dict[str, object], metadata: bool = True) -> Path:
+    """A copy of ``e.parquet`` with some column's values replaced (a list per column)."""
+    table = pq.read_table(here / "e.parquet")
+    for column, values in change.items():
+        index = table.schema.get_field_index(column)
+        table = table.set_column(
+            index, table.schema.field(index), pa.array(values, table.schema.field(index).type)
+        )
+    if not metadata:
+        table = table.replace_schema_metadata(None)
+    pq.write_table(table, here / name)
+    return here / name
+
+
+def test_a_segment_with_decisions_needs_its_first_and_last(here: Path) -> None:
+    (here / "decisions.csv").write_bytes(SAMPLE.read_bytes())
+    assert run("aggregate", "decisions.csv", "-o", "e.parquet").exit_code == 0
+    rows = pq.read_metadata(here / "e.parquet").num_rows
+    _rewrite(here, "nofirst.parquet", {"first_at": [None] * rows}, metadata=False)
+    assert "nofirst.parquet:row 0: column 'first_at': None is missing where decisions > 0" in (
+        _error(run("generate", "--evidence", "nofirst.parquet"))
+    )
+
+
+def test_bad_evidence_metadata_is_an_error_not_a_crash(here: Path) -> None:
+    (here / "decisions.csv").write_bytes(SAMPLE.read_bytes())
+    assert run("aggregate", "decisions.csv", "-o", "e.parquet").exit_code == 0
+    table = pq.read_table(here / "e.parquet")
+    meta = json.loads(table.schema.metadata[b"trustctl.evidence"])
+    for key, value, expected in (
+        ("until", "garbage", "evidence metadata 'until' is not valid"),
+        ("until", 7, "evidence metadata 'until' is not valid"),
+        ("report", "x", "evidence metadata is incomplete"),
+        ("report", {**meta["report"], "rows": "x"}, "evidence metadata is not valid"),
+    ):
+        broken = {**meta, key: value}
+        pq.write_table(
+            table.replace_schema_metadata({b"trustctl.evidence": json.dumps(broken)}),
+            here / "broken.parquet",
+        )
+        assert expected in _error(run("generate", "--evidence", "broken.parquet"))
+
+
+def test_a_group_with_only_a_critical_failure_row_and_a_previous_level(here: Path) -> None:
+    (here / "decisions.csv").write_bytes(SAMPLE.read_bytes())
+    assert run("aggregate", "decisions.csv", "-o", "e.parquet").exit_code == 0
+    assert run("generate", "decisions.csv", "-o", "old.yaml").exit_code == 0
+    table = pq.read_table(here / "e.parquet")
+    crit = table.filter(pc.greater(table["critical_failures"], 0)).slice(0, 1)
+    # The failure's own proposal row is left out: only its critical-failure row remains.
+    only = crit.set_column(
+        crit.schema.get_field_index("decisions"), "decisions", pa.array([0], pa.int64())
+    )
+    for name in ("first_at", "first_id", "last_at", "last_id", "last_recorded_at"):
+        index = only.schema.get_field_index(name)
+        only = only.set_column(
+            index, only.schema.field(index), pa.nulls(1, only.schema.field(index).type)
+        )
+    pq.write_table(only, here / "critonly.parquet")
+    result = run(
+        "generate",
+        "--evidence",
+        "critonly.parquet",
+        "--previous",
+        "old.yaml",
+        "--as-of",
+        "2026-11-20",
+    )
+    assert result.exit_code == 0, result.output

@@ -235,7 +235,8 @@ def generate(
         typer.Option(
             "--evidence",
             help="The inputs are evidence files (from `trustctl aggregate` or the "
-            "`trustctl sql` query), merged into the policy the logs would give.",
+            "`trustctl sql` query), merged into the policy the logs would give. Give each "
+            "log's evidence once: a warehouse's file cannot be checked against trustctl's.",
         ),
     ] = False,
     rules: RulesOption = None,

@@ -16,6 +16,7 @@ from trustctl.evidence import GroupKey, GroupState, PriorState, collect, collect
 from trustctl.ingest import BadRow, Decisions, IngestReport, OnBadRows, load_decisions
 from trustctl.policy import PolicyDocument, build_policy
 from trustctl.rules import LoadedRules
+from trustctl.segments import NO_TIME
 
 
 @dataclass(frozen=True)
@@ -98,9 +99,11 @@ def evaluate_streamed(
 
     _check_previous(previous, rules)
     streamed = stream_segments(logs, on_bad_rows, until=as_of)
-    latest = streamed.segments["last_recorded_at"].max()
+    recorded = streamed.segments["last_recorded_at"]
+    if as_of is None and not (recorded > NO_TIME).any():
+        raise InputError(["the logs hold no decision"])
     moment = as_of or dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(
-        microseconds=int(latest)
+        microseconds=int(recorded.max())
     )
     prior = _prior(previous, moment)
     states = collect_segments(streamed.segments, rules.rules, moment, prior)

@@ -244,7 +244,7 @@ def collect_segments(
             promoted=_instant(int(history.promoted[g])),
             demoted=_instant(int(history.demoted[g])),
             last_critical=None if crit < 0 else _at(int(critical_at[crit])),
-            first_seen=_at(int(history.first_seen[g])),
+            first_seen=_instant(int(history.first_seen[g])),
             version=history.versions[g],
             version_since=_instant(int(history.version_since[g])),
         )
@@ -332,7 +332,7 @@ def _timeline(
     promoted: dt.datetime | None,
     demoted: dt.datetime | None,
     last_critical: dt.datetime | None,
-    first_seen: dt.datetime,
+    first_seen: dt.datetime | None,
     version: str | None,
     version_since: dt.datetime | None,
 ) -> _Timeline:
@@ -344,8 +344,10 @@ def _timeline(
     """
     last_promoted = prior.last_promoted if prior else promoted
     last_demoted = prior.last_demoted if prior else demoted
-    if not rules.reset_on_agent_version_change or (
-        version_since is not None and version_since <= first_seen
+    if (
+        not rules.reset_on_agent_version_change
+        or first_seen is None
+        or (version_since is not None and version_since <= first_seen)
     ):
         version_since = None  # the group's first version: nothing to reset
     window = _Clock.window(window_start, window_reason)

@@ -77,7 +77,7 @@ def read(paths: Sequence[Path]) -> Evidence:
             untils.add(None)
         else:
             reports.append(_report(path, meta))
-            untils.add(meta.get("until"))
+            untils.add(_until(path, meta))
     if len(untils) > 1:
         raise InputError(
             [
@@ -170,10 +170,25 @@ def _segments_of(path: Path, table: pa.Table) -> pd.DataFrame:
         if field.name == "mode":
             bad = pc.is_null(pc.index_in(column, value_set=pa.array(_MODES)))
         if bad is not None and pc.any(bad).as_py():
-            row = int(np.flatnonzero(np.asarray(bad.to_numpy(zero_copy_only=False), bool))[0])
-            value = column[row].as_py()
-            raise InputError([f"{path}:row {row}: column '{field.name}': {value!r} is not valid"])
+            _refuse(path, field.name, column, bad, "is not valid")
+    # A segment with decisions has its first and last; one with critical failures, its latest.
+    for count, names in (
+        ("decisions", ("first_at", "first_id", "last_at", "last_id", "last_recorded_at")),
+        ("critical_failures", ("critical_at", "critical_decided_at", "critical_id")),
+    ):
+        counted = pc.greater(table.column(count), 0)
+        for name in names:
+            column = table.column(name)
+            missing = pc.and_(counted, pc.is_null(column))
+            if pc.any(missing).as_py():
+                _refuse(path, name, column, missing, f"is missing where {count} > 0")
     return segments.from_arrow(table)
+
+
+def _refuse(path: Path, name: str, column: Any, bad: Any, why: str) -> None:
+    row = int(np.flatnonzero(np.asarray(bad.to_numpy(zero_copy_only=False), bool))[0])
+    value = column[row].as_py()
+    raise InputError([f"{path}:row {row}: column '{name}': {value!r} {why}"])
 
 
 _MODES = ["observe", "suggest", "auto_notify", "auto-notify", "full"]
@@ -183,9 +198,42 @@ def _report(path: Path, meta: dict[str, Any]) -> IngestReport:
     try:
         data = dict(meta["report"])
         data["files"] = tuple(SourceSummary(**f) for f in data["files"])
-        return IngestReport(**data)
-    except (KeyError, TypeError) as exc:
+        report = IngestReport(**data)
+    except (KeyError, TypeError, ValueError) as exc:
         raise InputError([f"{path}: evidence metadata is incomplete: {exc}"]) from None
+    counts = [getattr(report, name) for name in _REPORT_COUNTS]
+    counts += [n for f in report.files for n in (f.rows, f.decisions)]
+    texts = [t for f in report.files for t in (f.path, f.sha256)]
+    if not all(type(n) is int and n >= 0 for n in counts) or not all(
+        isinstance(t, str) for t in texts
+    ):
+        raise InputError([f"{path}: evidence metadata is not valid; aggregate it again"])
+    return report
+
+
+_REPORT_COUNTS = (
+    "rows",
+    "decisions",
+    "naive_timestamps",
+    "skipped_decisions",
+    "skipped_rows",
+    "rows_after_until",
+    "decisions_after_until",
+)
+
+
+def _until(path: Path, meta: dict[str, Any]) -> str | None:
+    """The metadata's ``until``: ``None`` or an ISO-8601 time with a zone."""
+    value = meta.get("until")
+    if value is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise InputError([f"{path}: evidence metadata 'until' is not valid: {value!r}"])
+    return str(value)
 
 
 def _own_report(path: Path, segs: pd.DataFrame) -> IngestReport:
@@ -205,15 +253,16 @@ def _own_report(path: Path, segs: pd.DataFrame) -> IngestReport:
 def _combine(reports: Sequence[IngestReport]) -> IngestReport:
     """One report for logs read apart, as if read together (sources sorted by path)."""
     files = [f for r in reports for f in r.files]
-    seen: dict[tuple[str, str], int] = {}
+    by_content: dict[str, list[str]] = {}
     for f in files:
-        seen[(f.path, f.sha256)] = seen.get((f.path, f.sha256), 0) + 1
-    twice = sorted(path for (path, _), count in seen.items() if count > 1)
+        by_content.setdefault(f.sha256, []).append(f.path)
+    twice = sorted(sorted(paths) for paths in by_content.values() if len(paths) > 1)
     if twice:
         raise InputError(
             [
-                f"{path}: read into more than one evidence file; its decisions would count twice"
-                for path in twice
+                f"{' and '.join(paths)}: the same log (same sha256) is in more than one "
+                "evidence file; its decisions would count twice"
+                for paths in twice
             ]
         )
     return summed_report(sorted(files, key=lambda f: f.path), reports)
