@@ -182,6 +182,10 @@ AsOfOption = Annotated[
         "Default: the latest decision's timestamp.",
     ),
 ]
+OnBadRowsOption = Annotated[
+    BadRows,
+    typer.Option("--on-bad-rows", help="fail: refuse bad input; skip: leave out and count."),
+]
 LowMemoryOption = Annotated[
     bool,
     typer.Option(
@@ -253,10 +257,7 @@ def generate(
             help="What to print: yaml, json, table, markdown. Default: yaml, or table with -o.",
         ),
     ] = None,
-    on_bad_rows: Annotated[
-        BadRows,
-        typer.Option("--on-bad-rows", help="fail: refuse bad input; skip: leave out and count."),
-    ] = BadRows.fail,
+    on_bad_rows: OnBadRowsOption = BadRows.fail,
     bad_rows_out: Annotated[
         Path | None,
         typer.Option("--bad-rows-out", help="With --on-bad-rows skip: write skipped rows (JSONL)."),
@@ -459,10 +460,7 @@ def aggregate(
             help="Leave out rows recorded after this ISO-8601 time (for time travel later).",
         ),
     ] = None,
-    on_bad_rows: Annotated[
-        BadRows,
-        typer.Option("--on-bad-rows", help="fail: refuse bad input; skip: leave out and count."),
-    ] = BadRows.fail,
+    on_bad_rows: OnBadRowsOption = BadRows.fail,
     low_memory: LowMemoryOption = False,
 ) -> None:
     """Write the evidence of some logs (counts per group and UTC day) for `generate --evidence`."""
