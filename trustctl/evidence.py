@@ -147,12 +147,6 @@ class _Groups:
     of_row: np.ndarray
     """Segment → group number."""
 
-    def latest(self, values: np.ndarray, where: np.ndarray) -> np.ndarray:
-        """Per group: the largest of ``values`` on rows where ``where``, else ``NO_TIME``."""
-        found = np.full(len(self.keys), NO_TIME, dtype=np.int64)
-        np.maximum.at(found, self.of_row[where], values[where])
-        return found
-
     def total(self, values: np.ndarray) -> np.ndarray:
         """Per group: the sum of ``values`` (flags or counts) over its segments."""
         counts = np.bincount(self.of_row, weights=values, minlength=len(self.keys))
@@ -555,6 +549,7 @@ def _history(groups: _Groups, seg: pd.DataFrame, has: np.ndarray) -> _History:
 
 
 def _per_group_max(n: int, group: np.ndarray, values: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """Per group (of ``n``): the largest of ``values`` where ``where``, else ``NO_TIME``."""
     found = np.full(n, NO_TIME, dtype=np.int64)
     np.maximum.at(found, group[where], values[where])
     return found
