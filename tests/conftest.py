@@ -24,6 +24,17 @@ Row = dict[str, Any]
 START = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
 
 
+#: The shipped sample log (``trustctl sample --decisions 6000 --seed 7``).
+SAMPLE_CSV = Path(__file__).resolve().parent.parent / "sample_data" / "decisions.csv"
+
+
+def sample_rows() -> tuple[list[str], list[list[str]]]:
+    """The sample log's header and rows, as text."""
+    with SAMPLE_CSV.open(newline="") as handle:
+        reader = csv.reader(handle)
+        return next(reader), list(reader)
+
+
 @pytest.fixture(autouse=True)
 def _plain_console(monkeypatch: pytest.MonkeyPatch) -> None:
     """Same table layout on every machine: 120 columns, no colour, no forced terminal."""

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+from conftest import SAMPLE_CSV, sample_rows
 from typer.testing import CliRunner, Result
 
 from trustctl.cli import app
 
-SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "decisions.csv"
 runner = CliRunner()
 
 
@@ -25,21 +23,10 @@ def run(*args: str | Path) -> Result:
 
 
 @pytest.fixture
-def here(tmp_path: Path) -> Iterator[Path]:
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Run in ``tmp_path``, so the paths a policy lists are the same relative ones."""
-    before = Path.cwd()
-    os.chdir(tmp_path)
-    try:
-        yield tmp_path
-    finally:
-        os.chdir(before)
-
-
-def _sample_rows() -> tuple[list[str], list[list[str]]]:
-    with SAMPLE.open(newline="") as handle:
-        reader = csv.reader(handle)
-        header = next(reader)
-        return header, list(reader)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
 
 
 def _partition(root: Path, by: str) -> list[Path]:
@@ -48,7 +35,7 @@ def _partition(root: Path, by: str) -> list[Path]:
     ``by="day"``: hive-style ``date=YYYY-MM-DD/`` directories by the UTC day of each
     decision's first row; ``by="hash"``: four files by decision id.
     """
-    header, rows = _sample_rows()
+    header, rows = sample_rows()
     index_id, index_time = header.index("decision_id"), header.index("timestamp")
     first_day: dict[str, str] = {}
     for r in rows:
@@ -83,7 +70,7 @@ def _policy(*args: str | Path) -> str:
 def test_one_evidence_file_gives_the_policy_of_its_logs(here: Path) -> None:
     logs = here / "logs"
     logs.mkdir()
-    (logs / "decisions.csv").write_bytes(SAMPLE.read_bytes())
+    (logs / "decisions.csv").write_bytes(SAMPLE_CSV.read_bytes())
     result = run("aggregate", "logs", "-o", "evidence.parquet")
     assert result.exit_code == 0, result.output
     assert "6000 decisions, 6852 rows" in result.stdout
@@ -108,7 +95,7 @@ def test_evidence_split_into_many_files_gives_the_same_policy(here: Path, by: st
 
 
 def test_aggregated_as_of_gives_the_time_travel_policy(here: Path) -> None:
-    (here / "decisions.csv").write_bytes(SAMPLE.read_bytes())
+    (here / "decisions.csv").write_bytes(SAMPLE_CSV.read_bytes())
     as_of = "2026-10-01T12:00:00Z"
     assert run("aggregate", "decisions.csv", "--as-of", as_of, "-o", "e.parquet").exit_code == 0
     from_logs = _policy("decisions.csv", "--as-of", as_of)
@@ -117,7 +104,7 @@ def test_aggregated_as_of_gives_the_time_travel_policy(here: Path) -> None:
 
 
 def test_evidence_with_a_previous_policy(here: Path) -> None:
-    (here / "decisions.csv").write_bytes(SAMPLE.read_bytes())
+    (here / "decisions.csv").write_bytes(SAMPLE_CSV.read_bytes())
     old = "2026-09-01T00:00:00Z"
     assert run("generate", "decisions.csv", "--as-of", old, "-o", "old.yaml").exit_code == 0
     assert run("aggregate", "decisions.csv", "-o", "e.parquet").exit_code == 0
@@ -127,14 +114,14 @@ def test_evidence_with_a_previous_policy(here: Path) -> None:
 
 
 def test_aggregate_is_deterministic(here: Path) -> None:
-    (here / "decisions.csv").write_bytes(SAMPLE.read_bytes())
+    (here / "decisions.csv").write_bytes(SAMPLE_CSV.read_bytes())
     assert run("aggregate", "decisions.csv", "-o", "a.parquet").exit_code == 0
     assert run("aggregate", "decisions.csv", "-o", "b.parquet").exit_code == 0
     assert (here / "a.parquet").read_bytes() == (here / "b.parquet").read_bytes()
 
 
 def test_a_warehouse_file_without_trustctl_metadata_is_its_own_source(here: Path) -> None:
-    (here / "decisions.csv").write_bytes(SAMPLE.read_bytes())
+    (here / "decisions.csv").write_bytes(SAMPLE_CSV.read_bytes())
     assert run("aggregate", "decisions.csv", "-o", "e.parquet").exit_code == 0
     table = pq.read_table(here / "e.parquet").replace_schema_metadata(None)
     pq.write_table(table, here / "warehouse.parquet")
@@ -151,7 +138,7 @@ def _error(result: Result) -> str:
 
 
 def test_evidence_errors_name_the_file_and_exit_2(here: Path) -> None:
-    (here / "decisions.csv").write_bytes(SAMPLE.read_bytes())
+    (here / "decisions.csv").write_bytes(SAMPLE_CSV.read_bytes())
     (here / "not.parquet").write_text("hello")
     assert "not.parquet: not a readable Parquet file" in _error(
         run("generate", "--evidence", "not.parquet")
@@ -188,7 +175,7 @@ def test_evidence_errors_name_the_file_and_exit_2(here: Path) -> None:
 
 
 def test_a_bad_value_in_an_evidence_file_names_row_and_column(here: Path) -> None:
-    (here / "decisions.csv").write_bytes(SAMPLE.read_bytes())
+    (here / "decisions.csv").write_bytes(SAMPLE_CSV.read_bytes())
     assert run("aggregate", "decisions.csv", "-o", "e.parquet").exit_code == 0
     table = pq.read_table(here / "e.parquet")
     modes = table.column("mode").to_pylist()
@@ -215,7 +202,7 @@ def _rewrite(here: Path, name: str, change: dict[str, object], metadata: bool = 
 
 
 def test_a_segment_with_decisions_needs_its_first_and_last(here: Path) -> None:
-    (here / "decisions.csv").write_bytes(SAMPLE.read_bytes())
+    (here / "decisions.csv").write_bytes(SAMPLE_CSV.read_bytes())
     assert run("aggregate", "decisions.csv", "-o", "e.parquet").exit_code == 0
     rows = pq.read_metadata(here / "e.parquet").num_rows
     _rewrite(here, "nofirst.parquet", {"first_at": [None] * rows}, metadata=False)
@@ -225,7 +212,7 @@ def test_a_segment_with_decisions_needs_its_first_and_last(here: Path) -> None:
 
 
 def test_bad_evidence_metadata_is_an_error_not_a_crash(here: Path) -> None:
-    (here / "decisions.csv").write_bytes(SAMPLE.read_bytes())
+    (here / "decisions.csv").write_bytes(SAMPLE_CSV.read_bytes())
     assert run("aggregate", "decisions.csv", "-o", "e.parquet").exit_code == 0
     table = pq.read_table(here / "e.parquet")
     meta = json.loads(table.schema.metadata[b"trustctl.evidence"])
@@ -244,7 +231,7 @@ def test_bad_evidence_metadata_is_an_error_not_a_crash(here: Path) -> None:
 
 
 def test_a_group_with_only_a_critical_failure_row_and_a_previous_level(here: Path) -> None:
-    (here / "decisions.csv").write_bytes(SAMPLE.read_bytes())
+    (here / "decisions.csv").write_bytes(SAMPLE_CSV.read_bytes())
     assert run("aggregate", "decisions.csv", "-o", "e.parquet").exit_code == 0
     assert run("generate", "decisions.csv", "-o", "old.yaml").exit_code == 0
     table = pq.read_table(here / "e.parquet")

@@ -9,19 +9,19 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.dataset as ds
 import yaml
+from conftest import SAMPLE_CSV
 from typer.testing import CliRunner
 
 from trustctl.cli import app
 from trustctl.sources import hive_values
 
-SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "decisions.csv"
 runner = CliRunner()
 
 
 def _sample() -> pa.Table:
-    columns = pacsv.read_csv(SAMPLE).schema.names
+    columns = pacsv.read_csv(SAMPLE_CSV).schema.names
     options = pacsv.ConvertOptions(column_types=dict.fromkeys(columns, pa.string()))
-    table = pacsv.read_csv(SAMPLE, convert_options=options)
+    table = pacsv.read_csv(SAMPLE_CSV, convert_options=options)
     # A partition key of the kind warehouses use: the month, not a schema column.
     return table.append_column("month", pc.utf8_slice_codeunits(table["timestamp"], 0, 7))
 

@@ -26,13 +26,13 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
+from conftest import SAMPLE_CSV
 from logbuilder import LogBuilder
 
 from trustctl import __version__, segments
 from trustctl.ingest import load_decisions
 from trustctl.sql import DIALECTS, render
 
-SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "decisions.csv"
 #: Session time zones the queries must not depend on (half-hour and negative offsets).
 ZONES = ("UTC", "Asia/Kolkata", "America/Los_Angeles")
 
@@ -174,9 +174,9 @@ def run_duckdb(duckdb: Any, path: Path, zone: str = "UTC", table: str = "decisio
 
 
 def test_duckdb_on_the_sample_gives_trustctls_segments(duckdb_module: Any) -> None:
-    got = run_duckdb(duckdb_module, SAMPLE)
+    got = run_duckdb(duckdb_module, SAMPLE_CSV)
     assert got.schema == segments.SCHEMA  # the session is UTC: even the zone names match
-    assert_same(got, expected(SAMPLE))
+    assert_same(got, expected(SAMPLE_CSV))
 
 
 @pytest.mark.parametrize("zone", ZONES)
@@ -391,7 +391,7 @@ def run_postgres(
 def test_postgres_on_the_sample_gives_trustctls_segments(
     postgres: Callable[..., subprocess.CompletedProcess[str]],
 ) -> None:
-    assert_same(run_postgres(postgres, SAMPLE, "sample", "Asia/Kolkata"), expected(SAMPLE))
+    assert_same(run_postgres(postgres, SAMPLE_CSV, "sample", "Asia/Kolkata"), expected(SAMPLE_CSV))
 
 
 @pytest.mark.parametrize("zone", ZONES)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from conftest import SAMPLE_CSV, sample_rows
 from typer.testing import CliRunner, Result
 
 from trustctl import segments, stream
@@ -18,7 +17,6 @@ from trustctl.cli import app
 from trustctl.errors import InputError
 from trustctl.ingest import load_decisions
 
-SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "decisions.csv"
 runner = CliRunner()
 
 
@@ -27,21 +25,11 @@ def run(*args: str | Path) -> Result:
 
 
 @pytest.fixture
-def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Run in ``tmp_path`` with slices of about 100 kB: the sample (0.8 MB) takes 9."""
     monkeypatch.setattr(stream, "SLICE_BYTES", 100_000)
-    before = Path.cwd()
-    os.chdir(tmp_path)
-    try:
-        yield tmp_path
-    finally:
-        os.chdir(before)
-
-
-def _sample_rows() -> tuple[list[str], list[list[str]]]:
-    with SAMPLE.open(newline="") as handle:
-        reader = csv.reader(handle)
-        return next(reader), list(reader)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
 
 
 def _yaml(*args: str | Path) -> str:
@@ -51,13 +39,13 @@ def _yaml(*args: str | Path) -> str:
 
 
 def test_the_sample_is_read_in_several_slices(here: Path) -> None:
-    assert stream.slices_for([SAMPLE]) == -(-SAMPLE.stat().st_size // 100_000) > 5
+    assert stream.slices_for([SAMPLE_CSV]) == -(-SAMPLE_CSV.stat().st_size // 100_000) > 5
 
 
 @pytest.mark.parametrize("slices", [1, 2, 7, 64])
 def test_slices_merge_into_the_segments_and_report_of_the_whole(slices: int) -> None:
-    whole = load_decisions([SAMPLE])
-    streamed = stream.stream_segments([SAMPLE], slices=slices)
+    whole = load_decisions([SAMPLE_CSV])
+    streamed = stream.stream_segments([SAMPLE_CSV], slices=slices)
     assert segments.to_arrow(streamed.segments).equals(
         segments.to_arrow(segments.from_decisions(whole.frame))
     )
@@ -65,12 +53,12 @@ def test_slices_merge_into_the_segments_and_report_of_the_whole(slices: int) -> 
 
 
 def test_low_memory_gives_the_same_policy(here: Path) -> None:
-    (here / "decisions.csv").write_bytes(SAMPLE.read_bytes())
+    (here / "decisions.csv").write_bytes(SAMPLE_CSV.read_bytes())
     assert _yaml("decisions.csv", "--low-memory") == _yaml("decisions.csv")
 
 
 def test_low_memory_with_as_of_and_previous(here: Path) -> None:
-    (here / "decisions.csv").write_bytes(SAMPLE.read_bytes())
+    (here / "decisions.csv").write_bytes(SAMPLE_CSV.read_bytes())
     assert (
         run("generate", "decisions.csv", "--as-of", "2026-09-01", "-o", "old.yaml").exit_code == 0
     )
@@ -79,7 +67,7 @@ def test_low_memory_with_as_of_and_previous(here: Path) -> None:
 
 
 def test_low_memory_reads_every_format(here: Path) -> None:
-    header, rows = _sample_rows()
+    header, rows = sample_rows()
     half = len(rows) // 2
     with (here / "a.csv").open("w", newline="") as handle:
         writer = csv.writer(handle)
@@ -96,14 +84,14 @@ def test_low_memory_reads_every_format(here: Path) -> None:
 
 
 def test_aggregate_low_memory_writes_the_same_bytes(here: Path) -> None:
-    (here / "decisions.csv").write_bytes(SAMPLE.read_bytes())
+    (here / "decisions.csv").write_bytes(SAMPLE_CSV.read_bytes())
     assert run("aggregate", "decisions.csv", "-o", "a.parquet").exit_code == 0
     assert run("aggregate", "decisions.csv", "--low-memory", "-o", "b.parquet").exit_code == 0
     assert (here / "a.parquet").read_bytes() == (here / "b.parquet").read_bytes()
 
 
 def _with_bad_rows(here: Path) -> Path:
-    header, rows = _sample_rows()
+    header, rows = sample_rows()
     mode = header.index("mode")
     for index in (10, 2000, 5000):
         rows[index][mode] = "boss"
@@ -139,14 +127,14 @@ def test_skipped_rows_are_the_same_in_low_memory(here: Path) -> None:
 
 def test_every_slice_without_decisions_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "empty.csv"
-    header, _ = _sample_rows()
+    header, _ = sample_rows()
     path.write_text(",".join(header) + "\n")
     with pytest.raises(InputError, match="no decisions"):
         stream.stream_segments([path], slices=3)
 
 
 def test_as_of_before_every_decision_is_an_error(here: Path) -> None:
-    (here / "decisions.csv").write_bytes(SAMPLE.read_bytes())
+    (here / "decisions.csv").write_bytes(SAMPLE_CSV.read_bytes())
     result = run("generate", "decisions.csv", "--low-memory", "--as-of", "2000-01-01")
     assert result.exit_code == 2, result.output
     assert result.stderr == run("generate", "decisions.csv", "--as-of", "2000-01-01").stderr
