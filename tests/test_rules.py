@@ -183,3 +183,18 @@ def test_a_cap_is_lifted_only_when_named() -> None:
 def test_critical_failure_to_full_is_refused() -> None:
     with pytest.raises(RulesError, match=r"demote\.critical_failure_to: must be below full"):
         parse_rules({"demote": {"critical_failure_to": "full"}}, "r.yaml")
+
+
+def test_approval_defaults_and_errors() -> None:
+    rules = TrustRules()
+    assert rules.approval.required_for == (Level.FULL,)
+    assert rules.approval.expires_span == dt.timedelta(days=14)
+    assert parse_rules({"approval": {"required_for": []}}, "r.yaml").approval.required_for == ()
+    both = parse_rules({"approval": {"required_for": ["auto_notify", "full"]}}, "r.yaml")
+    assert both.approval.required_for == (Level.AUTO_NOTIFY, Level.FULL)
+    with pytest.raises(RulesError, match=r"r.yaml: approval.expires: 'two weeks' is not"):
+        parse_rules({"approval": {"expires": "two weeks"}}, "r.yaml")
+    with pytest.raises(RulesError, match=r"r.yaml: approval.required_for: no promotion leads"):
+        parse_rules({"approval": {"required_for": ["observe"]}}, "r.yaml")
+    with pytest.raises(RulesError, match=r"r.yaml: approval.required_for.0: "):
+        parse_rules({"approval": {"required_for": ["fullest"]}}, "r.yaml")

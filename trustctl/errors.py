@@ -28,3 +28,7 @@ class RulesError(TrustctlError):
 
 class PolicyError(TrustctlError):
     """A policy file that is not a valid ``AutonomyPolicy`` document."""
+
+
+class LedgerError(TrustctlError):
+    """A ledger file that cannot be read, or whose entries do not make a history."""

@@ -276,6 +276,30 @@ class Pin(_Model):
         return dt.datetime.combine(self.expires, dt.time(), tzinfo=dt.timezone.utc)
 
 
+class Approval(_Model):
+    """Which promotions wait for a person's sign-off, and for how long."""
+
+    required_for: Annotated[tuple[LevelName, ...], Strict(False)] = (Level.FULL,)
+    """Levels whose promotions are proposed, not applied, until approved; ``[]``: none."""
+    expires: str = "14d"
+    """A proposal not acted on lapses after this long (and a rejection holds this long)."""
+
+    @model_validator(mode="after")
+    def _check(self) -> Approval:
+        try:
+            parse_duration(self.expires)
+        except ValueError as exc:
+            raise ValueError(f"expires: {exc}") from None
+        if Level.OBSERVE in self.required_for:
+            raise ValueError("required_for: no promotion leads to observe")
+        return self
+
+    @property
+    def expires_span(self) -> dt.timedelta:
+        """``expires`` as a timedelta."""
+        return parse_duration(self.expires)
+
+
 DEFAULT_RISK_TIERS: tuple[RiskTierPattern, ...] = (
     RiskTierPattern(pattern="db.*", tier=3),
     RiskTierPattern(pattern="data.*", tier=3),
@@ -305,6 +329,7 @@ class TrustRules(_Model):
     caps: Caps = Caps()
     risk_tiers: Annotated[tuple[RiskTierPattern, ...], Strict(False)] = DEFAULT_RISK_TIERS
     pins: Annotated[tuple[Pin, ...], Strict(False)] = ()
+    approval: Approval = Approval()
 
     @model_validator(mode="after")
     def _check(self) -> TrustRules:
