@@ -32,7 +32,7 @@ CP: Method = "clopper-pearson"
 BETA: Method = "beta"
 UNIFORM = (1.0, 1.0)
 JEFFREYS = (0.5, 0.5)
-METHODS: list[Method] = [CP, BETA]
+METHODS: list[Method] = [CP, BETA, "anytime"]
 
 FAST = settings(max_examples=60, deadline=None)
 

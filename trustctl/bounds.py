@@ -1,10 +1,17 @@
-"""Confidence bounds on a binomial rate: exact Clopper-Pearson and Beta posterior quantiles.
+"""Confidence bounds on a binomial rate: Clopper-Pearson, Beta posterior, anytime-valid mixture.
 
-For ``k`` successes in ``n`` trials and one-sided confidence ``c``:
+For ``k`` successes in ``n`` trials and one-sided confidence ``c`` (``α = 1 - c``):
 
 * Clopper-Pearson lower = ``B⁻¹(1 - c; k, n - k + 1)`` (0 when k = 0),
   upper = ``B⁻¹(c; k + 1, n - k)`` (1 when k = n);
-* Beta with prior ``(a, b)``: the quantiles ``1 - c`` and ``c`` of ``Beta(a + k, b + n - k)``.
+* Beta with prior ``(a, b)``: the quantiles ``1 - c`` and ``c`` of ``Beta(a + k, b + n - k)``;
+* anytime (a one-sided mixture confidence sequence, valid however often it is looked at,
+  by Ville's inequality): the lower bound is the largest ``t`` with ``M(t) >= 1/α``, where
+  ``M(t) = t^(-k) (1-t)^(-(n-k)-1) B(k+1, n-k+1) (1 - I_t(k+1, n-k+1))`` is the likelihood
+  ratio against ``t`` mixed over ``q ~ Uniform[t, 1]`` (0 when no ``t`` has it); the upper
+  bound is the smallest ``t`` with ``M'(t) = t^(-k-1) (1-t)^(-(n-k)) B(k+1, n-k+1)
+  I_t(k+1, n-k+1) >= 1/α`` (``q ~ Uniform[0, t]``), which by the symmetry ``q -> 1 - q`` is
+  ``1 -`` the lower bound of ``n - k`` of ``n``.
 
 ``B⁻¹(q; a, b)`` is ``scipy.special.betaincinv(a, b, q)``, the same number as
 ``scipy.stats.beta.ppf(q, a, b)`` without importing ``scipy.stats``.
@@ -15,12 +22,13 @@ For ``k`` successes in ``n`` trials and one-sided confidence ``c``:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
-from scipy import special
+from scipy import optimize, special
 
-Method = Literal["clopper-pearson", "beta"]
+Method = Literal["clopper-pearson", "beta", "anytime"]
 Prior = tuple[float, float]
 
 #: Larger than any log trustctl will see; the search for clean decisions stops there.
@@ -32,11 +40,41 @@ def _check(k: int, n: int) -> None:
         raise ValueError(f"need 0 <= k <= n, got k={k}, n={n}")
 
 
+def _log_mixture(k: int, n: int, t: float) -> float:
+    """``log M(t)``: the Uniform[t, 1] mixture of likelihood ratios against rate ``t``."""
+    return (
+        -k * math.log(t)
+        - (n - k + 1) * math.log1p(-t)
+        + float(special.betaln(k + 1, n - k + 1))
+        + math.log(float(special.betaincc(k + 1, n - k + 1, t)))
+    )
+
+
+def _anytime_lower(k: int, n: int, confidence: float) -> float:
+    """The largest ``t`` with ``M(t) >= 1/α``.
+
+    ``log M`` falls on ``(0, k/n]`` (its integrand falls pointwise there, ``log q^k (1-q)^(n-k)``
+    being concave) and ``M <= 1`` from the mode ``k/n`` on, so the root below the mode is it.
+    """
+    if k == 0:
+        return 0.0  # M <= 1 < 1/α everywhere: no rate is excluded
+    level = -math.log1p(-confidence)
+    high = k / n if k < n else math.nextafter(1.0, 0.0)
+    low = 1e-300
+    if _log_mixture(k, n, high) >= level:
+        return high
+    return float(
+        optimize.brentq(lambda t: _log_mixture(k, n, t) - level, low, high, xtol=1e-15, rtol=1e-15)
+    )
+
+
 def lower_bound(k: int, n: int, confidence: float, method: Method, prior: Prior) -> float:
     """One-sided lower bound on the rate; 0 when there is no evidence."""
     _check(k, n)
     if n == 0:
         return 0.0
+    if method == "anytime":
+        return _anytime_lower(k, n, confidence)
     if method == "clopper-pearson":
         return 0.0 if k == 0 else float(special.betaincinv(k, n - k + 1, 1 - confidence))
     a, b = prior
@@ -48,6 +86,8 @@ def upper_bound(k: int, n: int, confidence: float, method: Method, prior: Prior)
     _check(k, n)
     if n == 0:
         return 1.0
+    if method == "anytime":
+        return 1.0 - _anytime_lower(n - k, n, confidence)
     if method == "clopper-pearson":
         return 1.0 if k == n else float(special.betaincinv(k + 1, n - k, confidence))
     a, b = prior

@@ -62,8 +62,9 @@ def _open_unit_interval(value: float) -> float:
 class Bounds(_Model):
     """How a rate's uncertainty is turned into a gate."""
 
-    method: Literal["clopper-pearson", "beta"] = "clopper-pearson"
-    """``clopper-pearson`` (exact, conservative) or ``beta`` (quantile of the posterior)."""
+    method: Literal["clopper-pearson", "beta", "anytime"] = "clopper-pearson"
+    """``clopper-pearson`` (exact, conservative), ``beta`` (quantile of the posterior) or
+    ``anytime`` (a confidence sequence: valid however often the gate is re-checked)."""
     confidence: float = 0.95
     """One-sided confidence of the lower (promotion) and upper (demotion) bounds."""
     prior: Annotated[tuple[float, float], Strict(False)] = (1.0, 1.0)
