@@ -20,11 +20,14 @@ from typing import Any
 import pandas as pd
 
 from trustctl import policy as policy_module
+from trustctl import yamlio
 from trustctl.decide import Verdict
-from trustctl.evaluate import Evaluation, evaluate, evaluate_decisions
+from trustctl.evaluate import Evaluation, evaluate
 from trustctl.files import write_atomically
 from trustctl.ingest import Decisions, load_decisions
-from trustctl.policy import PolicyDocument, load_policy
+from trustctl.inputs import DecisionsRead
+from trustctl.policy import load_policy
+from trustctl.policy_model import Policy
 from trustctl.rules import LoadedRules, parse_rules
 from trustctl.sources import SCHEMA_COLUMNS
 
@@ -160,7 +163,7 @@ def run(
     log: LogBuilder,
     *,
     rule_data: Mapping[str, Any] | None = None,
-    previous: PolicyDocument | None = None,
+    previous: Policy | None = None,
     as_of: dt.datetime | None = None,
     name: str = "decisions.csv",
 ) -> Evaluation:
@@ -178,11 +181,11 @@ def run_loaded(
     decisions: Decisions,
     *,
     rule_data: Mapping[str, Any] | None = None,
-    previous: PolicyDocument | None = None,
+    previous: Policy | None = None,
     as_of: dt.datetime | None = None,
 ) -> Evaluation:
     """Evaluate decisions already read."""
-    return evaluate_decisions(decisions, rules(rule_data), previous=previous, as_of=as_of)
+    return evaluate(DecisionsRead(decisions), rules(rule_data), previous=previous, as_of=as_of)
 
 
 def verdict(evaluation: Evaluation, action_class: str) -> Verdict:
@@ -199,10 +202,10 @@ def entry(evaluation: Evaluation, action_class: str) -> dict[str, Any]:
     return dict(found[0])
 
 
-def save(tmp_path: Path, evaluation: Evaluation, name: str = "policy.yaml") -> PolicyDocument:
+def save(tmp_path: Path, evaluation: Evaluation, name: str = "policy.yaml") -> Policy:
     """Write an evaluation's policy and read it back, as ``--previous`` does."""
     path = tmp_path / name
-    write_atomically(path, policy_module.to_yaml(evaluation.policy))
+    write_atomically(path, policy_module.to_yaml(evaluation.document))
     return load_policy(path)
 
 
@@ -213,7 +216,7 @@ def previous_policy(
     as_of: dt.datetime,
     group_by: tuple[str, ...] = ("action_class",),
     name: str = "previous.yaml",
-) -> PolicyDocument:
+) -> Policy:
     """A hand-written previous policy with only the fields trustctl reads back."""
     document = {
         "apiVersion": "trustctl/v1",
@@ -225,5 +228,5 @@ def previous_policy(
         ],
     }
     path = tmp_path / name
-    path.write_text(policy_module.to_yaml(document), encoding="utf-8")
+    path.write_text(yamlio.dump(document), encoding="utf-8")
     return load_policy(path)

@@ -29,7 +29,10 @@ COMMANDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("policy.md", ("generate", "sample_data", "--format", "markdown")),
     ("early.yaml", ("generate", "sample_data", "--as-of", "2026-09-01")),
     ("previous.yaml", ("generate", "sample_data", "--previous", "early.yaml")),
-    ("previous.md", ("generate", "sample_data", "--previous", "early.yaml", "--format", "markdown")),
+    (
+        "previous.md",
+        ("generate", "sample_data", "--previous", "early.yaml", "--format", "markdown"),
+    ),
     ("split-early.yaml", ("generate", "sample_data", "--rules", SPLIT, "--as-of", "2026-10-01")),
     ("split.yaml", ("generate", "sample_data", "--rules", SPLIT, "--previous", "split-early.yaml")),
     ("split-table.txt", ("generate", "sample_data", "--rules", SPLIT, "--format", "table")),

@@ -18,6 +18,7 @@ from trustctl.errors import PolicyError, TrustctlError
 from trustctl.explain import explain
 from trustctl.files import write_atomically
 from trustctl.policy import load_policy, to_json, to_yaml
+from trustctl.yamlio import dump as dump_yaml
 from trustctl.yamlio import load as load_yaml
 
 POD = "k8s.restart_pod"
@@ -54,7 +55,7 @@ def test_every_float_is_rounded_to_six_places(tmp_path: Path) -> None:
     assert len(floats) > 20
     assert all(round(f, 6) == f for f in floats)
     # and the YAML text has no longer decimals either
-    text = to_yaml(evaluation.policy)
+    text = to_yaml(evaluation.document)
     assert all(len(part.split(".")[1]) <= 6 for part in _decimals(text))
 
 
@@ -106,8 +107,8 @@ def test_actions_are_sorted_by_group_key(tmp_path: Path) -> None:
 
 def test_same_inputs_same_bytes(tmp_path: Path) -> None:
     log = _busy_log()
-    a = to_yaml(run(tmp_path, log, as_of=day(5)).policy)
-    b = to_yaml(run(tmp_path, log, as_of=day(5)).policy)
+    a = to_yaml(run(tmp_path, log, as_of=day(5)).document)
+    b = to_yaml(run(tmp_path, log, as_of=day(5)).document)
     assert a == b
     assert a.startswith("apiVersion: trustctl/v1\nkind: AutonomyPolicy\nmetadata:\n  as_of: ")
 
@@ -129,9 +130,9 @@ def test_metadata_summary_and_inputs(tmp_path: Path) -> None:
 
 def test_yaml_and_json_read_back_the_same(tmp_path: Path) -> None:
     evaluation = run(tmp_path, _busy_log(), as_of=day(5))
-    (tmp_path / "p.json").write_text(to_json(evaluation.policy))
-    (tmp_path / "p.yaml").write_text(to_yaml(evaluation.policy))
-    assert json.loads(to_json(evaluation.policy)) == load_yaml(to_yaml(evaluation.policy))
+    (tmp_path / "p.json").write_text(to_json(evaluation.document))
+    (tmp_path / "p.yaml").write_text(to_yaml(evaluation.document))
+    assert json.loads(to_json(evaluation.document)) == load_yaml(to_yaml(evaluation.document))
     from_json, from_yaml = load_policy(tmp_path / "p.json"), load_policy(tmp_path / "p.yaml")
     assert from_json == from_yaml
     assert [a.level.value for a in from_yaml.actions] == ["suggest", "suggest", "suggest"]
@@ -233,7 +234,7 @@ def test_writing_into_a_missing_directory_is_a_clear_error(tmp_path: Path) -> No
 
 def _write(tmp_path: Path, document: Any) -> Path:
     path = tmp_path / "policy.yaml"
-    path.write_text(to_yaml(document))
+    path.write_text(dump_yaml(document))
     return path
 
 

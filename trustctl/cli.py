@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 import os
 import sys
 from collections.abc import Callable
@@ -23,7 +22,8 @@ from rich.console import Console
 from trustctl import __version__
 
 if TYPE_CHECKING:
-    from trustctl.policy import PolicyDocument
+    from trustctl.inputs import Source
+    from trustctl.policy_model import Policy
     from trustctl.rules import LoadedRules
 
 app = typer.Typer(
@@ -207,21 +207,28 @@ def _rules(path: Path | None) -> LoadedRules:
 
 
 def _as_of(text: str | None) -> dt.datetime | None:
+    from trustctl import times
     from trustctl.errors import TrustctlError
-    from trustctl.evaluate import parse_as_of
 
     if text is None:
         return None
     try:
-        return parse_as_of(text)
+        return times.parse(text)
     except ValueError as exc:
         raise TrustctlError(f"--as-of: {exc}") from None
 
 
-def _policy(path: Path | None) -> PolicyDocument | None:
+def _policy(path: Path | None) -> Policy | None:
     from trustctl.policy import load_policy
 
     return None if path is None else load_policy(path)
+
+
+def _logs(paths: list[Path], on_bad_rows: BadRows, low_memory: bool) -> Source:
+    from trustctl.inputs import Logs, LowMemoryLogs
+
+    kind = LowMemoryLogs if low_memory else Logs
+    return kind(paths, on_bad_rows.value)
 
 
 @app.command()
@@ -265,10 +272,11 @@ def generate(
     low_memory: LowMemoryOption = False,
 ) -> None:
     """Compute the autonomy policy from decision logs (the main job)."""
-    from trustctl import render
+    from trustctl import formats
     from trustctl.errors import TrustctlError
     from trustctl.evaluate import evaluate
     from trustctl.files import write_atomically
+    from trustctl.inputs import EvidenceFiles
     from trustctl.policy import to_json, to_yaml
 
     if bad_rows_out is not None and on_bad_rows is not BadRows.skip:
@@ -278,20 +286,8 @@ def generate(
             "--on-bad-rows and --low-memory apply to logs; evidence files were checked when built"
         )
     loaded = _rules(rules)
-    if evidence:
-        from trustctl.evaluate import evaluate_evidence
-
-        result = evaluate_evidence(logs, loaded, _policy(previous), _as_of(as_of))
-    elif low_memory:
-        from trustctl.evaluate import evaluate_streamed
-
-        result = evaluate_streamed(
-            logs, loaded, _policy(previous), _as_of(as_of), on_bad_rows=on_bad_rows.value
-        )
-    else:
-        result = evaluate(
-            logs, loaded, _policy(previous), _as_of(as_of), on_bad_rows=on_bad_rows.value
-        )
+    source = EvidenceFiles(logs) if evidence else _logs(logs, on_bad_rows, low_memory)
+    result = evaluate(source, loaded, _policy(previous), _as_of(as_of))
     report = result.report
     if report.skipped_decisions:
         _err().print(
@@ -311,35 +307,14 @@ def generate(
     writes: list[tuple[Path, str]] = []
     if output is not None:
         is_json = output.suffix.lower() == ".json"
-        writes.append((output, to_json(result.policy) if is_json else to_yaml(result.policy)))
+        writes.append((output, (to_json if is_json else to_yaml)(result.document)))
     if bad_rows_out is not None:
-        bad_rows = (
-            json.dumps(
-                {"location": b.location, "errors": list(b.errors), "record": b.record},
-                ensure_ascii=False,
-                default=str,
-            )
-            for b in result.bad_rows
-        )
-        writes.append((bad_rows_out, "".join(line + "\n" for line in bad_rows)))
+        writes.append((bad_rows_out, formats.bad_rows_jsonl(result.bad_rows)))
     for path, text in writes:
         write_atomically(path, text)
     chosen = output_format or (OutputFormat.table if output else OutputFormat.yaml)
-    group_by = loaded.rules.group_by
-    if chosen is OutputFormat.yaml:
-        sys.stdout.write(to_yaml(result.policy))
-    elif chosen is OutputFormat.json:
-        sys.stdout.write(to_json(result.policy))
-    elif chosen is OutputFormat.markdown:
-        sys.stdout.write(render.review_markdown(result.verdicts, group_by))
-    else:
-        _out().print(render.review_table(result.verdicts, group_by))
-        summary = result.policy["metadata"]["summary"]
-        _say(
-            f"{summary['groups']} groups: {summary['promoted']} promoted, "
-            f"{summary['demoted']} demoted, {summary['unchanged']} unchanged, {summary['new']} new"
-            + (f"; policy written to {output}" if output else "")
-        )
+    console = _out()
+    sys.stdout.write(formats.GENERATE[chosen.value](formats.Generated(result, output), console))
 
 
 @app.command()
@@ -352,12 +327,13 @@ def check(
     low_memory: LowMemoryOption = False,
 ) -> None:
     """Exit 1 when the committed policy's levels are not what the evidence gives (for CI)."""
-    from trustctl.evaluate import evaluate, evaluate_streamed
+    from trustctl.evaluate import evaluate
     from trustctl.policy import load_policy
 
     committed = load_policy(policy)
-    run = evaluate_streamed if low_memory else evaluate
-    result = run(logs, _rules(rules), committed, _as_of(as_of))
+    result = evaluate(
+        _logs(logs, BadRows.fail, low_memory), _rules(rules), committed, _as_of(as_of)
+    )
     drift = [v for v in result.verdicts if v.change != "unchanged"]
     if not drift:
         _say(f"{policy}: up to date ({len(result.verdicts)} groups)")
@@ -384,19 +360,13 @@ def diff(
     ] = DiffFormat.table,
 ) -> None:
     """What changed between two policies, with the reasons."""
-    from trustctl import render
+    from trustctl import formats
     from trustctl.diff import diff_policies
     from trustctl.policy import load_policy
 
-    changes = diff_policies(load_policy(old), load_policy(new))
-    if output_format is DiffFormat.json:
-        sys.stdout.write(render.diff_json(changes))
-    elif output_format is DiffFormat.markdown:
-        sys.stdout.write(render.diff_markdown(changes))
-    elif changes:
-        _out().print(render.diff_table(changes))
-    else:
-        _say("no autonomy level changes")
+    changes = formats.Changes(diff_policies(load_policy(old), load_policy(new)))
+    console = _out()
+    sys.stdout.write(formats.DIFF[output_format.value](changes, console))
 
 
 @app.command()
@@ -464,21 +434,14 @@ def aggregate(
     low_memory: LowMemoryOption = False,
 ) -> None:
     """Write the evidence of some logs (counts per group and UTC day) for `generate --evidence`."""
-    from trustctl import evidence_files, segments
-    from trustctl.ingest import load_decisions
-    from trustctl.stream import stream_segments
+    from trustctl import evidence_files
 
     until = _as_of(as_of)
-    if low_memory:
-        streamed = stream_segments(logs, on_bad_rows.value, until=until)
-        segs, report = streamed.segments, streamed.report
-    else:
-        decisions = load_decisions(logs, on_bad_rows.value, until=until)
-        segs, report = segments.from_decisions(decisions.frame), decisions.report
-    evidence_files.write(output, segs, report, until)
+    read = _logs(logs, on_bad_rows, low_memory).read(until)
+    evidence_files.write(output, read.segments, read.report, until)
     _say(
-        f"wrote {len(segs)} evidence rows ({report.decisions} decisions, "
-        f"{report.rows} rows) to {output}"
+        f"wrote {len(read.segments)} evidence rows ({read.report.decisions} decisions, "
+        f"{read.report.rows} rows) to {output}"
     )
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Literal
 
-from trustctl import bounds
+from trustctl import bounds, numbers, times
 from trustctl.bounds import RateSummary
 from trustctl.evidence import Evidence, GroupState, empty_evidence
 from trustctl.levels import LADDER, Level, lowest
@@ -88,34 +87,13 @@ class Verdict:
     next: Next
 
 
-def _pct(k: int, n: int) -> str:
-    return f"{100 * k / n:.1f}%" if n else "n/a"
-
-
-def stamp(value: dt.datetime) -> str:
-    """An instant as ``YYYY-MM-DDTHH:MM:SSZ`` (``.ffffff`` before the ``Z`` when not whole).
-
-    Sub-second digits are kept so that a policy read back as ``--previous`` restarts
-    the evidence clock at the very instant it was written for.
-    """
-    utc = value.astimezone(dt.timezone.utc)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if utc.microsecond else "%Y-%m-%dT%H:%M:%SZ")
-
-
-def bound_text(value: float, digits: int, lower: bool) -> str:
-    """A bound to ``digits`` places, rounded outwards: a lower bound down, an upper bound up,
-    so the text never claims more than the exact bound (tables and reasons agree)."""
-    rounding = ROUND_FLOOR if lower else ROUND_CEILING
-    return str(Decimal(value).quantize(Decimal(1).scaleb(-digits), rounding=rounding))
-
-
 def _bound(value: float, threshold: float, lower: bool) -> str:
     """A bound with 3 decimals, or as many more as it takes to show its side of ``threshold``.
 
     A lower bound of 0.95004 is printed ``0.95004 ≥ 0.95``, never ``0.949 < 0.95``.
     """
     for digits in range(3, 16):
-        text = bound_text(value, digits, lower)
+        text = numbers.bound_text(value, digits, lower)
         if (float(text) < threshold) == (value < threshold):
             return text
     return repr(value)
@@ -190,9 +168,9 @@ def _promotion_checks(
             Check(
                 rule=f"{rule}.threshold",
                 passed=high_enough,
-                detail=f"{k} of {n} {base} {good} ({_pct(k, n)}); {_confidence(rules)} lower "
-                f"bound {_bound(lower, gate.threshold, lower=True)} {'≥' if high_enough else '<'} "
-                f"{gate.threshold}",
+                detail=f"{k} of {n} {base} {good} ({numbers.percent(k, n)}); "
+                f"{_confidence(rules)} lower bound {_bound(lower, gate.threshold, lower=True)} "
+                f"{'≥' if high_enough else '<'} {gate.threshold}",
             )
         )
         if gate.max_unverified is not None:
@@ -200,7 +178,7 @@ def _promotion_checks(
             ok = executed > 0 and unverified <= gate.max_unverified * executed
             detail = (
                 f"{unverified} of {executed} executed actions unverified "
-                f"({_pct(unverified, executed)}) {'≤' if ok else '>'} "
+                f"({numbers.percent(unverified, executed)}) {'≤' if ok else '>'} "
                 f"{100 * gate.max_unverified:g}% allowed"
                 if executed
                 else "no executed actions: the unverified share is unknown"
@@ -218,17 +196,19 @@ def _critical_failure(state: GroupState, rules: TrustRules) -> tuple[Check | Non
     after_promotion = state.last_promoted is None or failure >= state.last_promoted
     unanswered = state.last_demoted is None or failure > state.last_demoted
     fires = after_promotion and unanswered and target.rank < current.rank
-    detail = f"critical failure on decision {state.last_critical_decision} at {stamp(failure)}"
+    detail = (
+        f"critical failure on decision {state.last_critical_decision} at {times.stamp(failure)}"
+    )
     if not unanswered and state.last_demoted is not None:
-        detail += f"; already answered by the demotion of {stamp(state.last_demoted)}"
+        detail += f"; already answered by the demotion of {times.stamp(state.last_demoted)}"
     elif not after_promotion and state.last_promoted is not None:
-        detail += f"; before the last promotion on {stamp(state.last_promoted)}"
+        detail += f"; before the last promotion on {times.stamp(state.last_promoted)}"
     check = Check(rule="demote.critical_failure_to", passed=not fires, detail=detail)
     if not fires:
         return check, None
     reason = f"demoted {current.value} → {target.value}: {detail}"
     if state.last_promoted is not None:
-        reason += f", after the last promotion on {stamp(state.last_promoted)}"
+        reason += f", after the last promotion on {times.stamp(state.last_promoted)}"
     return check, reason
 
 
@@ -252,7 +232,8 @@ def _demotion(state: GroupState, rules: TrustRules) -> tuple[Level, str | None, 
             upper = bounds.upper_bound(k, n, confidence, method, prior)
             fires = upper < gate.threshold
             detail = (
-                f"{k} of {n} {base} {good} ({_pct(k, n)}); {_confidence(rules)} upper bound "
+                f"{k} of {n} {base} {good} ({numbers.percent(k, n)}); "
+                f"{_confidence(rules)} upper bound "
                 f"{_bound(upper, gate.threshold, lower=False)} "
                 f"{'<' if fires else '≥'} {gate.threshold}"
             )
@@ -332,14 +313,14 @@ def _promotion(
             Check(
                 rule="cooldown",
                 passed=False,
-                detail=f"last level change {stamp(last_change)}; the {rules.cooldown} cooldown "
-                f"ends {stamp(ends)}",
+                detail=f"last level change {times.stamp(last_change)}; "
+                f"the {rules.cooldown} cooldown ends {times.stamp(ends)}",
             )
         )
         reason = (
             f"stays at {current.value}: the gates for {up.value} pass ({passed}), but the last "
-            f"level change was on {stamp(last_change)}; the {rules.cooldown} cooldown ends "
-            f"{stamp(ends)}"
+            f"level change was on {times.stamp(last_change)}; the {rules.cooldown} cooldown ends "
+            f"{times.stamp(ends)}"
         )
         return _Promotion(current, reason, "cooldown", ends)
     return _Promotion(up, f"promoted {current.value} → {up.value}: {passed}; {counts}", None, None)
@@ -394,7 +375,7 @@ def _next_step(
                 )
             clean = max(clean, extra)
     if cooldown_ends is not None:
-        needs.append(f"the cooldown to end on {stamp(cooldown_ends)}")
+        needs.append(f"the cooldown to end on {times.stamp(cooldown_ends)}")
     return Next(up, "; ".join(needs) if needs else "nothing more: the gates pass", clean)
 
 
@@ -458,7 +439,7 @@ def decide(
         expiry = pin.pin.expires_at()
         reason = (
             f"pinned at {pin.pin.level.value} by {pin.pin.owner}"
-            + (f" until {stamp(expiry)}" if expiry else "")
+            + (f" until {times.stamp(expiry)}" if expiry else "")
             + f": {pin.pin.reason}"
             + ("" if pinned is pin.pin.level else f" (held at {pinned.value} by {_tier_text(cap)})")
             + f"; the evidence alone gives {target.value}"
@@ -467,8 +448,8 @@ def decide(
     elif pin is not None:
         expiry = pin.pin.expires_at()
         reason += (
-            f" (pin by {pin.pin.owner} expired on {stamp(expiry) if expiry else 'an unknown date'};"
-            " ignored)"
+            f" (pin by {pin.pin.owner} expired on "
+            f"{times.stamp(expiry) if expiry else 'an unknown date'}; ignored)"
         )
 
     change: Change

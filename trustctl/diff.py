@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from trustctl.evidence import GroupKey, sort_key
-from trustctl.policy import PolicyDocument
+from trustctl.policy_model import Policy
 
 Kind = Literal["promoted", "demoted", "added", "removed"]
 
@@ -34,7 +34,7 @@ def label(group_by: tuple[str, ...], key: GroupKey) -> str:
     return " ".join(parts)
 
 
-def diff_policies(old: PolicyDocument, new: PolicyDocument) -> list[LevelChange]:
+def diff_policies(old: Policy, new: Policy) -> list[LevelChange]:
     """Level changes from ``old`` to ``new``, sorted by group key."""
     before, after = old.by_key(), new.by_key()
     changes: list[LevelChange] = []

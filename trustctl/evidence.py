@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from trustctl import segments
+from trustctl import segments, times
 from trustctl.levels import LADDER, Level
 from trustctl.rules import TrustRules
 from trustctl.segments import COUNTS, MICROS_PER_DAY, NO_TIME
@@ -105,28 +105,14 @@ class GroupState:
         return _latest(self.level_since, self.last_promoted, self.last_demoted)
 
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-_MICROSECOND = dt.timedelta(microseconds=1)
-
-
 def _latest(*values: dt.datetime | None) -> dt.datetime | None:
     known = [v for v in values if v is not None]
     return max(known) if known else None
 
 
-def _micros(value: dt.datetime) -> int:
-    """An aware datetime as microseconds since the epoch."""
-    return (value - _EPOCH) // _MICROSECOND
-
-
-def _at(micros: int) -> dt.datetime:
-    """Microseconds since the epoch as an aware UTC datetime."""
-    return _EPOCH + dt.timedelta(microseconds=int(micros))
-
-
 def _instant(micros: int) -> dt.datetime | None:
-    """Like ``_at``, with ``None`` for ``NO_TIME`` (no such event)."""
-    return None if micros == NO_TIME else _at(micros)
+    """Like ``times.at_micros``, with ``None`` for ``NO_TIME`` (no such event)."""
+    return None if micros == NO_TIME else times.at_micros(micros)
 
 
 def _risk_tiers(frame: pd.DataFrame, rules: TrustRules) -> np.ndarray:
@@ -184,8 +170,8 @@ def collect(
     previous: Mapping[GroupKey, PriorState] | None = None,
 ) -> list[GroupState]:
     """Build every group's state from merged decisions (``Decisions.frame``) up to ``as_of``."""
-    times = pd.DatetimeIndex(frame["timestamp"]).as_unit("us").asi8
-    known = times <= _micros(as_of)
+    stamps = pd.DatetimeIndex(frame["timestamp"]).as_unit("us").asi8
+    known = stamps <= times.micros(as_of)
     data = frame if known.all() else frame[known]
     return collect_segments(segments.from_decisions(data), rules, as_of, previous)
 
@@ -205,7 +191,7 @@ def collect_segments(
     """
     previous = previous or {}
     keys = list(rules.group_by)
-    window_start = _micros(as_of) - rules.window_span // _MICROSECOND
+    window_start = times.micros(as_of) - rules.window_span // dt.timedelta(microseconds=1)
     window_day = _Clock.window(window_start, "").day
     groups = _groups(seg, keys)
     days = seg["day"].to_numpy()
@@ -237,7 +223,7 @@ def collect_segments(
             window_reason,
             promoted=_instant(int(history.promoted[g])),
             demoted=_instant(int(history.demoted[g])),
-            last_critical=None if crit < 0 else _at(int(critical_at[crit])),
+            last_critical=None if crit < 0 else times.at_micros(int(critical_at[crit])),
             first_seen=_instant(int(history.first_seen[g])),
             version=history.versions[g],
             version_since=_instant(int(history.version_since[g])),
@@ -385,9 +371,9 @@ class _Clock:
         level, then every later day; after any other event (a critical failure, a new
         agent version), the days after it.
         """
-        if candidate is None or _micros(candidate) <= self.start:
+        if candidate is None or times.micros(candidate) <= self.start:
             return self
-        start = _micros(candidate)
+        start = times.micros(candidate)
         # The change's own day counts unless the clock already left that day out.
         level_day = level and start // MICROS_PER_DAY >= self.day
         return _Clock(start, reason, start // MICROS_PER_DAY + 1, level_day)
@@ -396,7 +382,7 @@ class _Clock:
         """The counts, dated by the first UTC day counted."""
         return Evidence(
             **counts,
-            counted_from=_at((self.day - self.level_day) * MICROS_PER_DAY),
+            counted_from=times.at_micros((self.day - self.level_day) * MICROS_PER_DAY),
             counted_from_reason=self.reason,
             reset=self.reason != window_reason,
             level_day=self.level_day,
@@ -557,5 +543,5 @@ def _per_group_max(n: int, group: np.ndarray, values: np.ndarray, where: np.ndar
 
 def empty_evidence(start: dt.datetime, reason: str) -> Evidence:
     """No decisions counted yet, on a clock started by ``reason`` at ``start``."""
-    clock = _Clock.window(_micros(start) - 1, "").later(start, reason, level=True)
+    clock = _Clock.window(times.micros(start) - 1, "").later(start, reason, level=True)
     return clock.evidence(dict.fromkeys(COUNTS, 0), "")

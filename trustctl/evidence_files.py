@@ -28,10 +28,10 @@ from trustctl import __version__, segments
 from trustctl.errors import InputError
 from trustctl.files import atomic_writer
 from trustctl.ingest import IngestReport, SourceSummary, summed_report
+from trustctl.times import at_micros
 
 FORMAT = "trustctl-evidence/v1"
 _METADATA_KEY = b"trustctl.evidence"
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def read(paths: Sequence[Path]) -> Evidence:
         segments=merged,
         report=_combine(reports),
         until=None if until_text is None else dt.datetime.fromisoformat(until_text),
-        latest=None if latest == segments.NO_TIME else _EPOCH + dt.timedelta(microseconds=latest),
+        latest=None if latest == segments.NO_TIME else at_micros(latest),
     )
 
 

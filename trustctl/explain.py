@@ -79,7 +79,7 @@ def explain(
     as_of = pd.Timestamp(evaluation.as_of)
     # The window's whole UTC days, as the evidence counts them.
     window_start = (as_of - window).ceil("D")
-    group_by = list(evaluation.policy["metadata"]["group_by"])
+    group_by = evaluation.document.metadata.group_by
     explanations = []
     for verdict in verdicts:
         mask = (frame["timestamp"] <= as_of) & (frame["timestamp"] >= window_start)

@@ -37,6 +37,7 @@ from trustctl.sources import (
     read_log,
     timestamp_text,
 )
+from trustctl.times import EARLIEST, LATEST, RANGE_TEXT, as_utc
 
 #: Codes of ``human_decision``; -1 is empty.
 HUMAN_CODES: dict[str, int] = {
@@ -262,8 +263,8 @@ class _Problems:
 
 # --- reading: every file, batch by batch, into compact columns ---------------------------------
 
-_EARLIEST = pd.Timestamp("1970-01-01", tz="UTC")
-_LATEST = pd.Timestamp("2200-12-31T23:59:59", tz="UTC")
+_EARLIEST = pd.Timestamp(EARLIEST)
+_LATEST = pd.Timestamp(LATEST)
 _PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
 
 
@@ -609,11 +610,11 @@ def _parse_timestamps(times: _Times, problems: _Problems) -> int:
     for local in np.flatnonzero(out_of_range)[:_MAX_REPORTED]:
         problems.add(
             rows[[local]],
-            f"column 'timestamp': {text.iat[local]!r} is outside the years 1970 to 2200",
+            f"column 'timestamp': {text.iat[local]!r} is outside {RANGE_TEXT}",
         )
     problems.add(
         rows[np.flatnonzero(out_of_range)[_MAX_REPORTED:]],
-        "column 'timestamp': outside the years 1970 to 2200",
+        f"column 'timestamp': outside {RANGE_TEXT}",
     )
     bad_rows = np.flatnonzero(bad)
     for local in bad_rows[:_MAX_REPORTED]:
@@ -906,8 +907,7 @@ def _after(timestamps: np.ndarray, until: dt.datetime | None) -> np.ndarray:
     """Rows recorded after ``until`` (naive read as UTC); a bad time (NaT) is never after."""
     if until is None:
         return np.zeros(len(timestamps), dtype=bool)
-    moment = until if until.tzinfo is not None else until.replace(tzinfo=dt.timezone.utc)
-    limit = np.datetime64(moment.astimezone(dt.timezone.utc).replace(tzinfo=None), "us")
+    limit = np.datetime64(as_utc(until).replace(tzinfo=None), "us")
     return timestamps > limit
 
 

@@ -1,124 +1,132 @@
-"""The policy file (``trustctl/v1``, kind ``AutonomyPolicy``): building, reading and writing it."""
+"""The policy file: built from verdicts, written as YAML or JSON, read back (the serializer).
+
+The document is ``trustctl.policy_model.Policy``; this is the one module that turns it
+into plain keys and values and back.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 from collections.abc import Sequence
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import TypeAlias
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import ValidationError
 
-from trustctl import __version__, yamlio
-from trustctl.decide import Verdict, stamp
+from trustctl import __version__, numbers, times, yamlio
+from trustctl.decide import Verdict
 from trustctl.errors import PolicyError
-from trustctl.evidence import GroupKey, PriorState
 from trustctl.ingest import IngestReport
 from trustctl.levels import Level
+from trustctl.policy_model import (
+    GROUP_FIELDS,
+    Action,
+    ActionEvidence,
+    AgreementEvidence,
+    BoundsSettings,
+    CapEntry,
+    DemotionRecord,
+    IngestCounts,
+    InputFile,
+    Metadata,
+    NextStep,
+    PinEntry,
+    Policy,
+    RulesFile,
+    SuccessEvidence,
+    Summary,
+)
 from trustctl.rules import LoadedRules
 
-_DIGITS = 6
+__all__ = ["Plain", "build_policy", "load_policy", "to_data", "to_json", "to_yaml"]
+
+Plain: TypeAlias = dict[str, "Plain"] | list["Plain"] | str | int | float | bool | None
+"""Data as YAML and JSON hold it."""
 
 
-_QUANTUM = Decimal(1).scaleb(-_DIGITS)
+# --- building --------------------------------------------------------------------------------
 
 
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, _DIGITS)
+def _text_part(parts: dict[str, str | int], name: str) -> str | None:
+    value = parts.get(name)
+    return None if value in (None, "") else str(value)
 
 
-def _round_down(value: float) -> float:
-    """A lower bound to 6 places, never above the exact value (no false pass on re-reading)."""
-    return float(Decimal(value).quantize(_QUANTUM, rounding=ROUND_FLOOR))
-
-
-def _round_up(value: float) -> float:
-    """An upper bound to 6 places, never below the exact value."""
-    return float(Decimal(value).quantize(_QUANTUM, rounding=ROUND_CEILING))
-
-
-def _when(value: dt.datetime | None) -> str | None:
-    return None if value is None else stamp(value)
-
-
-def key_fields(group_by: Sequence[str], key: GroupKey) -> dict[str, Any]:
-    """A group key as the mapping written in the policy (tier 0 and ``""`` become null)."""
-    return {
-        name: (value if value not in (0, "") else None)
-        for name, value in zip(group_by, key, strict=True)
-    }
-
-
-def _action(verdict: Verdict, group_by: Sequence[str]) -> dict[str, Any]:
+def _action(verdict: Verdict, group_by: Sequence[str]) -> Action:
     state, evidence, record = verdict.state, verdict.state.evidence, verdict.state.demotion_evidence
     agreement, success = verdict.agreement, verdict.success
-    entry: dict[str, Any] = key_fields(group_by, state.key)
-    entry.update(
-        level=verdict.level.value,
-        previous_level=verdict.previous_level.value,
+    pin = verdict.pin
+    # Tier 0 and "" are parts not given: written as null.
+    parts = dict(zip(group_by, state.key, strict=True))
+    tier = parts.get("system_tier")
+    return Action(
+        action_class=str(state.key[0]),
+        system_tier=tier if isinstance(tier, int) and tier else None,
+        service=_text_part(parts, "service"),
+        agent_version=_text_part(parts, "agent_version"),
+        level=verdict.level,
+        previous_level=verdict.previous_level,
         change=verdict.change,
         limited_by=verdict.limited_by,
-        since=_when(verdict.since),
-        last_promoted=_when(verdict.last_promoted),
-        last_demoted=_when(verdict.last_demoted),
+        since=verdict.since,
+        last_promoted=verdict.last_promoted,
+        last_demoted=verdict.last_demoted,
         reason=verdict.reason,
-        evidence={
-            "decisions": evidence.decisions,
-            "counted_from": _when(evidence.counted_from),
-            "counted_from_reason": evidence.counted_from_reason,
-            "agreement": {
-                "agreed": evidence.agreed,
-                "reviewed": evidence.reviewed,
-                "timeouts": evidence.timeouts,
-                "rate": _round(agreement.rate),
-                "mean": _round(agreement.mean),
-                "lower": _round_down(agreement.lower),
-                "upper": _round_up(agreement.upper),
-                "threshold": verdict.threshold,
-                "p_at_least_threshold": _round(verdict.p_agreement),
-            },
-            "success": {
-                "succeeded": evidence.succeeded,
-                "verified": evidence.verified,
-                "unverified": evidence.unverified,
-                "executed": evidence.executed,
-                "rate": _round(success.rate),
-                "mean": _round(success.mean),
-                "lower": _round_down(success.lower),
-                "upper": _round_up(success.upper),
-            },
-            "critical_failures": state.critical_failures,
-            "last_critical_failure": _when(state.last_critical_failure),
-            "for_demotion": {
-                "counted_from": _when(record.counted_from),
-                "counted_from_reason": record.counted_from_reason,
-                "agreed": record.agreed,
-                "reviewed": record.reviewed,
-                "agreement_upper": _round_up(verdict.demotion_agreement.upper),
-                "succeeded": record.succeeded,
-                "verified": record.verified,
-                "success_upper": _round_up(verdict.demotion_success.upper),
-            },
-        },
-        cap={"level": verdict.cap.level.value, "by": verdict.cap.limited_by},
+        evidence=ActionEvidence(
+            decisions=evidence.decisions,
+            counted_from=evidence.counted_from,
+            counted_from_reason=evidence.counted_from_reason,
+            agreement=AgreementEvidence(
+                agreed=evidence.agreed,
+                reviewed=evidence.reviewed,
+                timeouts=evidence.timeouts,
+                rate=numbers.rounded(agreement.rate),
+                mean=numbers.rounded(agreement.mean),
+                lower=numbers.outward(agreement.lower, lower=True),
+                upper=numbers.outward(agreement.upper, lower=False),
+                threshold=verdict.threshold,
+                p_at_least_threshold=numbers.rounded(verdict.p_agreement),
+            ),
+            success=SuccessEvidence(
+                succeeded=evidence.succeeded,
+                verified=evidence.verified,
+                unverified=evidence.unverified,
+                executed=evidence.executed,
+                rate=numbers.rounded(success.rate),
+                mean=numbers.rounded(success.mean),
+                lower=numbers.outward(success.lower, lower=True),
+                upper=numbers.outward(success.upper, lower=False),
+            ),
+            critical_failures=state.critical_failures,
+            last_critical_failure=state.last_critical_failure,
+            for_demotion=DemotionRecord(
+                counted_from=record.counted_from,
+                counted_from_reason=record.counted_from_reason,
+                agreed=record.agreed,
+                reviewed=record.reviewed,
+                agreement_upper=numbers.outward(verdict.demotion_agreement.upper, lower=False),
+                succeeded=record.succeeded,
+                verified=record.verified,
+                success_upper=numbers.outward(verdict.demotion_success.upper, lower=False),
+            ),
+        ),
+        cap=CapEntry(level=verdict.cap.level, by=verdict.cap.limited_by),
+        pin=None
+        if pin is None
+        else PinEntry(
+            level=pin.pin.level,
+            owner=pin.pin.owner,
+            reason=pin.pin.reason,
+            expires=pin.pin.expires_at(),
+            active=pin.active,
+        ),
+        next=NextStep(
+            level=verdict.next.level,
+            needs=verdict.next.needs,
+            clean_decisions_needed=verdict.next.clean_decisions_needed,
+        ),
     )
-    if verdict.pin is not None:
-        pin = verdict.pin.pin
-        entry["pin"] = {
-            "level": pin.level.value,
-            "owner": pin.owner,
-            "reason": pin.reason,
-            "expires": _when(pin.expires_at()),
-            "active": verdict.pin.active,
-        }
-    entry["next"] = {
-        "level": None if verdict.next.level is None else verdict.next.level.value,
-        "needs": verdict.next.needs,
-        "clean_decisions_needed": verdict.next.clean_decisions_needed,
-    }
-    return entry
 
 
 def build_policy(
@@ -127,157 +135,199 @@ def build_policy(
     report: IngestReport,
     as_of: dt.datetime,
     after_as_of: int,
-) -> dict[str, Any]:
-    """The policy document as plain, ordered data (ready for YAML or JSON)."""
+) -> Policy:
+    """The policy document of some verdicts."""
     changes = [v.change for v in verdicts]
     group_by = rules.rules.group_by
-    return {
-        "apiVersion": "trustctl/v1",
-        "kind": "AutonomyPolicy",
-        "metadata": {
-            "as_of": stamp(as_of),
-            "generator": f"trustctl {__version__}",
-            "rules": {"path": rules.path, "sha256": rules.sha256},
-            "bounds": {
-                "method": rules.rules.bounds.method,
-                "confidence": rules.rules.bounds.confidence,
-                "prior": list(rules.rules.bounds.prior),
-            },
-            "group_by": list(group_by),
-            "inputs": [
-                {"path": f.path, "sha256": f.sha256, "rows": f.rows, "decisions": f.decisions}
+    bounds = rules.rules.bounds
+    return Policy(
+        apiVersion="trustctl/v1",
+        kind="AutonomyPolicy",
+        metadata=Metadata(
+            as_of=as_of,
+            generator=f"trustctl {__version__}",
+            rules=RulesFile(path=rules.path, sha256=rules.sha256),
+            bounds=BoundsSettings(
+                method=bounds.method, confidence=bounds.confidence, prior=bounds.prior
+            ),
+            group_by=tuple(group_by),
+            inputs=tuple(
+                InputFile(path=f.path, sha256=f.sha256, rows=f.rows, decisions=f.decisions)
                 for f in report.files
-            ],
-            "ingest": {
-                "rows": report.rows,
-                "decisions": report.decisions,
-                "after_as_of": after_as_of,
-                "naive_timestamps": report.naive_timestamps,
-                "skipped_decisions": report.skipped_decisions,
-                "skipped_rows": report.skipped_rows,
-            },
-            "summary": {
-                "groups": len(verdicts),
-                "promoted": changes.count("promoted"),
-                "demoted": changes.count("demoted"),
-                "unchanged": changes.count("unchanged"),
-                "new": changes.count("new"),
-            },
+            ),
+            ingest=IngestCounts(
+                rows=report.rows,
+                decisions=report.decisions,
+                after_as_of=after_as_of,
+                naive_timestamps=report.naive_timestamps,
+                skipped_decisions=report.skipped_decisions,
+                skipped_rows=report.skipped_rows,
+            ),
+            summary=Summary(
+                groups=len(verdicts),
+                promoted=changes.count("promoted"),
+                demoted=changes.count("demoted"),
+                unchanged=changes.count("unchanged"),
+                new=changes.count("new"),
+            ),
+        ),
+        actions=tuple(_action(v, group_by) for v in verdicts),
+    )
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def _when(value: dt.datetime | None) -> str | None:
+    return None if value is None else times.stamp(value)
+
+
+def _level(value: Level | None) -> str | None:
+    return None if value is None else value.value
+
+
+def _metadata(meta: Metadata) -> dict[str, Plain]:
+    data: dict[str, Plain] = {"as_of": times.stamp(meta.as_of), "generator": meta.generator}
+    if meta.rules is not None:
+        data["rules"] = {"path": meta.rules.path, "sha256": meta.rules.sha256}
+    if meta.bounds is not None:
+        data["bounds"] = {
+            "method": meta.bounds.method,
+            "confidence": meta.bounds.confidence,
+            "prior": list(meta.bounds.prior),
+        }
+    data["group_by"] = list(meta.group_by)
+    data["inputs"] = [
+        {"path": f.path, "sha256": f.sha256, "rows": f.rows, "decisions": f.decisions}
+        for f in meta.inputs
+    ]
+    if meta.ingest is not None:
+        i = meta.ingest
+        data["ingest"] = {
+            "rows": i.rows,
+            "decisions": i.decisions,
+            "after_as_of": i.after_as_of,
+            "naive_timestamps": i.naive_timestamps,
+            "skipped_decisions": i.skipped_decisions,
+            "skipped_rows": i.skipped_rows,
+        }
+    if meta.summary is not None:
+        s = meta.summary
+        data["summary"] = {
+            "groups": s.groups,
+            "promoted": s.promoted,
+            "demoted": s.demoted,
+            "unchanged": s.unchanged,
+            "new": s.new,
+        }
+    return data
+
+
+def _evidence(e: ActionEvidence) -> dict[str, Plain]:
+    a, s, r = e.agreement, e.success, e.for_demotion
+    return {
+        "decisions": e.decisions,
+        "counted_from": times.stamp(e.counted_from),
+        "counted_from_reason": e.counted_from_reason,
+        "agreement": {
+            "agreed": a.agreed,
+            "reviewed": a.reviewed,
+            "timeouts": a.timeouts,
+            "rate": a.rate,
+            "mean": a.mean,
+            "lower": a.lower,
+            "upper": a.upper,
+            "threshold": a.threshold,
+            "p_at_least_threshold": a.p_at_least_threshold,
         },
-        "actions": [_action(v, group_by) for v in verdicts],
+        "success": {
+            "succeeded": s.succeeded,
+            "verified": s.verified,
+            "unverified": s.unverified,
+            "executed": s.executed,
+            "rate": s.rate,
+            "mean": s.mean,
+            "lower": s.lower,
+            "upper": s.upper,
+        },
+        "critical_failures": e.critical_failures,
+        "last_critical_failure": _when(e.last_critical_failure),
+        "for_demotion": {
+            "counted_from": times.stamp(r.counted_from),
+            "counted_from_reason": r.counted_from_reason,
+            "agreed": r.agreed,
+            "reviewed": r.reviewed,
+            "agreement_upper": r.agreement_upper,
+            "succeeded": r.succeeded,
+            "verified": r.verified,
+            "success_upper": r.success_upper,
+        },
     }
 
 
-def to_yaml(policy: dict[str, Any]) -> str:
-    """The policy as YAML text."""
-    return yamlio.dump(policy)
-
-
-def to_json(policy: dict[str, Any]) -> str:
-    """The policy as JSON text (two-space indent, trailing newline)."""
-    return json.dumps(policy, indent=2, ensure_ascii=False) + "\n"
-
-
-class PolicyAction(BaseModel):
-    """One entry of a policy file, as far as trustctl reads it back."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-
-    action_class: str
-    level: Level
-    change: Literal["promoted", "demoted", "unchanged", "new"] | None = None
-    since: dt.datetime | None = None
-    last_promoted: dt.datetime | None = None
-    last_demoted: dt.datetime | None = None
-    reason: str | None = None
-
-
-class PolicyMetadata(BaseModel):
-    """The policy's metadata, as far as trustctl reads it back."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-
-    as_of: dt.datetime
-    group_by: tuple[str, ...] = ("action_class",)
-
-    @field_validator("as_of")
-    @classmethod
-    def _aware(cls, value: dt.datetime) -> dt.datetime:
-        return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value
-
-
-class PolicyDocument(BaseModel):
-    """A policy file read back (``--previous``, ``check``, ``diff``)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    apiVersion: Literal["trustctl/v1"]
-    kind: Literal["AutonomyPolicy"]
-    metadata: PolicyMetadata
-    actions: tuple[PolicyAction, ...]
-
-    @model_validator(mode="after")
-    def _one_entry_per_group(self) -> PolicyDocument:
-        seen: dict[GroupKey, int] = {}
-        for index, action in enumerate(self.actions):
-            first = seen.setdefault(self.key_of(action), index)
-            if first != index:
-                raise ValueError(
-                    f"actions.{index}: the group of actions.{first} ({action.action_class}) "
-                    "appears twice; a group has one level"
-                )
-        return self
-
-    def key_of(self, action: PolicyAction) -> GroupKey:
-        """The group key of an entry under this policy's ``group_by``."""
-        extra = action.model_extra or {}
-        parts: list[str | int] = []
-        for name in self.metadata.group_by:
-            value = action.action_class if name == "action_class" else extra.get(name)
-            if name == "system_tier":
-                parts.append(int(value) if value is not None else 0)
-            else:
-                parts.append("" if value is None else str(value))
-        return tuple(parts)
-
-    def by_key(self) -> dict[GroupKey, PolicyAction]:
-        """Entries keyed by group."""
-        return {self.key_of(a): a for a in self.actions}
-
-    def prior_states(self) -> dict[GroupKey, PriorState]:
-        """What ``generate --previous`` needs from each entry."""
-        return {
-            key: PriorState(
-                level=a.level,
-                since=_utc(a.since),
-                last_promoted=_utc(a.last_promoted),
-                last_demoted=_utc(a.last_demoted),
-                cap=_cap_of(a),
-            )
-            for key, a in self.by_key().items()
+def _action_data(action: Action, group_by: Sequence[str]) -> dict[str, Plain]:
+    data: dict[str, Plain] = {name: action.part(name) for name in group_by}
+    data.update(
+        level=_level(action.level),
+        previous_level=_level(action.previous_level),
+        change=action.change,
+        limited_by=action.limited_by,
+        since=_when(action.since),
+        last_promoted=_when(action.last_promoted),
+        last_demoted=_when(action.last_demoted),
+        reason=action.reason,
+        evidence=None if action.evidence is None else _evidence(action.evidence),
+        cap=None
+        if action.cap is None
+        else {"level": _level(action.cap.level), "by": action.cap.by},
+    )
+    if action.pin is not None:
+        pin = action.pin
+        data["pin"] = {
+            "level": _level(pin.level),
+            "owner": pin.owner,
+            "reason": pin.reason,
+            "expires": _when(pin.expires),
+            "active": pin.active,
         }
+    step = action.next
+    data["next"] = (
+        None
+        if step is None
+        else {
+            "level": _level(step.level),
+            "needs": step.needs,
+            "clean_decisions_needed": step.clean_decisions_needed,
+        }
+    )
+    return data
 
 
-def _cap_of(action: PolicyAction) -> tuple[Level, str] | None:
-    """The ``cap`` an entry records, when it names a level and what set it."""
-    cap = (action.model_extra or {}).get("cap")
-    if not isinstance(cap, dict) or cap.get("by") is None:
-        return None
-    try:
-        return Level(cap.get("level")), str(cap["by"])
-    except ValueError:
-        return None
+def to_data(policy: Policy) -> dict[str, Plain]:
+    """The policy as plain, ordered data: what YAML and JSON hold, key for key."""
+    group_by = [name for name in policy.metadata.group_by if name in GROUP_FIELDS]
+    return {
+        "apiVersion": policy.apiVersion,
+        "kind": policy.kind,
+        "metadata": _metadata(policy.metadata),
+        "actions": [_action_data(a, group_by) for a in policy.actions],
+    }
 
 
-def _utc(value: dt.datetime | None) -> dt.datetime | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=dt.timezone.utc)
-    return value.astimezone(dt.timezone.utc)
+def to_yaml(policy: Policy) -> str:
+    """The policy as YAML text."""
+    return yamlio.dump(to_data(policy))
 
 
-def load_policy(path: Path) -> PolicyDocument:
+def to_json(policy: Policy) -> str:
+    """The policy as JSON text (two-space indent, trailing newline)."""
+    return json.dumps(to_data(policy), indent=2, ensure_ascii=False) + "\n"
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def load_policy(path: Path) -> Policy:
     """Read a policy file (YAML or JSON); raise ``PolicyError`` naming the key path."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -296,7 +346,7 @@ def load_policy(path: Path) -> PolicyDocument:
             "a policy file is what 'trustctl generate' writes"
         )
     try:
-        return PolicyDocument.model_validate(data)
+        return Policy.model_validate(data)
     except ValidationError as exc:
         lines = []
         for error in exc.errors():

@@ -17,7 +17,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from trustctl.decide import Check, Verdict, bound_text, evidence_days, stamp
+from trustctl import numbers, times
+from trustctl.decide import Check, Verdict, evidence_days
 from trustctl.diff import LevelChange, label
 from trustctl.evidence import Evidence
 from trustctl.explain import Explanation, Incident
@@ -31,7 +32,7 @@ NEXT_WIDTH = 56
 
 def _rate(k: int, n: int, lower: float) -> str:
     """``k/n`` and the lower bound, rounded down: a table never overstates a bound."""
-    return f"{k}/{n} ≥{bound_text(lower, 3, lower=True)}" if n else "–"
+    return f"{k}/{n} ≥{numbers.bound_text(lower, 3, lower=True)}" if n else "–"
 
 
 def _cells(*texts: str) -> list[Text]:
@@ -188,22 +189,22 @@ def print_explanation(console: Console, item: Explanation, group_by: tuple[str, 
     say(
         f"level before this run: {v.previous_level.value} (from the {state.current_source}); "
         f"{v.level.value} since "
-        f"{stamp(v.since) if v.since else 'no recorded level change'}"
+        f"{times.stamp(v.since) if v.since else 'no recorded level change'}"
     )
     say(f"evidence for promotion: {e.decisions} decisions counted {_clock(e, state.current)}")
     say(
         f"  agreement: {e.agreed} approved of {e.reviewed} reviewed, {e.timeouts} timeouts "
         f"(not counted); rate {_fmt(v.agreement.rate)}, mean {v.agreement.mean:.6f}, "
-        f"lower {bound_text(v.agreement.lower, 6, lower=True)}, "
-        f"upper {bound_text(v.agreement.upper, 6, lower=False)}"
+        f"lower {numbers.bound_text(v.agreement.lower, 6, lower=True)}, "
+        f"upper {numbers.bound_text(v.agreement.upper, 6, lower=False)}"
     )
     if v.threshold is not None and v.p_agreement is not None:
         say(f"  P(agreement ≥ {v.threshold}) = {v.p_agreement:.3f} under the Beta posterior")
     say(
         f"  success: {e.succeeded} succeeded of {e.verified} verified, {e.unverified} unverified "
         f"of {e.executed} executed; rate {_fmt(v.success.rate)}, "
-        f"lower {bound_text(v.success.lower, 6, lower=True)}, "
-        f"upper {bound_text(v.success.upper, 6, lower=False)}"
+        f"lower {numbers.bound_text(v.success.lower, 6, lower=True)}, "
+        f"upper {numbers.bound_text(v.success.upper, 6, lower=False)}"
     )
     say(
         "  success is measured only on actions humans let through (rejected proposals have "

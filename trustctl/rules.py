@@ -19,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from trustctl import yamlio
+from trustctl import times, yamlio
 from trustctl.errors import RulesError
 from trustctl.levels import LADDER, Level
 
@@ -271,9 +271,7 @@ class Pin(_Model):
         if self.expires is None:
             return None
         if isinstance(self.expires, dt.datetime):
-            if self.expires.tzinfo is None:
-                return self.expires.replace(tzinfo=dt.timezone.utc)
-            return self.expires.astimezone(dt.timezone.utc)
+            return times.as_utc(self.expires)
         return dt.datetime.combine(self.expires, dt.time(), tzinfo=dt.timezone.utc)
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from trustctl import times
 from trustctl.errors import TrustctlError
 from trustctl.files import atomic_writer
 from trustctl.levels import LADDER, Level
@@ -505,7 +506,7 @@ def _timestamps(seconds: Codes, offset: Codes) -> pa.Array:
     day, clock = np.divmod(local, _DAY)
     first = int(day.min())
     dates = [
-        (dt.date(1970, 1, 1) + dt.timedelta(days=first + index)).isoformat() + "T"
+        times.day_start(first + index).date().isoformat() + "T"
         for index in range(int(day.max()) - first + 1)
     ]
     return pc.binary_join_element_wise(

@@ -1,0 +1,109 @@
+"""The output formats of ``generate`` and ``diff``: each is one function from a result to text.
+
+``--format`` looks its value up here; adding a format is adding one entry. Tables are
+rendered on the console they will be printed on, so they take its width and colours.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from rich.console import Console, RenderableType
+
+from trustctl import render
+from trustctl.diff import LevelChange
+from trustctl.evaluate import Evaluation
+from trustctl.ingest import BadRow
+from trustctl.policy import to_json, to_yaml
+
+__all__ = ["DIFF", "GENERATE", "Changes", "Generated", "bad_rows_jsonl"]
+
+R = TypeVar("R")
+Format = Callable[[R, Console], str]
+"""Text of a result, for the console it will be printed on."""
+
+
+@dataclass(frozen=True)
+class Generated:
+    """What ``generate`` shows: the evaluation and where its policy was written."""
+
+    evaluation: Evaluation
+    written_to: Path | None = None
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What ``diff`` shows: the level changes between two policies."""
+
+    changes: Sequence[LevelChange]
+
+
+def _printed(console: Console, *items: RenderableType) -> str:
+    with console.capture() as captured:
+        for item in items:
+            console.print(item)
+    return captured.get()
+
+
+def _line(console: Console, text: str) -> str:
+    """One line of plain text, never wrapped."""
+    with console.capture() as captured:
+        console.print(text, markup=False, soft_wrap=True)
+    return captured.get()
+
+
+def _policy_table(result: Generated, console: Console) -> str:
+    evaluation = result.evaluation
+    summary = evaluation.document.metadata.summary
+    group_by = evaluation.document.metadata.group_by
+    table = _printed(console, render.review_table(evaluation.verdicts, group_by))
+    if summary is None:
+        return table
+    return table + _line(
+        console,
+        f"{summary.groups} groups: {summary.promoted} promoted, {summary.demoted} demoted, "
+        f"{summary.unchanged} unchanged, {summary.new} new"
+        + (f"; policy written to {result.written_to}" if result.written_to else ""),
+    )
+
+
+GENERATE: Mapping[str, Format[Generated]] = {
+    "yaml": lambda result, _: to_yaml(result.evaluation.document),
+    "json": lambda result, _: to_json(result.evaluation.document),
+    "table": _policy_table,
+    "markdown": lambda result, _: render.review_markdown(
+        result.evaluation.verdicts, result.evaluation.document.metadata.group_by
+    ),
+}
+"""``generate --format``: the policy (YAML, JSON), the review table, or it as markdown."""
+
+
+def _diff_table(result: Changes, console: Console) -> str:
+    if not result.changes:
+        return _line(console, "no autonomy level changes")
+    return _printed(console, render.diff_table(result.changes))
+
+
+DIFF: Mapping[str, Format[Changes]] = {
+    "table": _diff_table,
+    "markdown": lambda result, _: render.diff_markdown(result.changes),
+    "json": lambda result, _: render.diff_json(result.changes),
+}
+"""``diff --format``: a table, markdown for a pull request body, or JSON."""
+
+
+def bad_rows_jsonl(rows: Iterable[BadRow]) -> str:
+    """Rows left out with ``--on-bad-rows skip`` as JSON Lines (``--bad-rows-out``)."""
+    return "".join(
+        json.dumps(
+            {"location": b.location, "errors": list(b.errors), "record": b.record},
+            ensure_ascii=False,
+            default=str,
+        )
+        + "\n"
+        for b in rows
+    )

@@ -1,0 +1,167 @@
+"""What an evaluation reads: logs, logs in low-memory mode, evidence files or decisions read.
+
+Each is a small object whose ``read(until)`` gives evidence segments and an ingest
+report (the shape of pip-audit's dependency sources); ``trustctl.evaluate.evaluate``
+works on any of them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import pandas as pd
+
+from trustctl import segments, times
+from trustctl.errors import InputError
+from trustctl.ingest import BadRow, Decisions, IngestReport, OnBadRows, load_decisions
+
+__all__ = ["DecisionsRead", "EvidenceFiles", "Logs", "LowMemoryLogs", "Read", "Source"]
+
+
+@dataclass(frozen=True)
+class Read:
+    """What a source gave: segments, what was read, and the moments it knows of."""
+
+    segments: pd.DataFrame
+    """Evidence segments (``trustctl.segments``) of every decision up to the cut."""
+    report: IngestReport
+    after_as_of: int
+    """Decisions left out because they were recorded after the cut."""
+    latest: dt.datetime | None
+    """When the last thing read was recorded (``None`` when nothing was read)."""
+    until: dt.datetime | None = None
+    """The cut the segments were read at: the ``as_of`` asked for, or the evidence's own."""
+    bad_rows: tuple[BadRow, ...] = ()
+    """The rows left out with ``on_bad_rows="skip"``."""
+    decisions: Decisions | None = None
+    """The decisions themselves, when the source read them at once (``explain`` needs them)."""
+
+
+class Source(Protocol):
+    """Anything an evaluation can read segments from."""
+
+    @property
+    def nothing(self) -> str:
+        """The message when it holds nothing to decide on."""
+        ...
+
+    def read(self, until: dt.datetime | None) -> Read:
+        """Segments of the decisions recorded up to ``until`` (all of them for ``None``)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Logs:
+    """Decision-log files or directories, read at once."""
+
+    paths: Sequence[Path]
+    on_bad_rows: OnBadRows = "fail"
+    nothing: str = "the logs hold no decision"
+
+    def read(self, until: dt.datetime | None) -> Read:
+        """Read, validate and merge the logs, leaving out rows recorded after ``until``."""
+        return DecisionsRead(load_decisions(self.paths, self.on_bad_rows, until=until)).read(until)
+
+
+@dataclass(frozen=True)
+class DecisionsRead:
+    """Decisions already read: one read of the logs evaluated at many moments (replay).
+
+    For exact time travel read them with ``load_decisions(..., until=as_of)``: decisions
+    read whole may carry event rows recorded after a later ``until``.
+    """
+
+    decisions: Decisions
+    nothing: str = "the logs hold no decision"
+
+    def read(self, until: dt.datetime | None) -> Read:
+        """The decisions made up to ``until`` as segments."""
+        frame = self.decisions.frame
+        after = self.decisions.report.decisions_after_until
+        if until is not None:
+            later = (frame["timestamp"] > pd.Timestamp(until)).to_numpy()
+            after += int(later.sum())
+            frame = frame[~later] if later.any() else frame
+        recorded = self.decisions.frame["recorded_at"]
+        return Read(
+            segments=segments.from_decisions(frame),
+            report=self.decisions.report,
+            after_as_of=after,
+            latest=pd.Timestamp(recorded.max()).to_pydatetime() if len(recorded) else None,
+            until=until,
+            bad_rows=self.decisions.bad_rows,
+            decisions=self.decisions,
+        )
+
+
+@dataclass(frozen=True)
+class LowMemoryLogs:
+    """Decision logs read one slice of decisions at a time (``--low-memory``).
+
+    The segments are those of the logs read at once; memory does not grow with their size.
+    """
+
+    paths: Sequence[Path]
+    on_bad_rows: OnBadRows = "fail"
+    nothing: str = "the logs hold no decision"
+
+    def read(self, until: dt.datetime | None) -> Read:
+        """Read the logs slice by slice into merged segments."""
+        from trustctl.stream import stream_segments
+
+        streamed = stream_segments(self.paths, self.on_bad_rows, until=until)
+        recorded = streamed.segments["last_recorded_at"]
+        known = recorded > segments.NO_TIME
+        return Read(
+            segments=streamed.segments,
+            report=streamed.report,
+            after_as_of=streamed.report.decisions_after_until,
+            latest=times.at_micros(int(recorded.max())) if known.any() else None,
+            until=until,
+            bad_rows=streamed.bad_rows,
+        )
+
+
+@dataclass(frozen=True)
+class EvidenceFiles:
+    """Evidence files (``trustctl aggregate``'s output), merged.
+
+    Their cut is the ``--as-of`` they were aggregated with, else the latest time they know
+    of. An earlier cut cannot be honoured (later rows are already counted in) and a later
+    one than they were aggregated at would miss rows: both are refused.
+    """
+
+    paths: Sequence[Path]
+    nothing: str = "the evidence files hold no decisions"
+
+    def read(self, until: dt.datetime | None) -> Read:
+        """Read and merge the files; refuse a cut they cannot give."""
+        from trustctl import evidence_files
+
+        found = evidence_files.read(self.paths)
+        cut = until or found.until or found.latest
+        if cut is not None and found.latest is not None and cut < found.latest:
+            raise InputError(
+                [
+                    f"--as-of {times.stamp(cut)} is before the latest time the evidence holds "
+                    f"({times.stamp(found.latest)}); aggregate the logs with --as-of instead"
+                ]
+            )
+        if cut is not None and found.until is not None and cut > found.until:
+            raise InputError(
+                [
+                    f"--as-of {times.stamp(cut)} is after the --as-of the evidence was "
+                    f"aggregated at ({times.stamp(found.until)}); later rows were left out of it"
+                ]
+            )
+        return Read(
+            segments=found.segments,
+            report=found.report,
+            after_as_of=found.report.decisions_after_until,
+            latest=found.latest,
+            until=cut,
+        )

@@ -1,0 +1,95 @@
+"""Instants: parsing, naive-means-UTC, the years allowed, epoch microseconds, UTC days, stamps."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+__all__ = [
+    "EARLIEST",
+    "EPOCH",
+    "LATEST",
+    "MICROS_PER_DAY",
+    "RANGE_TEXT",
+    "as_utc",
+    "at_micros",
+    "day_after",
+    "day_of",
+    "day_start",
+    "in_range",
+    "micros",
+    "parse",
+    "stamp",
+]
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+"""Instant 0 of every int64 microsecond count in trustctl."""
+EARLIEST = EPOCH
+"""The earliest instant trustctl reads: before it, a mistyped year, not data."""
+LATEST = dt.datetime(2200, 12, 31, 23, 59, 59, tzinfo=dt.timezone.utc)
+"""The latest instant trustctl reads (times are nanoseconds in pandas downstream)."""
+RANGE_TEXT = "the years 1970 to 2200"
+MICROS_PER_DAY = 86_400_000_000
+_MICROSECOND = dt.timedelta(microseconds=1)
+
+
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """An instant in UTC; a naive one is read as UTC (everywhere in trustctl)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(dt.timezone.utc)
+
+
+def in_range(value: dt.datetime) -> bool:
+    """Whether an instant (naive means UTC) lies within ``EARLIEST`` to ``LATEST``."""
+    return EARLIEST <= as_utc(value) <= LATEST
+
+
+def parse(text: str) -> dt.datetime:
+    """An ISO-8601 date or time as an aware UTC instant; naive means UTC.
+
+    Raises ``ValueError`` (with one line saying why) for text that is not one, or an
+    instant outside ``RANGE_TEXT``.
+    """
+    try:
+        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{text!r} is not an ISO-8601 date or timestamp") from None
+    if not in_range(value):
+        raise ValueError(f"{text!r} is outside {RANGE_TEXT}")
+    return as_utc(value)
+
+
+def micros(value: dt.datetime) -> int:
+    """An aware instant as microseconds since the epoch."""
+    return (value - EPOCH) // _MICROSECOND
+
+
+def at_micros(count: int) -> dt.datetime:
+    """Microseconds since the epoch as an aware UTC instant."""
+    return EPOCH + dt.timedelta(microseconds=int(count))
+
+
+def day_of(count: int) -> int:
+    """The UTC day (days since the epoch) of an instant in epoch microseconds."""
+    return count // MICROS_PER_DAY
+
+
+def day_start(day: int) -> dt.datetime:
+    """Midnight UTC of a day counted since the epoch."""
+    return EPOCH + dt.timedelta(days=day)
+
+
+def day_after(value: dt.datetime, span: dt.timedelta = dt.timedelta(0)) -> dt.datetime:
+    """Midnight UTC of the first day that begins at or after ``value - span``."""
+    start = micros(value - span)
+    return day_start(-(-start // MICROS_PER_DAY))
+
+
+def stamp(value: dt.datetime) -> str:
+    """An instant as ``YYYY-MM-DDTHH:MM:SSZ`` (``.ffffff`` before the ``Z`` when not whole).
+
+    Sub-second digits are kept so that a policy read back as ``--previous`` restarts
+    the evidence clock at the very instant it was written for.
+    """
+    utc = value.astimezone(dt.timezone.utc)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if utc.microsecond else "%Y-%m-%dT%H:%M:%SZ")
