@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from logbuilder import LogBuilder, day, entry, run, verdict
 
 from trustctl.bounds import Method, clean_needed, lower_bound, upper_bound
+from trustctl.reasons import needs_text
 
 REFERENCE = json.loads((Path(__file__).parent / "reference" / "anytime_reference.json").read_text())
 ANYTIME: Method = "anytime"
@@ -144,5 +145,5 @@ def test_a_rules_file_choosing_anytime_promotes_at_88_clean_approvals(tmp_path: 
     short = verdict(fails, POD)
     assert short.level.value == "suggest"
     assert short.next.clean_decisions_needed == 18
-    assert "18 more clean approvals" in short.next.needs
+    assert "18 more clean approvals" in needs_text(short.next)
     assert entry(fails, POD)["next"]["clean_decisions_needed"] == 18

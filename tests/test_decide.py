@@ -19,6 +19,7 @@ from scipy.stats import beta
 
 from trustctl.errors import PolicyError
 from trustctl.evaluate import Evaluation
+from trustctl.reasons import check_text, needs_text, reason_text
 
 POD = "k8s.restart_pod"  # risk tier 1 by the default patterns: no cap below full
 
@@ -46,8 +47,10 @@ def test_promotion_gate_just_above_and_just_below_threshold(tmp_path: Path) -> N
     v = verdict(fails, POD)
     assert (v.level.value, v.change, v.limited_by) == ("suggest", "unchanged", None)
     shown = math.floor(lower(58, 58) * 1000) / 1000  # 0.94966 rounded down: 0.949
-    assert f"58 of 58 reviewed approved (100.0%); 95% lower bound {shown:.3f}" in v.reason
-    assert "< 0.95 (needed for auto_notify)" in v.reason
+    assert f"58 of 58 reviewed approved (100.0%); 95% lower bound {shown:.3f}" in reason_text(
+        v.reason
+    )
+    assert "< 0.95 (needed for auto_notify)" in reason_text(v.reason)
 
 
 def test_one_failure_needs_93_decisions(tmp_path: Path) -> None:
@@ -65,7 +68,7 @@ def test_min_decisions_both_directions(tmp_path: Path) -> None:
     enough = run(tmp_path, LogBuilder().reviewed(1, POD, 50), rule_data=rules, as_of=day(10))
     v = verdict(short, POD)
     assert (v.level.value, v.limited_by) == ("suggest", "insufficient_data")
-    assert "49 reviewed < 50 needed" in v.reason
+    assert "49 reviewed < 50 needed" in reason_text(v.reason)
     assert level(enough) == "auto_notify"
 
 
@@ -83,10 +86,12 @@ def test_reason_names_the_numbers_of_the_issue_example(tmp_path: Path) -> None:
     assert f"{lower(63, 64):.3f}" == "0.928"
     v = verdict(run(tmp_path, LogBuilder().reviewed(1, POD, 63, 1), as_of=day(10)), POD)
     assert v.level.value == "suggest"
-    assert "63 of 64 reviewed approved (98.4%); 95% lower bound 0.928 < 0.95" in v.reason
+    assert "63 of 64 reviewed approved (98.4%); 95% lower bound 0.928 < 0.95" in reason_text(
+        v.reason
+    )
     # 64 of 64 passes, and the promotion reason names rate, bound, threshold and count
     promoted = verdict(run(tmp_path, LogBuilder().reviewed(1, POD, 64), as_of=day(10)), POD)
-    assert promoted.reason == (
+    assert reason_text(promoted.reason) == (
         "promoted suggest → auto_notify: 64 of 64 reviewed approved (100.0%); "
         f"95% lower bound {math.floor(lower(64, 64) * 1000) / 1000:.3f} ≥ 0.95; "
         "64 reviewed ≥ 50 needed"
@@ -97,8 +102,8 @@ def test_printed_bound_never_contradicts_the_comparison(tmp_path: Path) -> None:
     # 58 of 58: lower bound 0.94966, which three decimals would show as 0.950 < 0.95
     assert f"{lower(58, 58):.3f}" == "0.950"
     v = verdict(run(tmp_path, LogBuilder().reviewed(1, POD, 58), as_of=day(10)), POD)
-    shown = re.search(r"lower bound (\d\.\d+) < 0\.95", v.reason)
-    assert shown is not None, v.reason
+    shown = re.search(r"lower bound (\d\.\d+) < 0\.95", reason_text(v.reason))
+    assert shown is not None, reason_text(v.reason)
     assert float(shown.group(1)) < 0.95
     # rounded down, never up: the text never claims more than the exact bound
     assert 0 <= lower(58, 58) - float(shown.group(1)) < 1e-3
@@ -136,10 +141,10 @@ def test_promotion_to_full_needs_the_success_gate(tmp_path: Path) -> None:
     assert lower(299, 299) >= 0.99 > lower(298, 298)
     ok = run(tmp_path, _to_full(299, 0), as_of=day(10))
     assert (level(ok), verdict(ok, POD).change) == ("full", "promoted")
-    assert "299 of 299 verified succeeded" in verdict(ok, POD).reason
+    assert "299 of 299 verified succeeded" in reason_text(verdict(ok, POD).reason)
     short = verdict(run(tmp_path, _to_full(298, 0), as_of=day(10)), POD)
     assert short.level.value == "auto_notify"
-    assert "298 of 298 verified succeeded" in short.reason
+    assert "298 of 298 verified succeeded" in reason_text(short.reason)
 
 
 def test_promotion_to_full_caps_the_unverified_share(tmp_path: Path) -> None:
@@ -148,7 +153,7 @@ def test_promotion_to_full_caps_the_unverified_share(tmp_path: Path) -> None:
     assert level(ok) == "full"
     v = verdict(run(tmp_path, _to_full(299, 16), as_of=day(10)), POD)
     assert v.level.value == "auto_notify"
-    assert "16 of 315 executed actions unverified (5.1%) > 5% allowed" in v.reason
+    assert "16 of 315 executed actions unverified (5.1%) > 5% allowed" in reason_text(v.reason)
 
 
 def test_unknown_outcomes_are_unverified_too(tmp_path: Path) -> None:
@@ -162,7 +167,7 @@ def test_promotion_to_full_still_needs_the_agreement_gate(tmp_path: Path) -> Non
     log.add(2, POD, 259, mode="auto_notify", outcome="success")
     v = verdict(run(tmp_path, log, as_of=day(10)), POD)
     assert (v.level.value, v.limited_by) == ("auto_notify", "insufficient_data")
-    assert "40 reviewed < 50 needed" in v.reason
+    assert "40 reviewed < 50 needed" in reason_text(v.reason)
 
 
 def test_at_most_one_level_per_run(tmp_path: Path) -> None:
@@ -171,7 +176,7 @@ def test_at_most_one_level_per_run(tmp_path: Path) -> None:
     v = verdict(evaluation, POD)
     assert (v.previous_level.value, v.level.value) == ("suggest", "auto_notify")
     assert v.next.level is not None and v.next.level.value == "full"
-    assert v.next.needs.endswith("the cooldown to end on 2026-01-18T00:00:00Z")
+    assert needs_text(v.next).endswith("the cooldown to end on 2026-01-18T00:00:00Z")
     # the next run promotes again once the cooldown is over
     later = run(tmp_path, log, previous=save(tmp_path, evaluation), as_of=day(17))
     assert (level(later), verdict(later, POD).change) == ("full", "promoted")
@@ -193,7 +198,9 @@ def test_critical_failure_demotes_at_once_several_levels(tmp_path: Path) -> None
     log.add(5, POD, mode="full", outcome="failure", severity="critical")
     v = verdict(run(tmp_path, log, as_of=day(6)), POD)
     assert (v.previous_level.value, v.level.value, v.change) == ("full", "suggest", "demoted")
-    assert v.reason.startswith("demoted full → suggest: critical failure on decision d000300")
+    assert reason_text(v.reason).startswith(
+        "demoted full → suggest: critical failure on decision d000300"
+    )
     assert v.last_demoted == day(6)
 
 
@@ -229,7 +236,7 @@ def test_answered_critical_failure_does_not_demote_again(tmp_path: Path) -> None
     second = verdict(run(tmp_path, log, previous=previous, as_of=day(8)), POD)
     assert (second.level.value, second.change) == ("suggest", "unchanged")
     assert "already answered by the demotion of 2026-01-07T00:00:00Z" in " ".join(
-        c.detail for c in second.checks
+        check_text(c) for c in second.checks
     )
     assert second.state.evidence.counted_from == day(6)
 
@@ -247,8 +254,8 @@ def test_success_upper_bound_below_097_demotes_full(tmp_path: Path) -> None:
         log = LogBuilder().clean(1, POD, succeeded, mode="full")
         log.add(2, POD, 100 - succeeded, mode="full", human="approved", outcome="failure")
         v = verdict(run(tmp_path, log, as_of=day(10)), POD)
-        assert v.level.value == expected, v.reason
-    assert v.reason.startswith("stays at full")
+        assert v.level.value == expected, reason_text(v.reason)
+    assert reason_text(v.reason).startswith("stays at full")
     assert v.change == "unchanged"
 
 
@@ -256,7 +263,7 @@ def test_success_demotion_reason(tmp_path: Path) -> None:
     log = LogBuilder().clean(1, POD, 93, mode="full")
     log.add(2, POD, 7, mode="full", human="approved", outcome="failure")
     v = verdict(run(tmp_path, log, as_of=day(10)), POD)
-    assert v.reason == (
+    assert reason_text(v.reason) == (
         "demoted full → auto_notify: 93 of 100 verified succeeded (93.0%); "
         f"95% upper bound {upper(93, 100):.3f} < 0.97"
     )
@@ -269,7 +276,7 @@ def test_agreement_upper_bound_below_090_demotes_to_suggest(tmp_path: Path, star
     v = verdict(run(tmp_path, bad, as_of=day(10)), POD)
     assert (v.level.value, v.change) == ("suggest", "demoted")
     assert f"84 of 100 reviewed approved (84.0%); 95% upper bound {upper(84, 100):.3f} < 0.9" in (
-        v.reason
+        reason_text(v.reason)
     )
     fine = LogBuilder().reviewed(1, POD, 85, 15, mode=start)
     assert level(run(tmp_path, fine, as_of=day(10))) == start
@@ -296,8 +303,8 @@ def test_cooldown_from_the_log_mode_history(tmp_path: Path) -> None:
     log = _recently_promoted()
     blocked = verdict(run(tmp_path, log, as_of=day(12, -1)), POD)
     assert (blocked.level.value, blocked.limited_by) == ("suggest", "cooldown")
-    assert "cooldown ends 2026-01-13T00:00:00Z" in blocked.reason
-    assert blocked.next.needs.endswith("the cooldown to end on 2026-01-13T00:00:00Z")
+    assert "cooldown ends 2026-01-13T00:00:00Z" in reason_text(blocked.reason)
+    assert needs_text(blocked.next).endswith("the cooldown to end on 2026-01-13T00:00:00Z")
     free = verdict(run(tmp_path, log, as_of=day(12)), POD)
     assert (free.level.value, free.limited_by) == ("auto_notify", None)
 
@@ -358,7 +365,9 @@ def test_caps(
     log = LogBuilder().clean(1, action_class, 400, mode="full", spacing=10, **extra)
     v = verdict(run(tmp_path, log, as_of=day(10)), action_class)
     assert (v.level.value, v.limited_by, v.change) == (cap, limited_by, "demoted")
-    assert v.reason.startswith(f"demoted full → {cap}: {limited_by.removeprefix('cap:')} allows")
+    assert reason_text(v.reason).startswith(
+        f"demoted full → {cap}: {limited_by.removeprefix('cap:')} allows"
+    )
     assert (v.next.level, v.next.clean_decisions_needed) == (None, None)
 
 
@@ -375,7 +384,7 @@ def test_cap_blocks_promotion_and_is_named_even_when_gates_fail(tmp_path: Path) 
             "unchanged",
             "cap:risk_tier=3",
         )
-        assert "risk_tier=3 allows at most suggest" in v.reason
+        assert "risk_tier=3 allows at most suggest" in reason_text(v.reason)
 
 
 def test_a_group_spanning_tiers_takes_the_strictest(tmp_path: Path) -> None:
@@ -411,7 +420,7 @@ def test_active_pin_sets_the_level_whatever_the_evidence(tmp_path: Path) -> None
     rules = _pin(action_class="k8s.*", level="full", expires="2026-03-01")
     v = verdict(run(tmp_path, log, rule_data=rules, as_of=day(10)), POD)
     assert (v.level.value, v.limited_by) == ("full", "pin")
-    assert v.reason.startswith(
+    assert reason_text(v.reason).startswith(
         "pinned at full by sre-lead until 2026-03-01T00:00:00Z: change freeze"
     )
     assert v.next.level is None
@@ -422,7 +431,7 @@ def test_pin_overrides_a_critical_failure(tmp_path: Path) -> None:
     rules = _pin(action_class=POD, level="auto_notify")
     v = verdict(run(tmp_path, log, rule_data=rules, as_of=day(10)), POD)
     assert (v.level.value, v.limited_by) == ("auto_notify", "pin")
-    assert "the evidence alone gives suggest" in v.reason
+    assert "the evidence alone gives suggest" in reason_text(v.reason)
 
 
 def test_pin_above_the_cap_is_held_at_the_cap(tmp_path: Path) -> None:
@@ -430,7 +439,7 @@ def test_pin_above_the_cap_is_held_at_the_cap(tmp_path: Path) -> None:
     rules = _pin(action_class="k8s.rollback", level="full")
     v = verdict(run(tmp_path, log, rule_data=rules, as_of=day(10)), "k8s.rollback")
     assert (v.level.value, v.limited_by) == ("auto_notify", "cap:risk_tier=2")
-    assert "(held at auto_notify by risk_tier=2)" in v.reason
+    assert "(held at auto_notify by risk_tier=2)" in reason_text(v.reason)
 
 
 def test_expired_pin_is_ignored_and_reported(tmp_path: Path) -> None:
@@ -439,7 +448,7 @@ def test_expired_pin_is_ignored_and_reported(tmp_path: Path) -> None:
     v = verdict(run(tmp_path, log, rule_data=rules, as_of=day(4)), POD)  # exactly at expiry
     assert v.level.value == "suggest"
     assert v.limited_by != "pin"
-    assert "(pin by sre-lead expired on 2026-01-05T00:00:00Z; ignored)" in v.reason
+    assert "(pin by sre-lead expired on 2026-01-05T00:00:00Z; ignored)" in reason_text(v.reason)
     e = entry(run(tmp_path, log, rule_data=rules, as_of=day(4)), POD)
     assert e["pin"]["active"] is False
 
@@ -474,7 +483,7 @@ def test_new_agent_version_must_earn_promotion_afresh(tmp_path: Path) -> None:
     assert (v.state.evidence.agreed, v.state.evidence.reviewed) == (20, 20)
     assert (v.level.value, v.limited_by) == ("suggest", "insufficient_data")
     assert v.next.clean_decisions_needed == 59 - 20
-    assert v.reason.endswith(
+    assert reason_text(v.reason).endswith(
         "; evidence counted from 2026-01-05, the first whole UTC day after the change to "
         "agent version v2"
     )
@@ -514,7 +523,7 @@ def test_clean_decisions_needed_is_exact(tmp_path: Path) -> None:
     v = verdict(run(tmp_path, LogBuilder().reviewed(1, POD, 45, 2), as_of=day(10)), POD)
     assert v.next.level is not None and v.next.level.value == "auto_notify"
     assert v.next.clean_decisions_needed == 77
-    assert v.next.needs.startswith("77 more clean approvals")
+    assert needs_text(v.next).startswith("77 more clean approvals")
     # and adding exactly that many clean approvals promotes
     log = LogBuilder().reviewed(1, POD, 45, 2).reviewed(2, POD, 77)
     assert level(run(tmp_path, log, as_of=day(10))) == "auto_notify"
@@ -545,7 +554,7 @@ def test_next_after_a_demotion_counts_from_zero(tmp_path: Path) -> None:
     assert v.change == "demoted"
     assert v.next.level is not None and v.next.level.value == "auto_notify"
     assert v.next.clean_decisions_needed == 59
-    assert "the cooldown to end on 2026-01-18T00:00:00Z" in v.next.needs
+    assert "the cooldown to end on 2026-01-18T00:00:00Z" in needs_text(v.next)
 
 
 def test_next_when_capped_or_at_the_top(tmp_path: Path) -> None:
@@ -711,7 +720,7 @@ def test_a_new_agent_version_does_not_hide_a_due_demotion(tmp_path: Path) -> Non
     assert (record.agreed, record.reviewed) == (75, 105)
     assert upper(75, 105) < 0.90
     assert (v.level.value, v.change) == ("suggest", "demoted")
-    assert "75 of 105 reviewed approved" in v.reason
+    assert "75 of 105 reviewed approved" in reason_text(v.reason)
 
 
 def test_demotion_judges_the_record_since_the_last_promotion(tmp_path: Path) -> None:
@@ -758,7 +767,7 @@ def test_a_critical_failure_is_dated_when_it_was_recorded(tmp_path: Path) -> Non
     v = verdict(run(tmp_path, log, previous=previous, as_of=day(9)), POD)
     assert v.state.last_critical_failure == day(8)
     assert (v.level.value, v.change) == ("suggest", "demoted")
-    assert "critical failure on decision late at 2026-01-09T00:00:00Z" in v.reason
+    assert "critical failure on decision late at 2026-01-09T00:00:00Z" in reason_text(v.reason)
 
 
 def test_a_partial_caps_map_keeps_the_other_tiers_capped(tmp_path: Path) -> None:

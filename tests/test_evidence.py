@@ -14,6 +14,7 @@ from logbuilder import LogBuilder, day, entry, iso, previous_policy, run, verdic
 
 from trustctl.errors import InputError
 from trustctl.evidence import Evidence
+from trustctl.reasons import reason_text
 
 
 def _evidence(tmp_path: Path, log: LogBuilder, **kwargs: object) -> Evidence:
@@ -240,7 +241,7 @@ def test_on_the_day_of_a_demotion_only_decisions_at_the_new_level_count(tmp_path
         # the five rejections at auto_notify on day 10 do not count; the rest of day 10
         # (at suggest) and day 11 do
         assert (e.agreed, e.reviewed, e.decisions) == (3 + 4, 3 + 2 + 4, 3 + 2 + 4)
-    assert v.reason.endswith(
+    assert reason_text(v.reason).endswith(
         "; evidence counted from 2026-01-11, the day of the last demotion "
         "(that day only its decisions at suggest)"
     )

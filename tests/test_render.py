@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from dataclasses import replace
 from pathlib import Path
@@ -13,10 +14,19 @@ from typer.testing import CliRunner, Result
 
 from trustctl import render
 from trustctl.cli import app
-from trustctl.decide import Next, Verdict
 from trustctl.evaluate import evaluate
 from trustctl.levels import Level
 from trustctl.rules import load_rules
+from trustctl.verdict import (
+    AtTop,
+    CooldownEnds,
+    MoreClean,
+    MoreVerified,
+    Need,
+    Next,
+    PinnedBy,
+    Verdict,
+)
 
 runner = CliRunner()
 
@@ -92,34 +102,41 @@ def _verdict(history_csv: Path, action_class: str) -> Verdict:
     return next(v for v in result.verdicts if v.state.key[0] == action_class)
 
 
-def _next(verdict: Verdict, level: Level | None, needs: str, clean: int | None) -> str:
+def _next(verdict: Verdict, level: Level | None, needs: tuple[Need, ...], clean: int | None) -> str:
     return render._next_cell(replace(verdict, next=Next(level, needs, clean)))
+
+
+COOLDOWN = CooldownEnds(dt.datetime(2026, 3, 30, 6, tzinfo=dt.timezone.utc))
 
 
 def test_next_cell_counts_clean_decisions(history_csv: Path) -> None:
     rollback = _verdict(history_csv, "k8s.rollback")
-    assert _next(rollback, Level.AUTO_NOTIFY, "a; b", 12) == "auto_notify: 12 clean"
+    needs = (MoreClean("agreement", 12, 0.95, 50), COOLDOWN)
+    assert _next(rollback, Level.AUTO_NOTIFY, needs, 12) == "auto_notify: 12 clean"
 
 
-def test_next_cell_shows_the_first_clause_clipped(history_csv: Path) -> None:
+def test_next_cell_shows_the_first_need_clipped(history_csv: Path) -> None:
     rollback = _verdict(history_csv, "k8s.rollback")
     cooldown = "the cooldown to end on 2026-03-30T06:00:00Z"
-    assert _next(rollback, Level.AUTO_NOTIFY, cooldown, 0) == f"auto_notify: {cooldown}"
-    assert _next(rollback, Level.AUTO_NOTIFY, "first by me; second", 0) == (
-        "auto_notify: first by me"
-    )
-    clipped = _next(rollback, Level.AUTO_NOTIFY, "x" * 200, 0)
+    assert _next(rollback, Level.AUTO_NOTIFY, (COOLDOWN,), 0) == f"auto_notify: {cooldown}"
+    first = _next(rollback, Level.AUTO_NOTIFY, (MoreVerified(3, 0.05), COOLDOWN), 0)
+    assert first.startswith("auto_notify: 3 more verified executions to bring")
+    assert "cooldown" not in first
+    clipped = _next(rollback, Level.AUTO_NOTIFY, (PinnedBy("x" * 200),), 0)
     assert len(clipped) == render.NEXT_WIDTH and clipped.endswith("x…")
-    assert _next(rollback, None, "y" * 200 + "; z", None) == "y" * (render.NEXT_WIDTH - 1) + "…"
+    long = _next(rollback, None, (PinnedBy("y" * 200), COOLDOWN), None)
+    assert long == ("pinned by " + "y" * 200)[: render.NEXT_WIDTH - 1] + "…"
 
 
-def test_next_cell_names_caps_and_pins_without_reading_the_text(history_csv: Path) -> None:
+def test_next_cell_names_caps_and_pins_without_reading_the_needs(history_csv: Path) -> None:
     failover = _verdict(history_csv, "db.failover")
     assert failover.cap.level is Level.SUGGEST and failover.level is Level.SUGGEST
-    assert _next(failover, None, "capped by whatever", None) == "capped at suggest"
+    assert _next(failover, None, (AtTop(),), None) == "capped at suggest"
     restart = _verdict(history_csv, "k8s.restart_pod")
     top = replace(restart, level=Level.FULL)
-    assert render._next_cell(replace(top, next=Next(None, "at the top", None))) == "at the top"
+    assert render._next_cell(replace(top, next=Next(None, (AtTop(),), None))) == (
+        "already at the top of the ladder"
+    )
 
 
 def test_diff_table_cells_are_literal() -> None:

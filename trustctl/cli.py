@@ -21,6 +21,8 @@ from rich.console import Console
 
 from trustctl import __version__
 
+__all__ = ["app", "main"]
+
 if TYPE_CHECKING:
     from trustctl.inputs import Source
     from trustctl.policy_model import Policy
@@ -339,13 +341,14 @@ def check(
         _say(f"{policy}: up to date ({len(result.verdicts)} groups)")
         return
     from trustctl.diff import label
+    from trustctl.reasons import reason_text
 
     group_by = tuple(committed.metadata.group_by)
     _say(f"{policy}: {len(drift)} group(s) would change:")
     for v in drift:
         _say(
             f"  {label(group_by, v.state.key)}: {v.previous_level.value} → {v.level.value} "
-            f"({v.change}): {v.reason}"
+            f"({v.change}): {reason_text(v.reason)}"
         )
     raise typer.Exit(EXIT_DRIFT)
 

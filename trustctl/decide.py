@@ -1,116 +1,55 @@
-"""From a group's state to its verdict: demotion, promotion, cooldown, caps, pins, reasons."""
+"""From a group's state to its verdict: demotion, promotion, cooldown, caps, pins (as data)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
-from typing import Literal
 
-from trustctl import bounds, numbers, times
-from trustctl.bounds import RateSummary
+from trustctl import bounds
 from trustctl.evidence import Evidence, GroupState, empty_evidence
 from trustctl.levels import LADDER, Level, lowest
-from trustctl.rules import Metric, Pin, PromoteTo, TrustRules
+from trustctl.rules import Metric, PromoteTo, TrustRules
+from trustctl.verdict import (
+    AtTop,
+    Bound,
+    Cap,
+    CapBinds,
+    CappedAt,
+    CappedDown,
+    Change,
+    Check,
+    CooldownBlocks,
+    CooldownEnds,
+    CooldownRule,
+    CriticalFailure,
+    Demoted,
+    GatesFail,
+    MinDecisions,
+    MoreClean,
+    MoreVerified,
+    Need,
+    Next,
+    NotConfigured,
+    NoUnverifiedAllowed,
+    PinExpired,
+    Pinned,
+    PinnedBy,
+    PinStatus,
+    Promoted,
+    Reason,
+    Stays,
+    Unreachable,
+    Unverified,
+    Verdict,
+)
 
-Change = Literal["promoted", "demoted", "unchanged", "new"]
-
-_NOUNS: dict[Metric, tuple[str, str]] = {
-    "agreement": ("reviewed", "approved"),
-    "success": ("verified", "succeeded"),
-}
-
-
-@dataclass(frozen=True)
-class Check:
-    """One gate or rule, evaluated, as ``explain`` shows it."""
-
-    rule: str
-    """The rule's key path in the rules file, e.g. ``promote.auto_notify.agreement.threshold``."""
-    passed: bool
-    detail: str
-
-
-@dataclass(frozen=True)
-class Cap:
-    """The highest level the tiers allow and which tier sets it."""
-
-    level: Level
-    limited_by: str | None
-    """e.g. ``cap:risk_tier=2``; ``None`` when nothing caps below ``full``."""
-
-
-@dataclass(frozen=True)
-class PinStatus:
-    """A pin that matches the group, active or expired."""
-
-    pin: Pin
-    active: bool
-
-
-@dataclass(frozen=True)
-class Next:
-    """What the next promotion needs."""
-
-    level: Level | None
-    needs: str
-    clean_decisions_needed: int | None
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """The decision for one group, with everything needed to explain it."""
-
-    state: GroupState
-    level: Level
-    previous_level: Level
-    change: Change
-    limited_by: str | None
-    since: dt.datetime | None
-    last_promoted: dt.datetime | None
-    last_demoted: dt.datetime | None
-    reason: str
-    agreement: RateSummary
-    """Agreement on the promotion evidence (``state.evidence``)."""
-    success: RateSummary
-    """Success on the promotion evidence."""
-    demotion_agreement: RateSummary
-    """Agreement on the demotion evidence (``state.demotion_evidence``)."""
-    demotion_success: RateSummary
-    """Success on the demotion evidence."""
-    threshold: float | None
-    """The agreement threshold the posterior probability is reported against."""
-    p_agreement: float | None
-    """``P(agreement >= threshold)`` under the Beta posterior."""
-    cap: Cap
-    pin: PinStatus | None
-    checks: tuple[Check, ...]
-    next: Next
-
-
-def _bound(value: float, threshold: float, lower: bool) -> str:
-    """A bound with 3 decimals, or as many more as it takes to show its side of ``threshold``.
-
-    A lower bound of 0.95004 is printed ``0.95004 ≥ 0.95``, never ``0.949 < 0.95``.
-    """
-    for digits in range(3, 16):
-        text = numbers.bound_text(value, digits, lower)
-        if (float(text) < threshold) == (value < threshold):
-            return text
-    return repr(value)
-
-
-def _confidence(rules: TrustRules) -> str:
-    return f"{round(rules.bounds.confidence * 100, 4):g}%"
+__all__ = ["cap_for", "decide", "pin_for"]
 
 
 def _counts(metric: Metric, evidence: Evidence) -> tuple[int, int]:
     if metric == "agreement":
         return evidence.agreed, evidence.reviewed
     return evidence.succeeded, evidence.verified
-
-
-def _tier_text(cap: Cap) -> str:
-    return (cap.limited_by or "").removeprefix("cap:")
 
 
 def cap_for(state: GroupState, rules: TrustRules) -> Cap:
@@ -150,76 +89,70 @@ def _promotion_checks(
 ) -> list[Check]:
     method, confidence, prior = rules.bounds.method, rules.bounds.confidence, rules.bounds.prior
     checks: list[Check] = []
+    evidence = state.evidence
     for metric, gate in gates.gates():
-        k, n = _counts(metric, state.evidence)
-        base, good = _NOUNS[metric]
+        k, n = _counts(metric, evidence)
         rule = f"promote.{target.value}.{metric}"
-        enough = n >= gate.min_decisions
         checks.append(
             Check(
                 rule=f"{rule}.min_decisions",
-                passed=enough,
-                detail=f"{n} {base} {'≥' if enough else '<'} {gate.min_decisions} needed",
+                passed=n >= gate.min_decisions,
+                finding=MinDecisions(metric, n, gate.min_decisions),
             )
         )
         lower = bounds.lower_bound(k, n, confidence, method, prior)
-        high_enough = n > 0 and lower >= gate.threshold
         checks.append(
             Check(
                 rule=f"{rule}.threshold",
-                passed=high_enough,
-                detail=f"{k} of {n} {base} {good} ({numbers.percent(k, n)}); "
-                f"{_confidence(rules)} lower bound {_bound(lower, gate.threshold, lower=True)} "
-                f"{'≥' if high_enough else '<'} {gate.threshold}",
+                passed=n > 0 and lower >= gate.threshold,
+                finding=Bound(metric, k, n, confidence, "lower", lower, gate.threshold),
             )
         )
         if gate.max_unverified is not None:
-            executed, unverified = state.evidence.executed, state.evidence.unverified
-            ok = executed > 0 and unverified <= gate.max_unverified * executed
-            detail = (
-                f"{unverified} of {executed} executed actions unverified "
-                f"({numbers.percent(unverified, executed)}) {'≤' if ok else '>'} "
-                f"{100 * gate.max_unverified:g}% allowed"
-                if executed
-                else "no executed actions: the unverified share is unknown"
+            executed, unverified = evidence.executed, evidence.unverified
+            checks.append(
+                Check(
+                    rule=f"{rule}.max_unverified",
+                    passed=executed > 0 and unverified <= gate.max_unverified * executed,
+                    finding=Unverified(unverified, executed, gate.max_unverified),
+                )
             )
-            checks.append(Check(rule=f"{rule}.max_unverified", passed=ok, detail=detail))
     return checks
 
 
-def _critical_failure(state: GroupState, rules: TrustRules) -> tuple[Check | None, str | None]:
-    """The critical-failure rule: its check, and the demotion reason when it fires."""
+def _critical_failure(state: GroupState, rules: TrustRules) -> tuple[Check | None, bool]:
+    """The critical-failure rule's check, and whether it demotes."""
     failure = state.last_critical_failure
     if failure is None:
-        return None, None
-    current, target = state.current, rules.demote.critical_failure_to
+        return None, False
     after_promotion = state.last_promoted is None or failure >= state.last_promoted
     unanswered = state.last_demoted is None or failure > state.last_demoted
-    fires = after_promotion and unanswered and target.rank < current.rank
-    detail = (
-        f"critical failure on decision {state.last_critical_decision} at {times.stamp(failure)}"
+    fires = (
+        after_promotion
+        and unanswered
+        and rules.demote.critical_failure_to.rank < state.current.rank
     )
-    if not unanswered and state.last_demoted is not None:
-        detail += f"; already answered by the demotion of {times.stamp(state.last_demoted)}"
-    elif not after_promotion and state.last_promoted is not None:
-        detail += f"; before the last promotion on {times.stamp(state.last_promoted)}"
-    check = Check(rule="demote.critical_failure_to", passed=not fires, detail=detail)
-    if not fires:
-        return check, None
-    reason = f"demoted {current.value} → {target.value}: {detail}"
-    if state.last_promoted is not None:
-        reason += f", after the last promotion on {times.stamp(state.last_promoted)}"
-    return check, reason
+    finding = CriticalFailure(
+        decision=state.last_critical_decision,
+        at=failure,
+        answered_by=None if unanswered else state.last_demoted,
+        before_promotion=None if after_promotion or not unanswered else state.last_promoted,
+    )
+    return Check(rule="demote.critical_failure_to", passed=not fires, finding=finding), fires
 
 
-def _demotion(state: GroupState, rules: TrustRules) -> tuple[Level, str | None, list[Check]]:
+def _demotion(state: GroupState, rules: TrustRules) -> tuple[Level, Demoted | None, list[Check]]:
     """The level the demotion rules send the group to (its current one when none fires)."""
     current = state.current
     checks: list[Check] = []
-    check, reason = _critical_failure(state, rules)
-    target = rules.demote.critical_failure_to if reason else current
+    reason: Demoted | None = None
+    check, fires = _critical_failure(state, rules)
+    target = current
     if check is not None:
         checks.append(check)
+        if fires:
+            target = rules.demote.critical_failure_to
+            reason = Demoted(current, target, check, after_promotion=state.last_promoted)
     method, confidence, prior = rules.bounds.method, rules.bounds.confidence, rules.bounds.prior
     for level in LADDER[1:]:
         demote_at = rules.demote.at(level)
@@ -228,49 +161,23 @@ def _demotion(state: GroupState, rules: TrustRules) -> tuple[Level, str | None, 
             continue
         for metric, gate in demote_at.gates():
             k, n = _counts(metric, state.demotion_evidence)
-            base, good = _NOUNS[metric]
             upper = bounds.upper_bound(k, n, confidence, method, prior)
-            fires = upper < gate.threshold
-            detail = (
-                f"{k} of {n} {base} {good} ({numbers.percent(k, n)}); "
-                f"{_confidence(rules)} upper bound "
-                f"{_bound(upper, gate.threshold, lower=False)} "
-                f"{'<' if fires else '≥'} {gate.threshold}"
+            bound = Check(
+                rule=f"demote.{level.value}.{metric}.threshold",
+                passed=upper >= gate.threshold,
+                finding=Bound(metric, k, n, confidence, "upper", upper, gate.threshold),
             )
-            checks.append(
-                Check(
-                    rule=f"demote.{level.value}.{metric}.threshold", passed=not fires, detail=detail
-                )
-            )
-            if fires and below.rank < target.rank:
+            checks.append(bound)
+            if not bound.passed and below.rank < target.rank:
                 target = below
-                reason = f"demoted {current.value} → {below.value}: {detail}"
+                reason = Demoted(current, below, bound)
     return target, reason, checks
-
-
-def evidence_days(evidence: Evidence, current: Level) -> str:
-    """Which whole UTC days an evidence clock counts, and why, in words."""
-    day = evidence.counted_from.strftime("%Y-%m-%d")
-    if evidence.level_day:
-        return (
-            f"{day}, the day of the {evidence.counted_from_reason} "
-            f"(that day only its decisions at {current.value})"
-        )
-    if evidence.reset:
-        return f"{day}, the first whole UTC day after the {evidence.counted_from_reason}"
-    return f"{day}, the first whole UTC day in the window"
-
-
-def _stays(current: Level, state: GroupState, why: str) -> str:
-    evidence = state.evidence
-    clock = f"; evidence counted from {evidence_days(evidence, current)}" if evidence.reset else ""
-    return f"stays at {current.value}: {why}{clock}"
 
 
 @dataclass(frozen=True)
 class _Promotion:
     level: Level
-    reason: str
+    reason: Reason
     limited_by: str | None
     cooldown_ends: dt.datetime | None
 
@@ -279,51 +186,32 @@ def _promotion(
     state: GroupState, rules: TrustRules, as_of: dt.datetime, cap: Cap, checks: list[Check]
 ) -> _Promotion:
     """Level, reason, limited_by and cooldown end when no demotion fired."""
-    current = state.current
+    current, evidence = state.current, state.evidence
     up = current.above()
     if up is None:
-        return _Promotion(current, _stays(current, state, "already at the top"), None, None)
+        return _Promotion(current, Stays(current, AtTop(), evidence), None, None)
     gates = rules.promote.to(up)
     if gates is None:
-        why = f"promote.{up.value} is not configured"
-        return _Promotion(current, _stays(current, state, why), None, None)
+        return _Promotion(current, Stays(current, NotConfigured(up), evidence), None, None)
     gate_checks = _promotion_checks(up, gates, state, rules)
     checks.extend(gate_checks)
-    failing = [c for c in gate_checks if not c.passed]
+    failing = tuple(c for c in gate_checks if not c.passed)
     if up.rank > cap.level.rank:
         # The cap binds whatever the gates say; name it, and the gates for the record.
-        gates_text = (
-            "; ".join(c.detail for c in failing) + f" (needed for {up.value})"
-            if failing
-            else f"the gates for {up.value} pass"
-        )
-        why = f"{_tier_text(cap)} allows at most {cap.level.value}; {gates_text}"
-        return _Promotion(current, _stays(current, state, why), cap.limited_by, None)
+        why = CapBinds(cap, up, failing)
+        return _Promotion(current, Stays(current, why, evidence), cap.limited_by, None)
     if failing:
-        short = any(c.rule.endswith("min_decisions") for c in failing)
-        why = "; ".join(c.detail for c in failing) + f" (needed for {up.value})"
-        limited = "insufficient_data" if short or state.evidence.decisions == 0 else None
-        return _Promotion(current, _stays(current, state, why), limited, None)
-    passed = "; ".join(c.detail for c in gate_checks if not c.rule.endswith("min_decisions"))
-    counts = "; ".join(c.detail for c in gate_checks if c.rule.endswith("min_decisions"))
+        short = any(isinstance(c.finding, MinDecisions) for c in failing)
+        limited = "insufficient_data" if short or evidence.decisions == 0 else None
+        return _Promotion(current, Stays(current, GatesFail(up, failing), evidence), limited, None)
     last_change = state.last_change
     if last_change is not None and as_of - last_change < rules.cooldown_span:
         ends = last_change + rules.cooldown_span
-        checks.append(
-            Check(
-                rule="cooldown",
-                passed=False,
-                detail=f"last level change {times.stamp(last_change)}; "
-                f"the {rules.cooldown} cooldown ends {times.stamp(ends)}",
-            )
-        )
-        reason = (
-            f"stays at {current.value}: the gates for {up.value} pass ({passed}), but the last "
-            f"level change was on {times.stamp(last_change)}; the {rules.cooldown} cooldown ends "
-            f"{times.stamp(ends)}"
-        )
-        return _Promotion(current, reason, "cooldown", ends)
-    return _Promotion(up, f"promoted {current.value} → {up.value}: {passed}; {counts}", None, None)
+        cooldown = CooldownRule(last_change, rules.cooldown, ends)
+        checks.append(Check(rule="cooldown", passed=False, finding=cooldown))
+        blocked = CooldownBlocks(current, up, tuple(gate_checks), cooldown)
+        return _Promotion(current, blocked, "cooldown", ends)
+    return _Promotion(up, Promoted(current, up, tuple(gate_checks)), None, None)
 
 
 def _next_step(
@@ -337,46 +225,39 @@ def _next_step(
     """What the next promotion from ``level`` needs, counted on ``state``'s evidence."""
     up = level.above()
     if pin is not None and pin.active:
-        return Next(None, f"pinned by {pin.pin.owner}; the pin must be removed or expire", None)
+        return Next(None, (PinnedBy(pin.pin.owner),), None)
     if up is None:
-        return Next(None, "already at the top of the ladder", None)
+        return Next(None, (AtTop(),), None)
     if up.rank > cap.level.rank:
-        return Next(None, f"capped at {cap.level.value} by {_tier_text(cap)}", None)
+        return Next(None, (CappedAt(cap),), None)
     gates = rules.promote.to(up)
     if gates is None:
-        return Next(up, f"no promotion to {up.value} is configured (promote.{up.value})", None)
-    needs: list[str] = []
+        return Next(up, (NotConfigured(up),), None)
+    needs: list[Need] = []
     clean = 0
     method, confidence, prior = rules.bounds.method, rules.bounds.confidence, rules.bounds.prior
     evidence = state.evidence
     for metric, gate in gates.gates():
-        k, n = _counts(metric, state.evidence)
+        k, n = _counts(metric, evidence)
         more = bounds.clean_needed(
             k, n, gate.threshold, gate.min_decisions, confidence, method, prior
         )
         if more is None:
-            return Next(up, f"the {metric} gate cannot be reached by clean decisions", None)
+            return Next(up, (Unreachable(metric),), None)
         if more:
-            noun = "clean approvals" if metric == "agreement" else "verified successes"
-            needs.append(
-                f"{more} more {noun} ({metric} lower bound ≥ {gate.threshold} over "
-                f"≥ {gate.min_decisions} {_NOUNS[metric][0]})"
-            )
+            needs.append(MoreClean(metric, more, gate.threshold, gate.min_decisions))
         clean = max(clean, more)
         if gate.max_unverified is not None and evidence.unverified:
             if gate.max_unverified == 0:
-                return Next(up, "unverified actions exist and max_unverified is 0", None)
+                return Next(up, (NoUnverifiedAllowed(),), None)
             # u / (e + m) <= max  ⇔  m >= u / max - e
             extra = max(0, _ceil_div(evidence.unverified, gate.max_unverified) - evidence.executed)
             if extra:
-                needs.append(
-                    f"{extra} more verified executions to bring the unverified share to "
-                    f"≤ {100 * gate.max_unverified:g}%"
-                )
+                needs.append(MoreVerified(extra, gate.max_unverified))
             clean = max(clean, extra)
     if cooldown_ends is not None:
-        needs.append(f"the cooldown to end on {times.stamp(cooldown_ends)}")
-    return Next(up, "; ".join(needs) if needs else "nothing more: the gates pass", clean)
+        needs.append(CooldownEnds(cooldown_ends))
+    return Next(up, tuple(needs), clean)
 
 
 def _ceil_div(count: int, share: float) -> int:
@@ -398,6 +279,16 @@ def _agreement_threshold(level: Level, rules: TrustRules) -> float | None:
     return None
 
 
+def _change(current: Level, target: Level, in_previous: bool | None) -> Change:
+    if in_previous is False:
+        return "new"
+    if target.rank > current.rank:
+        return "promoted"
+    if target.rank < current.rank:
+        return "demoted"
+    return "unchanged"
+
+
 def decide(
     state: GroupState,
     rules: TrustRules,
@@ -416,51 +307,27 @@ def decide(
     cap = cap_for(state, rules)
     pin = pin_for(state, rules, as_of)
     current = state.current
-    checks: list[Check] = []
 
-    target, demotion_reason, demotion_checks = _demotion(state, rules)
-    checks.extend(demotion_checks)
+    target, demoted, checks = _demotion(state, rules)
     limited_by: str | None = None
     cooldown_ends: dt.datetime | None = None
-    if demotion_reason is not None:
-        reason = demotion_reason
+    reason: Reason
+    if demoted is not None:
+        reason = demoted
     else:
         promotion = _promotion(state, rules, as_of, cap, checks)
         target, reason = promotion.level, promotion.reason
         limited_by, cooldown_ends = promotion.limited_by, promotion.cooldown_ends
     if target.rank > cap.level.rank:
-        reason = (
-            f"demoted {current.value} → {cap.level.value}: {_tier_text(cap)} allows at most "
-            f"{cap.level.value} (evidence: {reason})"
-        )
+        reason = CappedDown(current, cap, reason)
         target, limited_by = cap.level, cap.limited_by
     if pin is not None and pin.active:
         pinned = lowest(pin.pin.level, cap.level)
-        expiry = pin.pin.expires_at()
-        reason = (
-            f"pinned at {pin.pin.level.value} by {pin.pin.owner}"
-            + (f" until {times.stamp(expiry)}" if expiry else "")
-            + f": {pin.pin.reason}"
-            + ("" if pinned is pin.pin.level else f" (held at {pinned.value} by {_tier_text(cap)})")
-            + f"; the evidence alone gives {target.value}"
-        )
+        reason = Pinned(pin.pin, pinned, cap, target)
         target, limited_by = pinned, ("pin" if pinned is pin.pin.level else cap.limited_by)
     elif pin is not None:
-        expiry = pin.pin.expires_at()
-        reason += (
-            f" (pin by {pin.pin.owner} expired on "
-            f"{times.stamp(expiry) if expiry else 'an unknown date'}; ignored)"
-        )
+        reason = PinExpired(reason, pin.pin)
 
-    change: Change
-    if in_previous is False:
-        change = "new"
-    elif target.rank > current.rank:
-        change = "promoted"
-    elif target.rank < current.rank:
-        change = "demoted"
-    else:
-        change = "unchanged"
     changed = target is not current
     if changed:
         cooldown_ends = as_of + rules.cooldown_span
@@ -473,7 +340,7 @@ def decide(
         state=state,
         level=target,
         previous_level=current,
-        change=change,
+        change=_change(current, target, in_previous),
         limited_by=limited_by,
         since=as_of if changed else (state.level_since or state.last_change),
         last_promoted=as_of if target.rank > current.rank else state.last_promoted,

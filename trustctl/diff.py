@@ -8,6 +8,8 @@ from typing import Literal
 from trustctl.evidence import GroupKey, sort_key
 from trustctl.policy_model import Policy
 
+__all__ = ["Kind", "LevelChange", "diff_policies", "label"]
+
 Kind = Literal["promoted", "demoted", "added", "removed"]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["InputError", "LedgerError", "PolicyError", "RulesError", "TrustctlError"]
+
 
 class TrustctlError(Exception):
     """A failure caused by the user's input or usage (exit code 2)."""

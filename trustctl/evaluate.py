@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from trustctl import times
-from trustctl.decide import Verdict, decide
+from trustctl.decide import decide
 from trustctl.errors import InputError, PolicyError
 from trustctl.evidence import collect_segments
 from trustctl.ingest import BadRow, Decisions, IngestReport
@@ -16,6 +16,7 @@ from trustctl.inputs import Logs, Source
 from trustctl.policy import Plain, build_policy, to_data
 from trustctl.policy_model import Policy
 from trustctl.rules import LoadedRules
+from trustctl.verdict import Verdict
 
 __all__ = ["Evaluation", "evaluate"]
 

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from trustctl.decide import Verdict
 from trustctl.errors import TrustctlError
 from trustctl.evaluate import Evaluation
 from trustctl.ingest import HUMAN_CODES, OUTCOME_CODES, SEVERITY_CODES
+from trustctl.verdict import Verdict
+
+__all__ = ["Explanation", "Incident", "explain"]
 
 _DISAGREE = [HUMAN_CODES[h] for h in ("rejected", "modified", "overridden")]
 _HUMAN_NAMES = {code: name for name, code in HUMAN_CODES.items()}

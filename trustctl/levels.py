@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from enum import Enum
+from typing import Literal
+
+__all__ = ["LADDER", "LEVEL_SPELLINGS", "Change", "Level", "lowest"]
 
 
 class Level(str, Enum):
@@ -39,3 +42,7 @@ LEVEL_SPELLINGS: dict[str, Level] = {
 def lowest(*levels: Level) -> Level:
     """The strictest (lowest) of the given levels."""
     return min(levels, key=lambda level: level.rank)
+
+
+Change = Literal["promoted", "demoted", "unchanged", "new"]
+"""How a group's level moved in a run (``new``: absent from the previous policy)."""

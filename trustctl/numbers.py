@@ -5,7 +5,16 @@ from __future__ import annotations
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import overload
 
-__all__ = ["PLACES", "bound_text", "outward", "percent", "rounded", "share_text"]
+__all__ = [
+    "PLACES",
+    "bound_against",
+    "bound_text",
+    "confidence_text",
+    "outward",
+    "percent",
+    "rounded",
+    "share_text",
+]
 
 PLACES = 6
 """Decimal places of the floats a policy holds."""
@@ -47,3 +56,20 @@ def percent(k: int, n: int) -> str:
 def share_text(share: float) -> str:
     """A share of 1 as a percentage, as short as exact (``0.05`` is ``5%``)."""
     return f"{100 * share:g}%"
+
+
+def bound_against(value: float, threshold: float, lower: bool) -> str:
+    """A bound with 3 decimals, or as many more as it takes to show its side of ``threshold``.
+
+    A lower bound of 0.95004 is printed ``0.95004 ≥ 0.95``, never ``0.949 < 0.95``.
+    """
+    for digits in range(3, 16):
+        text = bound_text(value, digits, lower)
+        if (float(text) < threshold) == (value < threshold):
+            return text
+    return repr(value)
+
+
+def confidence_text(confidence: float) -> str:
+    """A confidence level as a percentage (``0.95`` is ``95%``)."""
+    return f"{round(confidence * 100, 4):g}%"

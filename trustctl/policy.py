@@ -15,7 +15,6 @@ from typing import TypeAlias
 from pydantic import ValidationError
 
 from trustctl import __version__, numbers, times, yamlio
-from trustctl.decide import Verdict
 from trustctl.errors import PolicyError
 from trustctl.ingest import IngestReport
 from trustctl.levels import Level
@@ -37,7 +36,9 @@ from trustctl.policy_model import (
     SuccessEvidence,
     Summary,
 )
+from trustctl.reasons import needs_text, reason_text
 from trustctl.rules import LoadedRules
+from trustctl.verdict import Verdict
 
 __all__ = ["Plain", "build_policy", "load_policy", "to_data", "to_json", "to_yaml"]
 
@@ -72,7 +73,7 @@ def _action(verdict: Verdict, group_by: Sequence[str]) -> Action:
         since=verdict.since,
         last_promoted=verdict.last_promoted,
         last_demoted=verdict.last_demoted,
-        reason=verdict.reason,
+        reason=reason_text(verdict.reason),
         evidence=ActionEvidence(
             decisions=evidence.decisions,
             counted_from=evidence.counted_from,
@@ -123,7 +124,7 @@ def _action(verdict: Verdict, group_by: Sequence[str]) -> Action:
         ),
         next=NextStep(
             level=verdict.next.level,
-            needs=verdict.next.needs,
+            needs=needs_text(verdict.next),
             clean_decisions_needed=verdict.next.clean_decisions_needed,
         ),
     )

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from trustctl import times
 from trustctl.evidence import GroupKey, PriorState
-from trustctl.levels import Level
+from trustctl.levels import Change, Level
 
 __all__ = [
     "GROUP_FIELDS",
@@ -41,8 +41,6 @@ __all__ = [
     "SuccessEvidence",
     "Summary",
 ]
-
-Change = Literal["promoted", "demoted", "unchanged", "new"]
 GROUP_FIELDS = ("action_class", "system_tier", "service", "agent_version")
 """The names ``group_by`` may list, each a field of ``Action``."""
 

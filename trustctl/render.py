@@ -18,11 +18,22 @@ from rich.table import Table
 from rich.text import Text
 
 from trustctl import numbers, times
-from trustctl.decide import Check, Verdict, evidence_days
 from trustctl.diff import LevelChange, label
 from trustctl.evidence import Evidence
 from trustctl.explain import Explanation, Incident
 from trustctl.levels import Level
+from trustctl.reasons import check_text, evidence_days, first_need, needs_text, reason_text
+from trustctl.verdict import Check, Verdict
+
+__all__ = [
+    "NEXT_WIDTH",
+    "diff_json",
+    "diff_markdown",
+    "diff_table",
+    "print_explanation",
+    "review_markdown",
+    "review_table",
+]
 
 _ARROW = {"promoted": "↑", "demoted": "↓", "unchanged": "=", "new": "+"}
 
@@ -55,7 +66,7 @@ def _next_cell(verdict: Verdict) -> str:
             return f"capped at {verdict.cap.level.value}"
     elif step.clean_decisions_needed:
         return f"{step.level.value}: {step.clean_decisions_needed} clean"
-    first = step.needs.split(";", 1)[0].strip()
+    first = first_need(step)
     return _clip(first if step.level is None else f"{step.level.value}: {first}", NEXT_WIDTH)
 
 
@@ -109,7 +120,7 @@ def review_markdown(verdicts: Sequence[Verdict], group_by: tuple[str, ...]) -> s
                     _rate(e.agreed, e.reviewed, v.agreement.lower),
                     _rate(e.succeeded, e.verified, v.success.lower),
                     v.limited_by or "",
-                    v.reason,
+                    reason_text(v.reason),
                 )
             )
             + " |"
@@ -185,7 +196,7 @@ def print_explanation(console: Console, item: Explanation, group_by: tuple[str, 
     console.print(
         Text.assemble((label(group_by, state.key), "bold"), f": {v.level.value} ({v.change})")
     )
-    say(f"reason: {v.reason}")
+    say(f"reason: {reason_text(v.reason)}")
     say(
         f"level before this run: {v.previous_level.value} (from the {state.current_source}); "
         f"{v.level.value} since "
@@ -222,7 +233,7 @@ def print_explanation(console: Console, item: Explanation, group_by: tuple[str, 
     table.add_column("result", no_wrap=True)
     table.add_column("numbers")
     for check in v.checks:
-        table.add_row(*_cells(check.rule, _verdict_word(check), check.detail))
+        table.add_row(*_cells(check.rule, _verdict_word(check), check_text(check)))
     cap_text = f"cap: {v.cap.level.value}" + (f" ({v.cap.limited_by})" if v.cap.limited_by else "")
     table.add_row(*_cells("caps", "", cap_text))
     if v.pin is not None:
@@ -236,7 +247,7 @@ def print_explanation(console: Console, item: Explanation, group_by: tuple[str, 
         )
     console.print(table)
     next_level = v.next.level.value if v.next.level else "–"
-    say(f"next: {next_level}: {v.next.needs}")
+    say(f"next: {next_level}: {needs_text(v.next)}")
     if item.disagreements:
         console.print(_incident_table("recent disagreements", item.disagreements))
     if item.failures:

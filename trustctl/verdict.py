@@ -1,0 +1,362 @@
+"""What ``decide`` returns, as data: the checks run, the reason, the cap, the pin, the next step.
+
+No English here: ``trustctl.reasons`` turns every finding, reason and need into text,
+and the renderers and the policy use that text. Tests assert on these values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal, TypeAlias
+
+from trustctl.bounds import RateSummary
+from trustctl.evidence import Evidence, GroupState
+from trustctl.levels import Change, Level
+from trustctl.rules import Metric, Pin
+
+__all__ = [
+    "AtTop",
+    "Bound",
+    "Cap",
+    "CapBinds",
+    "CappedAt",
+    "CappedDown",
+    "Change",
+    "Check",
+    "CooldownBlocks",
+    "CooldownEnds",
+    "CooldownRule",
+    "CriticalFailure",
+    "Demoted",
+    "Finding",
+    "GatesFail",
+    "MinDecisions",
+    "MoreClean",
+    "MoreVerified",
+    "Need",
+    "Next",
+    "NoUnverifiedAllowed",
+    "NotConfigured",
+    "PinExpired",
+    "PinStatus",
+    "Pinned",
+    "PinnedBy",
+    "Promoted",
+    "Reason",
+    "StayWhy",
+    "Stays",
+    "Unreachable",
+    "Unverified",
+    "Verdict",
+]
+
+
+# --- findings: what one check measured ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MinDecisions:
+    """A gate's ``min_decisions``: enough decisions measured?"""
+
+    metric: Metric
+    n: int
+    needed: int
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A gate's ``threshold``: the lower bound (promotion) or upper bound (demotion) against it."""
+
+    metric: Metric
+    k: int
+    n: int
+    confidence: float
+    side: Literal["lower", "upper"]
+    value: float
+    """The exact bound."""
+    threshold: float
+
+
+@dataclass(frozen=True)
+class Unverified:
+    """A gate's ``max_unverified``: the share of executed actions with no verified outcome."""
+
+    unverified: int
+    executed: int
+    allowed: float
+
+
+@dataclass(frozen=True)
+class CriticalFailure:
+    """The latest critical failure in the window, and whether it was already answered."""
+
+    decision: str | None
+    at: dt.datetime
+    answered_by: dt.datetime | None
+    """The demotion that already answered it (it does not fire again)."""
+    before_promotion: dt.datetime | None
+    """The later promotion it preceded (it does not fire)."""
+
+
+@dataclass(frozen=True)
+class CooldownRule:
+    """The cooldown after the last level change, blocking a promotion."""
+
+    last_change: dt.datetime
+    cooldown: str
+    """As the rules give it (``7d``)."""
+    ends: dt.datetime
+
+
+Finding: TypeAlias = MinDecisions | Bound | Unverified | CriticalFailure | CooldownRule
+
+
+@dataclass(frozen=True)
+class Check:
+    """One gate or rule, evaluated, as ``explain`` shows it."""
+
+    rule: str
+    """The rule's key path in the rules file, e.g. ``promote.auto_notify.agreement.threshold``."""
+    passed: bool
+    """For a demotion check: it holds (does not demote); for the cooldown: always ``False``."""
+    finding: Finding
+
+
+# --- reasons: why the level is what it is ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AtTop:
+    """Nothing above the level (``full``)."""
+
+
+@dataclass(frozen=True)
+class NotConfigured:
+    """The rules have no gates for the level above."""
+
+    level: Level
+
+
+@dataclass(frozen=True)
+class CapBinds:
+    """The cap forbids the level above, whatever the gates say (``failing`` for the record)."""
+
+    cap: Cap
+    level: Level
+    failing: tuple[Check, ...]
+
+
+@dataclass(frozen=True)
+class GatesFail:
+    """Gates for the level above that fail."""
+
+    level: Level
+    failing: tuple[Check, ...]
+
+
+StayWhy: TypeAlias = AtTop | NotConfigured | CapBinds | GatesFail
+
+
+@dataclass(frozen=True)
+class Stays:
+    """No change: ``why``; ``evidence`` is the promotion evidence (its clock is named when an
+    event restarted it)."""
+
+    level: Level
+    why: StayWhy
+    evidence: Evidence
+
+
+@dataclass(frozen=True)
+class Demoted:
+    """A demotion rule fired: ``check`` is the rule that sent the group lowest."""
+
+    level: Level
+    to: Level
+    check: Check
+    after_promotion: dt.datetime | None = None
+    """For a critical failure: the last promotion it came after."""
+
+
+@dataclass(frozen=True)
+class Promoted:
+    """The gates for the next level pass: one level up."""
+
+    level: Level
+    to: Level
+    gates: tuple[Check, ...]
+
+
+@dataclass(frozen=True)
+class CooldownBlocks:
+    """The gates pass, but the last level change is too recent."""
+
+    level: Level
+    to: Level
+    gates: tuple[Check, ...]
+    cooldown: CooldownRule
+
+
+@dataclass(frozen=True)
+class CappedDown:
+    """The evidence gives a level above the cap: held down to it."""
+
+    level: Level
+    cap: Cap
+    evidence: Reason
+
+
+@dataclass(frozen=True)
+class Pinned:
+    """An active pin sets the level (held under the cap)."""
+
+    pin: Pin
+    held: Level
+    cap: Cap
+    evidence_level: Level
+    """What the evidence alone gives."""
+
+
+@dataclass(frozen=True)
+class PinExpired:
+    """The reason, with a matching pin that expired (and is ignored)."""
+
+    reason: Reason
+    pin: Pin
+
+
+Reason: TypeAlias = Stays | Demoted | Promoted | CooldownBlocks | CappedDown | Pinned | PinExpired
+
+
+# --- the next step -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PinnedBy:
+    """An active pin holds the level."""
+
+    owner: str
+
+
+@dataclass(frozen=True)
+class CappedAt:
+    """The cap holds the level."""
+
+    cap: Cap
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    """No number of clean decisions passes this gate."""
+
+    metric: Metric
+
+
+@dataclass(frozen=True)
+class NoUnverifiedAllowed:
+    """Unverified actions exist and ``max_unverified`` is 0."""
+
+
+@dataclass(frozen=True)
+class MoreClean:
+    """Clean decisions still needed for a gate."""
+
+    metric: Metric
+    more: int
+    threshold: float
+    min_decisions: int
+
+
+@dataclass(frozen=True)
+class MoreVerified:
+    """Verified executions still needed to bring the unverified share down."""
+
+    more: int
+    allowed: float
+
+
+@dataclass(frozen=True)
+class CooldownEnds:
+    """The cooldown still has to end."""
+
+    ends: dt.datetime
+
+
+Need: TypeAlias = (
+    PinnedBy
+    | AtTop
+    | CappedAt
+    | NotConfigured
+    | Unreachable
+    | NoUnverifiedAllowed
+    | MoreClean
+    | MoreVerified
+    | CooldownEnds
+)
+
+
+@dataclass(frozen=True)
+class Next:
+    """What the next promotion needs."""
+
+    level: Level | None
+    needs: tuple[Need, ...]
+    """What is missing; empty when nothing is (the gates pass)."""
+    clean_decisions_needed: int | None
+
+
+# --- the verdict -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cap:
+    """The highest level the tiers allow and which tier sets it."""
+
+    level: Level
+    limited_by: str | None
+    """e.g. ``cap:risk_tier=2``; ``None`` when nothing caps below ``full``."""
+
+    @property
+    def tier(self) -> str:
+        """``limited_by`` without its ``cap:`` prefix (``risk_tier=2``)."""
+        return (self.limited_by or "").removeprefix("cap:")
+
+
+@dataclass(frozen=True)
+class PinStatus:
+    """A pin that matches the group, active or expired."""
+
+    pin: Pin
+    active: bool
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The decision for one group, with everything needed to explain it."""
+
+    state: GroupState
+    level: Level
+    previous_level: Level
+    change: Change
+    limited_by: str | None
+    since: dt.datetime | None
+    last_promoted: dt.datetime | None
+    last_demoted: dt.datetime | None
+    reason: Reason
+    agreement: RateSummary
+    """Agreement on the promotion evidence (``state.evidence``)."""
+    success: RateSummary
+    """Success on the promotion evidence."""
+    demotion_agreement: RateSummary
+    """Agreement on the demotion evidence (``state.demotion_evidence``)."""
+    demotion_success: RateSummary
+    """Success on the demotion evidence."""
+    threshold: float | None
+    """The agreement threshold the posterior probability is reported against."""
+    p_agreement: float | None
+    """``P(agreement >= threshold)`` under the Beta posterior."""
+    cap: Cap
+    pin: PinStatus | None
+    checks: tuple[Check, ...]
+    next: Next
