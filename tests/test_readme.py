@@ -41,3 +41,14 @@ def test_exit_codes_are_documented() -> None:
     section = README.split("## Exit codes", 1)[1].split("\n## ", 1)[0]
     for code in ("0", "1", "2", "3"):
         assert f"| {code} |" in section
+
+
+def test_how_it_is_built_names_every_module_once() -> None:
+    section = README.split("## How it is built", 1)[1].split("\n## ", 1)[0]
+    named = re.findall(r"`(\w+\.py)`", section)
+    modules = sorted(
+        p.name
+        for p in (ROOT / "trustctl").glob("*.py")
+        if p.name not in ("__init__.py", "__main__.py")
+    )
+    assert sorted(named) == modules
