@@ -57,6 +57,8 @@ _FALSE = {"false", "0", "no"}
 _ACTION_CLASS = re.compile(r"^[A-Za-z0-9._:/-]{1,200}$")
 #: A time of day followed by a zone; a date alone never has one.
 _OFFSET = r"[Tt ].*(?:Z|z|[+-]\d{2}(?::?\d{2})?)$"
+#: What a time is made of before pandas reads it: ASCII, starting with the year's digits.
+_DATED = r"^[0-9]{4}[\x00-\x7f]*$"
 _MAX_REPORTED = 20
 
 #: Merged columns that are codes (int8, -1 = empty; tiers 0 = empty) and those that are text.
@@ -197,10 +199,9 @@ def _vocabulary(
 
 
 def _tier(high: int) -> Callable[[str], int | None]:
-    def parse(text: str) -> int | None:
-        return int(text) if text.isdigit() and 1 <= int(text) <= high else None
-
-    return parse
+    """A tier spelled as one ASCII digit, ``1`` to ``high``: no sign, zero or other script."""
+    spellings = {str(tier): tier for tier in range(1, high + 1)}
+    return spellings.get
 
 
 def _boolean(text: str) -> int | None:
@@ -603,7 +604,11 @@ def _parse_timestamps(times: _Times, problems: _Problems) -> int:
     text = times.unread_text.to_pandas()
     empty = (text == "").to_numpy()
     problems.add(rows[empty], "column 'timestamp': empty; a timestamp is required")
-    parsed = pd.to_datetime(text.where(~empty, None), format="ISO8601", utc=True, errors="coerce")
+    # pandas also reads words ("now", "today": the wall clock) and digits of other scripts.
+    dated = np.asarray(pc.match_substring_regex(times.unread_text, _DATED), dtype=bool)
+    parsed = pd.to_datetime(
+        text.where(dated & ~empty, None), format="ISO8601", utc=True, errors="coerce"
+    )
     bad = parsed.isna().to_numpy() & ~empty
     # Times are nanoseconds downstream: outside these years a mistyped year, not data.
     out_of_range = ~bad & ~empty & ~((parsed >= _EARLIEST) & (parsed <= _LATEST)).to_numpy(bool)

@@ -13,12 +13,15 @@ import gzip
 import hashlib
 import json
 import os
+import re
+import stat
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -74,29 +77,79 @@ def _format_of(path: Path) -> str | None:
 
 
 def find_logs(arguments: Sequence[Path]) -> list[Path]:
-    """Expand files and directories into the sorted list of decision-log files."""
+    """Expand files and directories into the sorted list of decision-log files.
+
+    A directory is searched recursively; a symlink to a file in it is read, a symlink to a
+    directory is not followed (as ``find`` and ``grep -r`` do). A file reached by more than
+    one path (named twice, a hard link, a symlink) is read once, under the first of its
+    paths in sorted order. A directory that cannot be listed, and a file with a log's name
+    that is not a regular file (a FIFO, a device, a dangling link), are errors: a log is
+    never skipped in silence.
+    """
     found: list[Path] = []
     for argument in arguments:
-        if argument.is_dir():
-            inside = sorted(
-                p for p in argument.rglob("*") if p.is_file() and _format_of(p) is not None
-            )
+        if _is_directory(argument):
+            inside = _walk(argument)
             if not inside:
                 raise InputError(
                     [f"{argument}: no decision logs (*.csv, *.jsonl, *.parquet) in it"]
                 )
             found.extend(inside)
-        elif argument.is_file():
-            if _format_of(argument) is None:
-                raise InputError(
-                    [f"{argument}: unknown log format; use .csv, .jsonl, .ndjson, .parquet or .gz"]
-                )
-            found.append(argument)
+        elif _format_of(argument) is None:
+            raise InputError(
+                [f"{argument}: unknown log format; use .csv, .jsonl, .ndjson, .parquet or .gz"]
+            )
         else:
-            raise InputError([f"{argument}: no such file or directory"])
+            found.append(argument)
     if not found:
         raise InputError(["no decision logs given"])
-    unique = sorted(set(found), key=lambda p: str(p))
+    return _once(sorted(found, key=str))
+
+
+def _is_directory(path: Path) -> bool:
+    """Whether ``path`` is a directory; ``False`` for a regular file; refused otherwise."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise InputError([f"{path}: no such file or directory"]) from None
+    except OSError as exc:
+        raise InputError([f"{path}: cannot read: {exc.strerror or exc}"]) from None
+    if stat.S_ISDIR(mode):
+        return True
+    if not stat.S_ISREG(mode):
+        raise InputError([f"{path}: not a regular file (a FIFO, device or socket is not read)"])
+    return False
+
+
+def _walk(top: Path) -> list[Path]:
+    """Every log file under ``top``, refusing a subdirectory that cannot be listed."""
+    found: list[Path] = []
+    pending = [top]
+    while pending:
+        directory = pending.pop()
+        try:
+            with os.scandir(directory) as listing:
+                entries = list(listing)
+        except OSError as exc:
+            raise InputError([f"{directory}: cannot list the directory: {exc.strerror}"]) from None
+        for entry in entries:
+            path = Path(entry.path)
+            if entry.is_dir(follow_symlinks=False):
+                pending.append(path)
+            elif _format_of(path) is not None and not _is_directory(path):
+                found.append(path)
+    return found
+
+
+def _once(paths: list[Path]) -> list[Path]:
+    """The paths less those that name a file met before (same device and inode)."""
+    seen: set[tuple[int, int]] = set()
+    unique: list[Path] = []
+    for path in paths:
+        info = path.stat()
+        if (info.st_dev, info.st_ino) not in seen:
+            seen.add((info.st_dev, info.st_ino))
+            unique.append(path)
     return unique
 
 
@@ -138,11 +191,51 @@ def _is_gzip(path: Path) -> bool:
     return path.name.lower().endswith(".gz")
 
 
-def _open_text(path: Path) -> TextIO:
-    # utf-8-sig: a byte order mark (spreadsheet exports) is not part of the first column's name.
+class _Unreadable(Exception):
+    """A line of a text log that cannot be read: not UTF-8, or its compressed data is broken."""
+
+    def __init__(self, path: Path, line: int, reason: str) -> None:
+        super().__init__(f"{path}:{line}: {reason}")
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
+@contextlib.contextmanager
+def _open_text(path: Path) -> Iterator[Iterator[str]]:
+    """The physical lines of a text log (``\\n`` ends one; the end kept), each decoded alone.
+
+    A line that is not UTF-8, and compressed data that is corrupt or cut short, raise
+    ``_Unreadable`` with the line's number. A byte order mark (spreadsheet exports) is not
+    part of the first line.
+    """
     if _is_gzip(path):
-        return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
-    return path.open("r", encoding="utf-8-sig", newline="")
+        with gzip.open(path, "rb") as packed:
+            yield _decoded(path, packed)
+    else:
+        with path.open("rb") as plain:
+            yield _decoded(path, plain)
+
+
+def _decoded(path: Path, handle: Iterable[bytes]) -> Iterator[str]:
+    number = 0
+    lines = iter(handle)
+    while True:
+        try:
+            raw = next(lines, None)
+        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+            raise _Unreadable(path, number + 1, f"not a readable gzip file: {exc}") from None
+        if raw is None:
+            return
+        number += 1
+        if number == 1:
+            raw = raw.removeprefix(_BOM)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            where = f"byte {exc.start + 1} of the line is {raw[exc.start]:#04x}"
+            raise _Unreadable(path, number, f"not UTF-8 text: {where}") from None
+        yield text
 
 
 @contextlib.contextmanager
@@ -166,7 +259,9 @@ def _csv_header(path: Path) -> list[str]:
     try:
         with _long_fields(), _open_text(path) as handle:
             header = next(csv.reader(handle), None)
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+    except _Unreadable as exc:
+        raise InputError([str(exc)]) from None
+    except (OSError, csv.Error) as exc:
         raise InputError([f"{path}:1: cannot read the header: {exc}"]) from None
     if not header:
         raise InputError([f"{path}:1: empty file, expected a header row"])
@@ -230,14 +325,23 @@ def _csv_source(path: Path) -> _Source:
 
 
 def _csv_problem(path: Path, fields: int, exc: Exception) -> str:
-    """Where Arrow's CSV parser gave up: the first record whose field count is not the header's."""
+    """Where Arrow's CSV parser gave up: the first record whose field count is not the
+    header's, that is not UTF-8, or that is longer than Arrow reads."""
     try:
         for line, record in csv_record_lines(path):
             if len(record) != fields:
                 return (
                     f"{path}:{line}: expected {fields} fields as in the header, found {len(record)}"
                 )
-    except (OSError, UnicodeDecodeError, csv.Error) as reason:
+            size = sum(len(value) for value in record)
+            if size > _CSV_BLOCK:
+                return (
+                    f"{path}:{line}: a record of {size:,} characters; CSV records are read up "
+                    f"to {_CSV_BLOCK >> 20} MiB (JSON Lines and Parquet have no such limit)"
+                )
+    except _Unreadable as reason:
+        return str(reason)
+    except (OSError, csv.Error) as reason:
         return f"{path}: not a readable CSV file: {reason}"
     return f"{path}: not a readable CSV file: {exc}"
 
@@ -266,9 +370,47 @@ def _json_text(value: Any) -> str | None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (str, int)):
+    if isinstance(value, str):
         return str(value)
     return None
+
+
+class _Integer(str):
+    """A JSON integer kept as its digits: never converted, so no length is too long."""
+
+
+def _exact_int(digits: str) -> int | str:
+    """A JSON integer as a number, or as its digits where Python refuses to convert them."""
+    return int(digits) if len(digits) <= _INT_DIGITS else digits
+
+
+_INT_DIGITS = 4000
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abAB]", re.ASCII)
+
+
+def _json_record(path: Path, number: int, text: str) -> Any:
+    """One JSON Lines record; a line that is not one JSON text of UTF-8 raises ``InputError``.
+
+    A lone surrogate (``"\\ud800"``) is text no file can hold: refused wherever it is.
+    """
+    try:
+        record = json.loads(text, object_pairs_hook=_unique_keys, parse_int=_Integer)
+    except json.JSONDecodeError as exc:
+        raise InputError([f"{path}:{number}: not valid JSON: {exc.msg}"]) from None
+    except _DuplicateKey as exc:
+        raise InputError([f"{path}:{number}: key {exc.key!r} appears twice"]) from None
+    except RecursionError:
+        raise InputError([f"{path}:{number}: not valid JSON: nested too deeply"]) from None
+    if _SURROGATE_ESCAPE.search(text):
+        try:
+            json.dumps(record, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise InputError(
+                [f"{path}:{number}: a lone surrogate (\\ud800-\\udfff) is not text"]
+            ) from None
+    return record
 
 
 def _spell_floats(column: list[str], floats: list[tuple[int, float]]) -> None:
@@ -292,12 +434,7 @@ def _read_jsonl(path: Path) -> tuple[pa.Table, tuple[int, ...]]:
             for number, text in enumerate(handle, start=1):
                 if not text.strip():
                     continue
-                try:
-                    record = json.loads(text, object_pairs_hook=_unique_keys)
-                except json.JSONDecodeError as exc:
-                    raise InputError([f"{path}:{number}: not valid JSON: {exc.msg}"]) from None
-                except _DuplicateKey as exc:
-                    raise InputError([f"{path}:{number}: key {exc.key!r} appears twice"]) from None
+                record = _json_record(path, number, text)
                 if not isinstance(record, dict):
                     raise InputError([f"{path}:{number}: expected a JSON object"])
                 for column in SCHEMA_COLUMNS:
@@ -316,8 +453,10 @@ def _read_jsonl(path: Path) -> tuple[pa.Table, tuple[int, ...]]:
                     columns[column].append(spelled)
                 seen.update(record)
                 lines.append(number)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError([f"{path}: cannot read: {exc}"]) from None
+    except _Unreadable as exc:
+        raise InputError([str(exc)]) from None
+    except OSError as exc:
+        raise InputError([f"{path}: cannot read: {exc.strerror or exc}"]) from None
     present = [c for c in SCHEMA_COLUMNS if c in seen]
     if lines:
         _check_required(path, present, str(lines[0]))
@@ -367,6 +506,9 @@ def _parquet_source(path: Path) -> _Source:
         schema = pq.read_schema(path)
     except (pa.ArrowException, OSError) as exc:
         raise InputError([f"{path}: not a readable Parquet file: {exc}"]) from None
+    twice = [c for c in SCHEMA_COLUMNS if schema.names.count(c) > 1]
+    if twice:
+        raise InputError([f"{path}:row 0: column '{c}' appears twice" for c in twice])
     # Only the schema's columns are read (projection); partition directories add theirs.
     present = [c for c in SCHEMA_COLUMNS if c in schema.names]
     given = {k: v for k, v in hive_values(path).items() if k not in schema.names}
@@ -630,7 +772,8 @@ def _original_rows(raw: RawLog, rows: Sequence[int]) -> dict[int, tuple[str, dic
         with _open_text(raw.path) as handle:
             for number, text in enumerate(handle, start=1):
                 if number in by_line:
-                    found[by_line[number]] = (f"{raw.path}:{number}", json.loads(text))
+                    record = json.loads(text, parse_int=_exact_int)
+                    found[by_line[number]] = (f"{raw.path}:{number}", record)
         return found
     lines = _csv_lines(raw.path)
     header = next(lines, (1, []))[1]
