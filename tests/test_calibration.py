@@ -1,0 +1,67 @@
+"""Calibration of ai_confidence against independently computed values."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import SAMPLE_CSV
+
+from trustctl import bounds
+from trustctl.calibration import CUTS, calibrate
+from trustctl.ingest import HUMAN_CODES, load_decisions
+
+REFERENCE = json.loads(
+    (Path(__file__).parent / "reference" / "calibration_reference.json").read_text()
+)
+_JUDGED = [HUMAN_CODES[h] for h in ("approved", "rejected", "modified", "overridden")]
+
+
+def _lower(k: int, n: int) -> float:
+    return bounds.lower_bound(k, n, 0.95, "clopper-pearson", (1.0, 1.0))
+
+
+@pytest.fixture(scope="module")
+def frame():  # type: ignore[no-untyped-def]
+    return load_decisions([SAMPLE_CSV]).frame
+
+
+@pytest.mark.parametrize("action_class", sorted(REFERENCE))
+def test_calibration_matches_the_reference(frame, action_class: str) -> None:  # type: ignore[no-untyped-def]
+    rows = frame[(frame["action_class"] == action_class) & frame["human_decision"].isin(_JUDGED)]
+    found = calibrate(
+        rows["ai_confidence"].to_numpy(),
+        (rows["human_decision"] == HUMAN_CODES["approved"]).to_numpy(),
+        _lower,
+    )
+    expected = REFERENCE[action_class]
+    assert found is not None
+    assert found.decisions == expected["decisions"]
+    assert found.brier == pytest.approx(expected["brier"], abs=1e-12)
+    assert found.ece == pytest.approx(expected["ece"], abs=1e-12)
+    for got, want in zip(found.bins, expected["bins"], strict=True):
+        assert got.count == want["count"]
+        assert got.mean_confidence == pytest.approx(want["mean_confidence"], abs=1e-12)
+        assert got.approval_rate == pytest.approx(want["approval_rate"], abs=1e-12)
+    for got_cut, want_cut in zip(found.cuts, expected["cuts"], strict=True):
+        assert (got_cut.cut, got_cut.reviewed, got_cut.approved) == (
+            want_cut["cut"],
+            want_cut["reviewed"],
+            want_cut["approved"],
+        )
+        assert got_cut.lower == pytest.approx(want_cut["lower"], abs=1e-9)
+
+
+def test_edges_and_cuts_are_the_decimals() -> None:
+    # 0.3 sits in the bin [0.3, 0.4) and passes the cut 0.55 only from 0.55 on.
+    found = calibrate(np.array([0.3, 0.55, 0.5499, 1.0]), np.array([1, 1, 0, 1], bool), _lower)
+    assert found is not None
+    assert [b.count for b in found.bins] == [0, 0, 0, 1, 0, 2, 0, 0, 0, 1]
+    assert [c.reviewed for c in found.cuts][:2] == [3, 2]
+    assert CUTS[0] == 0.5 and CUTS[-1] == 0.95 and len(CUTS) == 10
+
+
+def test_no_confidence_means_no_calibration() -> None:
+    assert calibrate(np.array([np.nan]), np.array([True]), _lower) is None
