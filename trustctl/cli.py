@@ -491,6 +491,87 @@ def sample(
     _say(f"wrote {decisions} decisions to {path}")
 
 
+class HistoryFormat(str, Enum):
+    """What ``history`` prints."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def _moment(option: str, text: str | None) -> dt.datetime | None:
+    from trustctl import times
+    from trustctl.errors import TrustctlError
+
+    if text is None:
+        return None
+    try:
+        return times.parse(text)
+    except ValueError as exc:
+        raise TrustctlError(f"{option}: {exc}") from None
+
+
+@app.command()
+@_fails_cleanly
+def history(
+    logs: Logs,
+    every: Annotated[str, typer.Option("--every", help="Time between steps (7d, 12h, 2w).")] = "7d",
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="The first step (ISO-8601). Default: the window's start."),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option("--until", help="The last step (ISO-8601). Default: the latest row."),
+    ] = None,
+    rules: RulesOption = None,
+    group: Annotated[
+        list[str] | None,
+        typer.Option("--group", help="Only this action class or group (repeatable)."),
+    ] = None,
+    output_format: Annotated[
+        HistoryFormat, typer.Option("--format", help="table, json or csv.")
+    ] = HistoryFormat.table,
+) -> None:
+    """The policy at each step, each built on the step before, as a weekly job runs.
+
+    Examples:
+
+      trustctl history sample_data/
+
+      trustctl history sample_data/ --every 14d --group k8s.scale --format csv
+    """
+    from trustctl import history_formats
+    from trustctl.errors import TrustctlError
+    from trustctl.history import history as history_of
+    from trustctl.history import pick_groups
+    from trustctl.rules import parse_duration
+
+    try:
+        step = parse_duration(every)
+    except ValueError as exc:
+        raise TrustctlError(f"--every: {exc}") from None
+    if not step:
+        raise TrustctlError(f"--every: a step of {every} never moves; give one like 7d")
+    found = history_of(
+        logs,
+        _rules(rules),
+        every=step,
+        since=_moment("--since", since),
+        until=_moment("--until", until),
+    )
+    found = pick_groups(found, group or [])
+    if output_format is HistoryFormat.table:
+        _out().print(history_formats.history_table(found))
+    else:
+        text = (
+            history_formats.history_json
+            if output_format is HistoryFormat.json
+            else history_formats.history_csv
+        )(found)
+        sys.stdout.write(text)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()
