@@ -22,7 +22,6 @@ import numpy as np
 import pandas as pd
 
 from trustctl import segments, times
-from trustctl.decide import Verdict
 from trustctl.diff import label
 from trustctl.errors import InputError, TrustctlError
 from trustctl.evaluate import Evaluation, evaluate
@@ -32,6 +31,7 @@ from trustctl.inputs import Logs, Read
 from trustctl.levels import Level
 from trustctl.policy_model import Policy
 from trustctl.rules import LoadedRules
+from trustctl.verdict import Verdict
 
 __all__ = ["Activity", "History", "Step", "history", "pick_groups", "step_times"]
 
