@@ -11,16 +11,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+from clirun import failure, policy_yaml, run
 from conftest import SAMPLE_CSV, sample_rows
-from typer.testing import CliRunner, Result
-
-from trustctl.cli import app
-
-runner = CliRunner()
-
-
-def run(*args: str | Path) -> Result:
-    return runner.invoke(app, [str(a) for a in args])
 
 
 @pytest.fixture
@@ -68,12 +60,6 @@ def _monday(day: str) -> str:
     return (date - dt.timedelta(days=date.weekday())).isoformat()
 
 
-def _policy(*args: str | Path) -> str:
-    result = run("generate", *args, "--format", "yaml")
-    assert result.exit_code == 0, result.output
-    return result.stdout
-
-
 def test_one_evidence_file_gives_the_policy_of_its_logs(here: Path) -> None:
     logs = here / "logs"
     logs.mkdir()
@@ -81,11 +67,11 @@ def test_one_evidence_file_gives_the_policy_of_its_logs(here: Path) -> None:
     result = run("aggregate", "logs", "-o", "evidence.parquet")
     assert result.exit_code == 0, result.output
     assert "6000 decisions, 6852 rows" in result.stdout
-    assert _policy("--evidence", "evidence.parquet") == _policy("logs")
+    assert policy_yaml("--evidence", "evidence.parquet") == policy_yaml("logs")
 
 
 @pytest.mark.parametrize("by", ["week", "hash"])
-def test_evidence_split_into_many_files_gives_the_same_policy(here: Path, by: str) -> None:
+def test_evidence_split_into_many_files_gives_the_samepolicy_yaml(here: Path, by: str) -> None:
     parts = _partition(here / "logs", by)
     assert len(parts) >= 4
     out = here / "evidence"
@@ -94,28 +80,28 @@ def test_evidence_split_into_many_files_gives_the_same_policy(here: Path, by: st
         relative = part.relative_to(here)
         result = run("aggregate", relative, "-o", out / f"{index:03d}.parquet")
         assert result.exit_code == 0, result.output
-    from_logs = _policy("logs")
-    assert _policy("--evidence", "evidence") == from_logs
+    from_logs = policy_yaml("logs")
+    assert policy_yaml("--evidence", "evidence") == from_logs
     # The files merge in any grouping: half of them by name, half as a directory.
     some = sorted(out.iterdir())
-    assert _policy("--evidence", *some) == from_logs
+    assert policy_yaml("--evidence", *some) == from_logs
 
 
-def test_aggregated_as_of_gives_the_time_travel_policy(here: Path) -> None:
+def test_aggregated_as_of_gives_the_time_travelpolicy_yaml(here: Path) -> None:
     (here / "decisions.csv").write_bytes(SAMPLE_CSV.read_bytes())
     as_of = "2026-10-01T12:00:00Z"
     assert run("aggregate", "decisions.csv", "--as-of", as_of, "-o", "e.parquet").exit_code == 0
-    from_logs = _policy("decisions.csv", "--as-of", as_of)
-    assert _policy("--evidence", "e.parquet") == from_logs
-    assert _policy("--evidence", "e.parquet", "--as-of", as_of) == from_logs
+    from_logs = policy_yaml("decisions.csv", "--as-of", as_of)
+    assert policy_yaml("--evidence", "e.parquet") == from_logs
+    assert policy_yaml("--evidence", "e.parquet", "--as-of", as_of) == from_logs
 
 
-def test_evidence_with_a_previous_policy(here: Path) -> None:
+def test_evidence_with_a_previouspolicy_yaml(here: Path) -> None:
     (here / "decisions.csv").write_bytes(SAMPLE_CSV.read_bytes())
     old = "2026-09-01T00:00:00Z"
     assert run("generate", "decisions.csv", "--as-of", old, "-o", "old.yaml").exit_code == 0
     assert run("aggregate", "decisions.csv", "-o", "e.parquet").exit_code == 0
-    assert _policy("--evidence", "e.parquet", "--previous", "old.yaml") == _policy(
+    assert policy_yaml("--evidence", "e.parquet", "--previous", "old.yaml") == policy_yaml(
         "decisions.csv", "--previous", "old.yaml"
     )
 
@@ -132,50 +118,46 @@ def test_a_warehouse_file_without_trustctl_metadata_is_its_own_source(here: Path
     assert run("aggregate", "decisions.csv", "-o", "e.parquet").exit_code == 0
     table = pq.read_table(here / "e.parquet").replace_schema_metadata(None)
     pq.write_table(table, here / "warehouse.parquet")
-    with_meta = _policy("--evidence", "e.parquet")
-    without = _policy("--evidence", "warehouse.parquet")
+    with_meta = policy_yaml("--evidence", "e.parquet")
+    without = policy_yaml("--evidence", "warehouse.parquet")
     assert without.split("actions:")[1] == with_meta.split("actions:")[1]
     assert "path: warehouse.parquet" in without
-
-
-def _error(result: Result) -> str:
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output
-    return result.stderr
 
 
 def test_evidence_errors_name_the_file_and_exit_2(here: Path) -> None:
     (here / "decisions.csv").write_bytes(SAMPLE_CSV.read_bytes())
     (here / "not.parquet").write_text("hello")
-    assert "not.parquet: not a readable Parquet file" in _error(
+    assert "not.parquet: not a readable Parquet file" in failure(
         run("generate", "--evidence", "not.parquet")
     )
     pq.write_table(pa.table({"x": [1]}), here / "other.parquet")
-    assert "other.parquet: not an evidence file: no column 'action_class'" in _error(
+    assert "other.parquet: not an evidence file: no column 'action_class'" in failure(
         run("generate", "--evidence", "other.parquet")
     )
     assert run("aggregate", "decisions.csv", "-o", "e.parquet").exit_code == 0
     # The same path given twice is one file; a copy of it would count every decision twice.
-    assert _policy("--evidence", "e.parquet", "e.parquet") == _policy("--evidence", "e.parquet")
+    assert policy_yaml("--evidence", "e.parquet", "e.parquet") == policy_yaml(
+        "--evidence", "e.parquet"
+    )
     (here / "copy.parquet").write_bytes((here / "e.parquet").read_bytes())
     assert "decisions.csv: the same log (same sha256) is in more than one evidence file" in (
-        _error(run("generate", "--evidence", "e.parquet", "copy.parquet"))
+        failure(run("generate", "--evidence", "e.parquet", "copy.parquet"))
     )
     # The same log named another way (an absolute path, a copy) is the same log.
     absolute = here / "decisions.csv"
     assert run("aggregate", absolute, "-o", "abs.parquet").exit_code == 0
-    assert f"{absolute} and decisions.csv: the same log" in _error(
+    assert f"{absolute} and decisions.csv: the same log" in failure(
         run("generate", "--evidence", "e.parquet", "abs.parquet")
     )
-    assert "before the latest time the evidence holds" in _error(
+    assert "before the latest time the evidence holds" in failure(
         run("generate", "--evidence", "e.parquet", "--as-of", "2026-10-01")
     )
     cut = run("aggregate", "decisions.csv", "--as-of", "2026-10-01", "-o", "cut.parquet")
     assert cut.exit_code == 0
-    assert "different --as-of values" in _error(
+    assert "different --as-of values" in failure(
         run("generate", "--evidence", "e.parquet", "cut.parquet")
     )
-    assert "after the --as-of the evidence was aggregated at" in _error(
+    assert "after the --as-of the evidence was aggregated at" in failure(
         run("generate", "--evidence", "cut.parquet", "--as-of", "2026-10-02")
     )
     assert not (here / "policy.yaml").exists()
@@ -189,7 +171,7 @@ def test_a_bad_value_in_an_evidence_file_names_row_and_column(here: Path) -> Non
     modes[5] = "boss"
     table = table.set_column(table.schema.get_field_index("mode"), "mode", pa.array(modes))
     pq.write_table(table, here / "bad.parquet")
-    assert "bad.parquet:row 5: column 'mode': 'boss' is not valid" in _error(
+    assert "bad.parquet:row 5: column 'mode': 'boss' is not valid" in failure(
         run("generate", "--evidence", "bad.parquet")
     )
 
@@ -214,7 +196,7 @@ def test_a_segment_with_decisions_needs_its_first_and_last(here: Path) -> None:
     rows = pq.read_metadata(here / "e.parquet").num_rows
     _rewrite(here, "nofirst.parquet", {"first_at": [None] * rows}, metadata=False)
     assert "nofirst.parquet:row 0: column 'first_at': None is missing where decisions > 0" in (
-        _error(run("generate", "--evidence", "nofirst.parquet"))
+        failure(run("generate", "--evidence", "nofirst.parquet"))
     )
 
 
@@ -234,7 +216,7 @@ def test_bad_evidence_metadata_is_an_error_not_a_crash(here: Path) -> None:
             table.replace_schema_metadata({b"trustctl.evidence": json.dumps(broken)}),
             here / "broken.parquet",
         )
-        assert expected in _error(run("generate", "--evidence", "broken.parquet"))
+        assert expected in failure(run("generate", "--evidence", "broken.parquet"))
 
 
 def test_a_group_with_only_a_critical_failure_row_and_a_previous_level(here: Path) -> None:

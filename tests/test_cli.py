@@ -15,33 +15,12 @@ from typing import Any
 import pytest
 import typer.main
 import yaml
+from clirun import assert_clean_failure, ok, run
 from conftest import LogFiles, history, row
-from typer.testing import CliRunner, Result
 
 import trustctl.cli
 from trustctl import __version__
 from trustctl.cli import app
-
-runner = CliRunner()
-
-
-def run(*args: str | Path) -> Result:
-    return runner.invoke(app, [str(a) for a in args])
-
-
-def ok(*args: str | Path) -> Result:
-    result = run(*args)
-    assert result.exit_code == 0, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit)
-    return result
-
-
-def assert_clean_failure(result: Result, code: int = 2) -> None:
-    """Exit ``code``, every diagnostic line on stderr, no traceback anywhere."""
-    assert result.exit_code == code, result.output
-    assert result.stderr.startswith("error: "), result.stderr
-    assert "Traceback" not in result.output
-    assert isinstance(result.exception, SystemExit)
 
 
 def load_yaml(path: Path) -> dict[str, Any]:

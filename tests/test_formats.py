@@ -7,12 +7,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from typer.testing import CliRunner
+from clirun import ok
 
 from trustctl import formats
-from trustctl.cli import DiffFormat, OutputFormat, app
-
-runner = CliRunner()
+from trustctl.cli import DiffFormat, OutputFormat
 
 #: Per command with ``--format``: its choices and its registry.
 COMMANDS = {"generate": (OutputFormat, formats.GENERATE), "diff": (DiffFormat, formats.DIFF)}
@@ -28,8 +26,7 @@ def _args(command: str, history_csv: Path, tmp_path: Path) -> list[str]:
     if command == "generate":
         return ["generate", str(history_csv)]
     old = tmp_path / "old.yaml"
-    made = runner.invoke(app, ["generate", str(history_csv), "--as-of", "2026-02-01", "-o", old])
-    assert made.exit_code == 0, made.output
+    ok("generate", history_csv, "--as-of", "2026-02-01", "-o", old)
     return ["diff", str(old), str(tmp_path / "new.yaml")]
 
 
@@ -39,11 +36,8 @@ def _args(command: str, history_csv: Path, tmp_path: Path) -> list[str]:
 def test_every_registered_format_runs(
     command: str, name: str, history_csv: Path, tmp_path: Path
 ) -> None:
-    new = runner.invoke(app, ["generate", str(history_csv), "-o", str(tmp_path / "new.yaml")])
-    assert new.exit_code == 0, new.output
-    result = runner.invoke(app, [*_args(command, history_csv, tmp_path), "--format", name])
-    assert result.exit_code == 0, result.output
-    text = result.stdout
+    ok("generate", history_csv, "-o", tmp_path / "new.yaml")
+    text = ok(*_args(command, history_csv, tmp_path), "--format", name).stdout
     assert text.endswith("\n") and "k8s.restart_pod" in text  # in the policy and in the diff
     if name == "json":
         assert isinstance(json.loads(text), (dict, list))

@@ -12,9 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
-from trustctl.cli import app
+from clirun import run
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden"
@@ -55,10 +53,9 @@ def _outputs(folder: Path) -> dict[str, tuple[int, str]]:
     (folder / "sample_data").mkdir()
     shutil.copy(ROOT / "sample_data" / "decisions.csv", folder / "sample_data")
     shutil.copy(GOLDEN / SPLIT, folder / SPLIT)
-    runner = CliRunner()
     found: dict[str, tuple[int, str]] = {}
     for name, args in COMMANDS:
-        result = runner.invoke(app, list(args))
+        result = run(*args)
         found[name] = (result.exit_code, result.stdout)
         if name.endswith(".yaml"):
             (folder / name).write_text(result.stdout, encoding="utf-8")

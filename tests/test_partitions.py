@@ -9,13 +9,10 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.dataset as ds
 import yaml
+from clirun import policy_yaml
 from conftest import SAMPLE_CSV
-from typer.testing import CliRunner
 
-from trustctl.cli import app
 from trustctl.sources import hive_values
-
-runner = CliRunner()
 
 
 def _sample() -> pa.Table:
@@ -27,9 +24,7 @@ def _sample() -> pa.Table:
 
 
 def _policy(*args: str | Path) -> dict[str, object]:
-    result = runner.invoke(app, ["generate", *map(str, args), "--format", "yaml"])
-    assert result.exit_code == 0, result.output
-    document: dict[str, object] = yaml.safe_load(result.stdout)
+    document: dict[str, object] = yaml.safe_load(policy_yaml(*args))
     return document
 
 

@@ -8,12 +8,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from clirun import ok
 from conftest import LogFiles, history, row
 from rich.console import Console
-from typer.testing import CliRunner, Result
 
 from trustctl import render
-from trustctl.cli import app
 from trustctl.evaluate import evaluate
 from trustctl.levels import Level
 from trustctl.rules import load_rules
@@ -27,14 +26,6 @@ from trustctl.verdict import (
     PinnedBy,
     Verdict,
 )
-
-runner = CliRunner()
-
-
-def ok(*args: str | Path) -> Result:
-    result = runner.invoke(app, [str(a) for a in args])
-    assert result.exit_code == 0, result.output
-    return result
 
 
 def _rules(tmp_path: Path, body: str) -> Path:

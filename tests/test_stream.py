@@ -9,19 +9,12 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from clirun import policy_yaml, run
 from conftest import SAMPLE_CSV, sample_rows
-from typer.testing import CliRunner, Result
 
 from trustctl import segments, stream
-from trustctl.cli import app
 from trustctl.errors import InputError
 from trustctl.ingest import load_decisions
-
-runner = CliRunner()
-
-
-def run(*args: str | Path) -> Result:
-    return runner.invoke(app, [str(a) for a in args])
 
 
 @pytest.fixture
@@ -30,12 +23,6 @@ def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setattr(stream, "SLICE_BYTES", 100_000)
     monkeypatch.chdir(tmp_path)
     return tmp_path
-
-
-def _yaml(*args: str | Path) -> str:
-    result = run("generate", *args, "--format", "yaml")
-    assert result.exit_code == 0, result.output
-    return result.stdout
 
 
 def test_the_sample_is_read_in_several_slices(here: Path) -> None:
@@ -54,7 +41,7 @@ def test_slices_merge_into_the_segments_and_report_of_the_whole(slices: int) -> 
 
 def test_low_memory_gives_the_same_policy(here: Path) -> None:
     (here / "decisions.csv").write_bytes(SAMPLE_CSV.read_bytes())
-    assert _yaml("decisions.csv", "--low-memory") == _yaml("decisions.csv")
+    assert policy_yaml("decisions.csv", "--low-memory") == policy_yaml("decisions.csv")
 
 
 def test_low_memory_with_as_of_and_previous(here: Path) -> None:
@@ -63,7 +50,9 @@ def test_low_memory_with_as_of_and_previous(here: Path) -> None:
         run("generate", "decisions.csv", "--as-of", "2026-09-01", "-o", "old.yaml").exit_code == 0
     )
     for extra in (["--as-of", "2026-10-15T06:00:00Z"], ["--previous", "old.yaml"]):
-        assert _yaml("decisions.csv", "--low-memory", *extra) == _yaml("decisions.csv", *extra)
+        assert policy_yaml("decisions.csv", "--low-memory", *extra) == policy_yaml(
+            "decisions.csv", *extra
+        )
 
 
 def test_low_memory_reads_every_format(here: Path) -> None:
@@ -79,7 +68,7 @@ def test_low_memory_reads_every_format(here: Path) -> None:
     table = pa.table({name: [r[i] for r in rows[half + 1000 :]] for i, name in enumerate(header)})
     pq.write_table(table, here / "c.parquet")
     # A decision's event rows may land in different files: both paths merge them alike.
-    assert _yaml(".", "--low-memory") == _yaml(".")
+    assert policy_yaml(".", "--low-memory") == policy_yaml(".")
     assert run("check", ".", "--policy", "missing.yaml", "--low-memory").exit_code == 2
 
 
