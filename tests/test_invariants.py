@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from logbuilder import LogBuilder, day, load, rules, run_loaded, save
+from strategies import SETTINGS, Pools, batches, log_of
 
 from trustctl.evaluate import evaluate
 from trustctl.levels import LADDER, Level
@@ -39,44 +40,20 @@ LENIENT: dict[str, Any] = {
         "full": {"success": {"threshold": 0.3}},
     },
 }
-SETTINGS = settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+POOLS = Pools(
+    classes=CLASSES,
+    modes=MODES,
+    humans=HUMANS,
+    outcomes=("success", "success", "failure", "unknown", ""),
+    severities=("", "", "minor", "critical"),
+    system_tiers=(None, None, 1, 2, 3, 4),
+    risk_tiers=(None, None, None, 1, 2, 3),
+    spacings=(1, 60, 3600),
+    days=40,
+    slots_per_day=24,
+    max_batches=7,
+    max_count=25,
 )
-
-
-@st.composite
-def batches(draw: st.DrawFn) -> list[dict[str, Any]]:
-    found = []
-    for _ in range(draw(st.integers(1, 7))):
-        executed = draw(st.booleans())
-        outcome = draw(st.sampled_from(("success", "success", "failure", "unknown", "")))
-        found.append(
-            {
-                "at": draw(st.integers(0, 40 * 24)) / 24,
-                "action_class": draw(st.sampled_from(CLASSES)),
-                "count": draw(st.integers(1, 25)),
-                "mode": draw(st.sampled_from(MODES)),
-                "human": draw(st.sampled_from(HUMANS)),
-                "executed": executed,
-                "outcome": outcome if executed else draw(st.sampled_from(("", "unknown"))),
-                "severity": draw(st.sampled_from(("", "", "minor", "critical"))),
-                "system_tier": draw(st.sampled_from((None, None, 1, 2, 3, 4))),
-                "risk_tier": draw(st.sampled_from((None, None, None, 1, 2, 3))),
-                "agent_version": draw(st.sampled_from(("", "v1", "v2"))),
-                "spacing": draw(st.sampled_from((1, 60, 3600))),
-            }
-        )
-    return found
-
-
-def _log(spec: list[dict[str, Any]]) -> LogBuilder:
-    log = LogBuilder()
-    for batch in spec:
-        fields = dict(batch)
-        log.add(fields.pop("at"), fields.pop("action_class"), fields.pop("count"), **fields)
-    return log
 
 
 def _independent_caps(log: LogBuilder, rule_data: dict[str, Any], as_of: str) -> dict[str, Level]:
@@ -109,12 +86,12 @@ def _latest_modes(log: LogBuilder, as_of: str) -> dict[str, str]:
 
 
 @SETTINGS
-@given(spec=batches(), as_of_day=st.integers(5, 45), lenient=st.booleans())
+@given(spec=batches(POOLS), as_of_day=st.integers(5, 45), lenient=st.booleans())
 def test_caps_one_step_up_and_idempotency(
     tmp_path: Path, spec: Any, as_of_day: int, lenient: bool
 ) -> None:
     rule_data = LENIENT if lenient else {}
-    log = _log(spec)
+    log = log_of(spec)
     decisions = load(tmp_path, log)
     as_of = day(as_of_day)
     as_of_text = as_of.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -157,11 +134,11 @@ def test_caps_one_step_up_and_idempotency(
 
 
 @SETTINGS
-@given(spec=batches(), as_of_day=st.integers(5, 45), seed=st.integers(0, 2**16))
+@given(spec=batches(POOLS), as_of_day=st.integers(5, 45), seed=st.integers(0, 2**16))
 def test_policy_bytes_do_not_depend_on_row_order(
     tmp_path: Path, spec: Any, as_of_day: int, seed: int
 ) -> None:
-    log = _log(spec)
+    log = log_of(spec)
     path = tmp_path / "decisions.csv"
     texts = []
     assume(log.frame()["timestamp"].map(_instant).le(day(as_of_day)).any())

@@ -17,9 +17,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from logbuilder import COLUMNS, LogBuilder, day, iso, load, rules
+from strategies import SETTINGS, Pools, batches, log_of
 
 from trustctl import segments
 from trustctl.evidence import collect, collect_segments
@@ -243,61 +244,27 @@ def test_no_decisions_no_segments() -> None:
 CLASSES = ("k8s.restart_pod", "k8s.rollback", "db.migrate")
 MODES = ("observe", "suggest", "auto_notify", "auto-notify", "full")
 HUMANS = ("approved", "approved", "rejected", "modified", "overridden", "timeout", "")
-SETTINGS = settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+POOLS = Pools(
+    classes=CLASSES,
+    modes=MODES,
+    humans=HUMANS,
+    outcomes=("success", "failure", "failure", "unknown", ""),
+    severities=("", "minor", "critical", "critical"),
+    system_tiers=(None, 1, 2, 4),
+    risk_tiers=(None, None, 1, 3),
+    spacings=(0, 1, 3600, 5000),
+    days=30,
+    slots_per_day=8,  # every 3 hours over 30 days
+    max_batches=8,
+    max_count=12,
+    services=("", "web", "db"),
+    delays=(0, 0, 3600 * 5, 3600 * 30),
 )
-
-
-@st.composite
-def batches(draw: st.DrawFn) -> list[dict[str, Any]]:
-    """Batches of decisions; ties in time (spacing 0), and outcomes recorded hours later."""
-    found = []
-    for _ in range(draw(st.integers(1, 8))):
-        executed = draw(st.booleans())
-        outcome = draw(st.sampled_from(("success", "failure", "failure", "unknown", "")))
-        found.append(
-            {
-                "at": draw(st.integers(0, 30 * 8)) / 8,  # every 3 hours over 30 days
-                "action_class": draw(st.sampled_from(CLASSES)),
-                "count": draw(st.integers(1, 12)),
-                "mode": draw(st.sampled_from(MODES)),
-                "human": draw(st.sampled_from(HUMANS)),
-                "executed": executed,
-                "outcome": outcome if executed else draw(st.sampled_from(("", "unknown"))),
-                "severity": draw(st.sampled_from(("", "minor", "critical", "critical"))),
-                "system_tier": draw(st.sampled_from((None, 1, 2, 4))),
-                "risk_tier": draw(st.sampled_from((None, None, 1, 3))),
-                "agent_version": draw(st.sampled_from(("", "v1", "v2"))),
-                "service": draw(st.sampled_from(("", "web", "db"))),
-                "spacing": draw(st.sampled_from((0, 1, 3600, 5000))),
-                "recorded_after": draw(st.sampled_from((0, 0, 3600 * 5, 3600 * 30))),
-            }
-        )
-    return found
-
-
-def _random_log(spec: list[dict[str, Any]]) -> LogBuilder:
-    log = LogBuilder()
-    for batch in spec:
-        fields = dict(batch)
-        delay = fields.pop("recorded_after")
-        first = len(log.rows)
-        log.add(fields.pop("at"), fields.pop("action_class"), fields.pop("count"), **fields)
-        if delay and batch["outcome"]:
-            # the outcome (and its severity) arrives in a second row, ``delay`` seconds on
-            for proposal in log.rows[first:]:
-                at = dt.datetime.fromisoformat(proposal["timestamp"].replace("Z", "+00:00"))
-                outcome = {**proposal, "timestamp": iso(at + dt.timedelta(seconds=delay))}
-                proposal.update(outcome="", severity="")
-                log.rows.append(outcome)
-    return log
 
 
 @SETTINGS
 @given(
-    spec=batches(),
+    spec=batches(POOLS),
     data=st.data(),
     window=st.sampled_from(("180d", "10d", "3d")),
     later_hours=st.integers(0, 24 * 12),
@@ -305,7 +272,7 @@ def _random_log(spec: list[dict[str, Any]]) -> LogBuilder:
 def test_segments_of_any_split_merge_into_the_segments_of_the_whole(
     tmp_path: Path, spec: Any, data: st.DataObject, window: str, later_hours: int
 ) -> None:
-    frame = load(tmp_path, _random_log(spec)).frame
+    frame = load(tmp_path, log_of(spec)).frame
     whole = segments.from_decisions(frame)
     count = data.draw(st.integers(1, 4), label="parts")
     which = np.array(
@@ -325,9 +292,9 @@ def test_segments_of_any_split_merge_into_the_segments_of_the_whole(
 
 
 @SETTINGS
-@given(spec=batches())
+@given(spec=batches(POOLS))
 def test_the_arrow_table_reads_back_exactly(tmp_path: Path, spec: Any) -> None:
-    frame = load(tmp_path, _random_log(spec)).frame
+    frame = load(tmp_path, log_of(spec)).frame
     seg = segments.from_decisions(frame)
     table = segments.to_arrow(seg)
     assert table.schema.equals(pa.schema(SPEC_SCHEMA))
