@@ -21,7 +21,7 @@ import pandas as pd
 
 from trustctl import policy as policy_module
 from trustctl import yamlio
-from trustctl.decide import Verdict
+from trustctl.verdict import Verdict
 from trustctl.evaluate import Evaluation, evaluate
 from trustctl.files import write_atomically
 from trustctl.ingest import Decisions, load_decisions
