@@ -71,7 +71,7 @@ def test_one_evidence_file_gives_the_policy_of_its_logs(here: Path) -> None:
 
 
 @pytest.mark.parametrize("by", ["week", "hash"])
-def test_evidence_split_into_many_files_gives_the_samepolicy_yaml(here: Path, by: str) -> None:
+def test_evidence_split_into_many_files_gives_the_same_policy(here: Path, by: str) -> None:
     parts = _partition(here / "logs", by)
     assert len(parts) >= 4
     out = here / "evidence"
@@ -87,7 +87,7 @@ def test_evidence_split_into_many_files_gives_the_samepolicy_yaml(here: Path, by
     assert policy_yaml("--evidence", *some) == from_logs
 
 
-def test_aggregated_as_of_gives_the_time_travelpolicy_yaml(here: Path) -> None:
+def test_aggregated_as_of_gives_the_time_travel_policy(here: Path) -> None:
     (here / "decisions.csv").write_bytes(SAMPLE_CSV.read_bytes())
     as_of = "2026-10-01T12:00:00Z"
     assert run("aggregate", "decisions.csv", "--as-of", as_of, "-o", "e.parquet").exit_code == 0
@@ -96,7 +96,7 @@ def test_aggregated_as_of_gives_the_time_travelpolicy_yaml(here: Path) -> None:
     assert policy_yaml("--evidence", "e.parquet", "--as-of", as_of) == from_logs
 
 
-def test_evidence_with_a_previouspolicy_yaml(here: Path) -> None:
+def test_evidence_with_a_previous_policy(here: Path) -> None:
     (here / "decisions.csv").write_bytes(SAMPLE_CSV.read_bytes())
     old = "2026-09-01T00:00:00Z"
     assert run("generate", "decisions.csv", "--as-of", old, "-o", "old.yaml").exit_code == 0
