@@ -21,7 +21,6 @@ import pandas as pd
 
 from trustctl import policy as policy_module
 from trustctl import yamlio
-from trustctl.verdict import Verdict
 from trustctl.evaluate import Evaluation, evaluate
 from trustctl.files import write_atomically
 from trustctl.ingest import Decisions, load_decisions
@@ -30,6 +29,7 @@ from trustctl.policy import load_policy
 from trustctl.policy_model import Policy
 from trustctl.rules import LoadedRules, parse_rules
 from trustctl.sources import SCHEMA_COLUMNS
+from trustctl.verdict import Verdict
 
 EPOCH = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
 
