@@ -6,14 +6,29 @@ import json
 from pathlib import Path
 
 import pytest
+import typer.main
 import yaml
 from clirun import ok
 
 from trustctl import formats
-from trustctl.cli import DiffFormat, OutputFormat
+from trustctl.cli import DiffFormat, HistoryFormat, OutputFormat, app
 
 #: Per command with ``--format``: its choices and its registry.
-COMMANDS = {"generate": (OutputFormat, formats.GENERATE), "diff": (DiffFormat, formats.DIFF)}
+COMMANDS = {
+    "generate": (OutputFormat, formats.GENERATE),
+    "diff": (DiffFormat, formats.DIFF),
+    "history": (HistoryFormat, formats.HISTORY),
+}
+
+
+def test_every_command_with_a_format_option_is_listed_here() -> None:
+    group = typer.main.get_group(app)
+    with_format = {
+        name
+        for name, command in group.commands.items()
+        if any("--format" in getattr(p, "opts", ()) for p in command.params)
+    }
+    assert with_format == set(COMMANDS)
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -25,6 +40,8 @@ def test_the_choices_are_the_registered_formats(command: str) -> None:
 def _args(command: str, history_csv: Path, tmp_path: Path) -> list[str]:
     if command == "generate":
         return ["generate", str(history_csv)]
+    if command == "history":
+        return ["history", str(history_csv), "--every", "30d"]
     old = tmp_path / "old.yaml"
     ok("generate", history_csv, "--as-of", "2026-02-01", "-o", old)
     return ["diff", str(old), str(tmp_path / "new.yaml")]
@@ -45,5 +62,7 @@ def test_every_registered_format_runs(
         assert yaml.safe_load(text)["kind"] == "AutonomyPolicy"
     elif name == "markdown":
         assert "| group |" in text
+    elif name == "csv":
+        assert text.startswith("as_of,group,")
     else:
         assert ("k8s.rollback" in text and "│" in text) or "─" in text

@@ -208,7 +208,8 @@ def _rules(path: Path | None) -> LoadedRules:
     return load_rules(path)
 
 
-def _as_of(text: str | None) -> dt.datetime | None:
+def _as_of(text: str | None, option: str = "--as-of") -> dt.datetime | None:
+    """An instant option's value (ISO-8601; naive means UTC)."""
     from trustctl import times
     from trustctl.errors import TrustctlError
 
@@ -217,7 +218,7 @@ def _as_of(text: str | None) -> dt.datetime | None:
     try:
         return times.parse(text)
     except ValueError as exc:
-        raise TrustctlError(f"--as-of: {exc}") from None
+        raise TrustctlError(f"{option}: {exc}") from None
 
 
 def _policy(path: Path | None) -> Policy | None:
@@ -499,18 +500,6 @@ class HistoryFormat(str, Enum):
     csv = "csv"
 
 
-def _moment(option: str, text: str | None) -> dt.datetime | None:
-    from trustctl import times
-    from trustctl.errors import TrustctlError
-
-    if text is None:
-        return None
-    try:
-        return times.parse(text)
-    except ValueError as exc:
-        raise TrustctlError(f"{option}: {exc}") from None
-
-
 @app.command()
 @_fails_cleanly
 def history(
@@ -541,7 +530,7 @@ def history(
 
       trustctl history sample_data/ --every 14d --group k8s.scale --format csv
     """
-    from trustctl import history_formats
+    from trustctl import formats
     from trustctl.errors import TrustctlError
     from trustctl.history import history as history_of
     from trustctl.history import pick_groups
@@ -557,19 +546,12 @@ def history(
         logs,
         _rules(rules),
         every=step,
-        since=_moment("--since", since),
-        until=_moment("--until", until),
+        since=_as_of(since, "--since"),
+        until=_as_of(until, "--until"),
     )
     found = pick_groups(found, group or [])
-    if output_format is HistoryFormat.table:
-        _out().print(history_formats.history_table(found))
-    else:
-        text = (
-            history_formats.history_json
-            if output_format is HistoryFormat.json
-            else history_formats.history_csv
-        )(found)
-        sys.stdout.write(text)
+    console = _out()
+    sys.stdout.write(formats.HISTORY[output_format.value](found, console))
 
 
 def main() -> None:

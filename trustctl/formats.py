@@ -1,4 +1,4 @@
-"""The output formats of ``generate`` and ``diff``: each is one function from a result to text.
+"""The output formats of ``generate``, ``diff`` and ``history``: each is one function to text.
 
 ``--format`` looks its value up here; adding a format is adding one entry. Tables are
 rendered on the console they will be printed on, so they take its width and colours.
@@ -14,13 +14,14 @@ from typing import TypeVar
 
 from rich.console import Console, RenderableType
 
-from trustctl import render
+from trustctl import history_formats, render
 from trustctl.diff import LevelChange
 from trustctl.evaluate import Evaluation
+from trustctl.history import History
 from trustctl.ingest import BadRow
 from trustctl.policy import to_json, to_yaml
 
-__all__ = ["DIFF", "GENERATE", "Changes", "Generated", "bad_rows_jsonl"]
+__all__ = ["DIFF", "GENERATE", "HISTORY", "Changes", "Generated", "bad_rows_jsonl"]
 
 R = TypeVar("R")
 Format = Callable[[R, Console], str]
@@ -94,6 +95,13 @@ DIFF: Mapping[str, Format[Changes]] = {
     "json": lambda result, _: render.diff_json(result.changes),
 }
 """``diff --format``: a table, markdown for a pull request body, or JSON."""
+
+HISTORY: Mapping[str, Format[History]] = {
+    "table": lambda found, console: _printed(console, history_formats.history_table(found)),
+    "json": lambda found, _: history_formats.history_json(found),
+    "csv": lambda found, _: history_formats.history_csv(found),
+}
+"""``history --format``: a table, JSON or CSV, one row per step and group."""
 
 
 def bad_rows_jsonl(rows: Iterable[BadRow]) -> str:
