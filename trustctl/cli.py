@@ -24,6 +24,8 @@ from trustctl import __version__
 __all__ = ["app", "main"]
 
 if TYPE_CHECKING:
+    from trustctl.evaluate import Evaluation
+    from trustctl.ingest import IngestReport
     from trustctl.inputs import Source
     from trustctl.policy_model import Policy
     from trustctl.rules import LoadedRules
@@ -280,7 +282,6 @@ def generate(
     from trustctl.evaluate import evaluate
     from trustctl.files import write_atomically
     from trustctl.inputs import EvidenceFiles
-    from trustctl.policy import to_json, to_yaml
 
     if bad_rows_out is not None and on_bad_rows is not BadRows.skip:
         raise TrustctlError("--bad-rows-out needs --on-bad-rows skip")
@@ -288,10 +289,18 @@ def generate(
         raise TrustctlError(
             "--on-bad-rows and --low-memory apply to logs; evidence files were checked when built"
         )
-    loaded = _rules(rules)
     source = EvidenceFiles(logs) if evidence else _logs(logs, on_bad_rows, low_memory)
-    result = evaluate(source, loaded, _policy(previous), _as_of(as_of))
-    report = result.report
+    result = evaluate(source, _rules(rules), _policy(previous), _as_of(as_of))
+    _notes(result.report)
+    for path, text in _outputs(result, output, bad_rows_out):
+        write_atomically(path, text)
+    chosen = output_format or (OutputFormat.table if output else OutputFormat.yaml)
+    console = _out()
+    sys.stdout.write(formats.GENERATE[chosen.value](formats.Generated(result, output), console))
+
+
+def _notes(report: IngestReport) -> None:
+    """What the reading left out or assumed, on stderr."""
     if report.skipped_decisions:
         _err().print(
             f"warning: skipped {report.skipped_decisions} decision(s) "
@@ -303,21 +312,28 @@ def generate(
             f"note: {report.naive_timestamps} timestamp(s) had no time zone and were read as UTC",
             markup=False,
         )
-    # Every text is ready before any file is written, and the policy goes first: a policy
-    # that cannot be written leaves no bad-rows file behind, as if the run had not
-    # happened. If only the bad-rows file fails, the run exits 2 naming it; the policy
-    # written is complete and counts the skipped rows in its metadata.
+
+
+def _outputs(
+    result: Evaluation, output: Path | None, bad_rows_out: Path | None
+) -> list[tuple[Path, str]]:
+    """The files ``generate`` writes and their texts, in the order they are written.
+
+    Every text is ready before any file is written, and the policy goes first: a policy
+    that cannot be written leaves no bad-rows file behind, as if the run had not
+    happened. If only the bad-rows file fails, the run exits 2 naming it; the policy
+    written is complete and counts the skipped rows in its metadata.
+    """
+    from trustctl import formats
+    from trustctl.policy import to_json, to_yaml
+
     writes: list[tuple[Path, str]] = []
     if output is not None:
         is_json = output.suffix.lower() == ".json"
         writes.append((output, (to_json if is_json else to_yaml)(result.document)))
     if bad_rows_out is not None:
         writes.append((bad_rows_out, formats.bad_rows_jsonl(result.bad_rows)))
-    for path, text in writes:
-        write_atomically(path, text)
-    chosen = output_format or (OutputFormat.table if output else OutputFormat.yaml)
-    console = _out()
-    sys.stdout.write(formats.GENERATE[chosen.value](formats.Generated(result, output), console))
+    return writes
 
 
 @app.command()

@@ -175,7 +175,9 @@ def _demotion(state: GroupState, rules: TrustRules) -> tuple[Level, Demoted | No
 
 
 @dataclass(frozen=True)
-class _Promotion:
+class _Outcome:
+    """What the evidence alone gives, before caps and pins."""
+
     level: Level
     reason: Reason
     limited_by: str | None
@@ -184,34 +186,34 @@ class _Promotion:
 
 def _promotion(
     state: GroupState, rules: TrustRules, as_of: dt.datetime, cap: Cap, checks: list[Check]
-) -> _Promotion:
+) -> _Outcome:
     """Level, reason, limited_by and cooldown end when no demotion fired."""
     current, evidence = state.current, state.evidence
     up = current.above()
     if up is None:
-        return _Promotion(current, Stays(current, AtTop(), evidence), None, None)
+        return _Outcome(current, Stays(current, AtTop(), evidence), None, None)
     gates = rules.promote.to(up)
     if gates is None:
-        return _Promotion(current, Stays(current, NotConfigured(up), evidence), None, None)
+        return _Outcome(current, Stays(current, NotConfigured(up), evidence), None, None)
     gate_checks = _promotion_checks(up, gates, state, rules)
     checks.extend(gate_checks)
     failing = tuple(c for c in gate_checks if not c.passed)
     if up.rank > cap.level.rank:
         # The cap binds whatever the gates say; name it, and the gates for the record.
         why = CapBinds(cap, up, failing)
-        return _Promotion(current, Stays(current, why, evidence), cap.limited_by, None)
+        return _Outcome(current, Stays(current, why, evidence), cap.limited_by, None)
     if failing:
         short = any(isinstance(c.finding, MinDecisions) for c in failing)
         limited = "insufficient_data" if short or evidence.decisions == 0 else None
-        return _Promotion(current, Stays(current, GatesFail(up, failing), evidence), limited, None)
+        return _Outcome(current, Stays(current, GatesFail(up, failing), evidence), limited, None)
     last_change = state.last_change
     if last_change is not None and as_of - last_change < rules.cooldown_span:
         ends = last_change + rules.cooldown_span
         cooldown = CooldownRule(last_change, rules.cooldown, ends)
         checks.append(Check(rule="cooldown", passed=False, finding=cooldown))
         blocked = CooldownBlocks(current, up, tuple(gate_checks), cooldown)
-        return _Promotion(current, blocked, "cooldown", ends)
-    return _Promotion(up, Promoted(current, up, tuple(gate_checks)), None, None)
+        return _Outcome(current, blocked, "cooldown", ends)
+    return _Outcome(up, Promoted(current, up, tuple(gate_checks)), None, None)
 
 
 def _next_step(
@@ -279,6 +281,24 @@ def _agreement_threshold(level: Level, rules: TrustRules) -> float | None:
     return None
 
 
+def _held(
+    current: Level, alone: _Outcome, cap: Cap, pin: PinStatus | None
+) -> tuple[Level, Reason, str | None]:
+    """What the evidence gives, held under the cap, then set by an active pin (itself held
+    under the cap): the level, the reason and what limits it."""
+    target, reason, limited_by = alone.level, alone.reason, alone.limited_by
+    if target.rank > cap.level.rank:
+        reason = CappedDown(current, cap, reason)
+        target, limited_by = cap.level, cap.limited_by
+    if pin is not None and pin.active:
+        pinned = lowest(pin.pin.level, cap.level)
+        reason = Pinned(pin.pin, pinned, cap, target)
+        target, limited_by = pinned, ("pin" if pinned is pin.pin.level else cap.limited_by)
+    elif pin is not None:
+        reason = PinExpired(reason, pin.pin)
+    return target, reason, limited_by
+
+
 def _change(current: Level, target: Level, in_previous: bool | None) -> Change:
     if in_previous is False:
         return "new"
@@ -302,31 +322,18 @@ def decide(
     itself held under the cap. ``in_previous`` is ``None`` when no previous
     policy was given, else whether the group was in it (absent means ``new``).
     """
-    evidence, record = state.evidence, state.demotion_evidence
-    method, confidence, prior = rules.bounds.method, rules.bounds.confidence, rules.bounds.prior
     cap = cap_for(state, rules)
     pin = pin_for(state, rules, as_of)
     current = state.current
 
     target, demoted, checks = _demotion(state, rules)
-    limited_by: str | None = None
-    cooldown_ends: dt.datetime | None = None
-    reason: Reason
-    if demoted is not None:
-        reason = demoted
-    else:
-        promotion = _promotion(state, rules, as_of, cap, checks)
-        target, reason = promotion.level, promotion.reason
-        limited_by, cooldown_ends = promotion.limited_by, promotion.cooldown_ends
-    if target.rank > cap.level.rank:
-        reason = CappedDown(current, cap, reason)
-        target, limited_by = cap.level, cap.limited_by
-    if pin is not None and pin.active:
-        pinned = lowest(pin.pin.level, cap.level)
-        reason = Pinned(pin.pin, pinned, cap, target)
-        target, limited_by = pinned, ("pin" if pinned is pin.pin.level else cap.limited_by)
-    elif pin is not None:
-        reason = PinExpired(reason, pin.pin)
+    alone = (
+        _Outcome(target, demoted, None, None)
+        if demoted is not None
+        else _promotion(state, rules, as_of, cap, checks)
+    )
+    target, reason, limited_by = _held(current, alone, cap, pin)
+    cooldown_ends = alone.cooldown_ends
 
     changed = target is not current
     if changed:
@@ -336,6 +343,12 @@ def decide(
         # The demotion restarts the evidence clock now: nothing counted so far will count.
         next_state = replace(state, evidence=empty_evidence(as_of, "last demotion"))
     threshold = _agreement_threshold(target, rules)
+    evidence, record = state.evidence, state.demotion_evidence
+    method, confidence, prior = rules.bounds.method, rules.bounds.confidence, rules.bounds.prior
+
+    def summary(k: int, n: int) -> bounds.RateSummary:
+        return bounds.summarise(k, n, confidence, method, prior)
+
     return Verdict(
         state=state,
         level=target,
@@ -346,14 +359,10 @@ def decide(
         last_promoted=as_of if target.rank > current.rank else state.last_promoted,
         last_demoted=as_of if target.rank < current.rank else state.last_demoted,
         reason=reason,
-        agreement=bounds.summarise(evidence.agreed, evidence.reviewed, confidence, method, prior),
-        success=bounds.summarise(evidence.succeeded, evidence.verified, confidence, method, prior),
-        demotion_agreement=bounds.summarise(
-            record.agreed, record.reviewed, confidence, method, prior
-        ),
-        demotion_success=bounds.summarise(
-            record.succeeded, record.verified, confidence, method, prior
-        ),
+        agreement=summary(evidence.agreed, evidence.reviewed),
+        success=summary(evidence.succeeded, evidence.verified),
+        demotion_agreement=summary(record.agreed, record.reviewed),
+        demotion_success=summary(record.succeeded, record.verified),
         threshold=threshold,
         p_agreement=(
             None

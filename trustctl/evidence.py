@@ -1,6 +1,6 @@
 """Per group: the level history, the evidence clock, and the counts the gates are built on.
 
-Counting rules (``PRODUCT.md``): agreement is measured on decisions a human
+Counting rules (the README's "How a verdict is reached"): agreement is measured on decisions a human
 judged (approved = agree; rejected, modified, overridden = disagree), a timeout
 is neither and is counted apart; success is measured on executed decisions with
 a verified outcome (success or failure); executed decisions without one are

@@ -35,7 +35,7 @@ _METADATA_KEY = b"trustctl.evidence"
 
 
 @dataclass(frozen=True)
-class Evidence:
+class Aggregated:
     """Segments merged from one or more evidence files, with what they were read from."""
 
     segments: pd.DataFrame
@@ -63,7 +63,7 @@ def write(path: Path, segs: pd.DataFrame, report: IngestReport, until: dt.dateti
         pq.write_table(table, handle, compression="zstd", write_statistics=True)
 
 
-def read(paths: Sequence[Path]) -> Evidence:
+def read(paths: Sequence[Path]) -> Aggregated:
     """Read and merge evidence files (directories: every ``*.parquet`` in them)."""
     files = _expand(paths)
     parts: list[pd.DataFrame] = []
@@ -92,7 +92,7 @@ def read(paths: Sequence[Path]) -> Evidence:
         [merged["last_recorded_at"].to_numpy(), merged["critical_at"].to_numpy()]
     )
     latest = int(times.max()) if len(times) else segments.NO_TIME
-    return Evidence(
+    return Aggregated(
         segments=merged,
         report=_combine(reports),
         until=None if until_text is None else dt.datetime.fromisoformat(until_text),

@@ -54,10 +54,52 @@ def _text_part(parts: dict[str, str | int], name: str) -> str | None:
     return None if value in (None, "") else str(value)
 
 
-def _action(verdict: Verdict, group_by: Sequence[str]) -> Action:
+def _evidence_entry(verdict: Verdict) -> ActionEvidence:
+    """The counts and bounds of a verdict, floats rounded (bounds outwards)."""
     state, evidence, record = verdict.state, verdict.state.evidence, verdict.state.demotion_evidence
     agreement, success = verdict.agreement, verdict.success
-    pin = verdict.pin
+    return ActionEvidence(
+        decisions=evidence.decisions,
+        counted_from=evidence.counted_from,
+        counted_from_reason=evidence.counted_from_reason,
+        agreement=AgreementEvidence(
+            agreed=evidence.agreed,
+            reviewed=evidence.reviewed,
+            timeouts=evidence.timeouts,
+            rate=numbers.rounded(agreement.rate),
+            mean=numbers.rounded(agreement.mean),
+            lower=numbers.outward(agreement.lower, lower=True),
+            upper=numbers.outward(agreement.upper, lower=False),
+            threshold=verdict.threshold,
+            p_at_least_threshold=numbers.rounded(verdict.p_agreement),
+        ),
+        success=SuccessEvidence(
+            succeeded=evidence.succeeded,
+            verified=evidence.verified,
+            unverified=evidence.unverified,
+            executed=evidence.executed,
+            rate=numbers.rounded(success.rate),
+            mean=numbers.rounded(success.mean),
+            lower=numbers.outward(success.lower, lower=True),
+            upper=numbers.outward(success.upper, lower=False),
+        ),
+        critical_failures=state.critical_failures,
+        last_critical_failure=state.last_critical_failure,
+        for_demotion=DemotionRecord(
+            counted_from=record.counted_from,
+            counted_from_reason=record.counted_from_reason,
+            agreed=record.agreed,
+            reviewed=record.reviewed,
+            agreement_upper=numbers.outward(verdict.demotion_agreement.upper, lower=False),
+            succeeded=record.succeeded,
+            verified=record.verified,
+            success_upper=numbers.outward(verdict.demotion_success.upper, lower=False),
+        ),
+    )
+
+
+def _action(verdict: Verdict, group_by: Sequence[str]) -> Action:
+    state, pin = verdict.state, verdict.pin
     # Tier 0 and "" are parts not given: written as null.
     parts = dict(zip(group_by, state.key, strict=True))
     tier = parts.get("system_tier")
@@ -74,44 +116,7 @@ def _action(verdict: Verdict, group_by: Sequence[str]) -> Action:
         last_promoted=verdict.last_promoted,
         last_demoted=verdict.last_demoted,
         reason=reason_text(verdict.reason),
-        evidence=ActionEvidence(
-            decisions=evidence.decisions,
-            counted_from=evidence.counted_from,
-            counted_from_reason=evidence.counted_from_reason,
-            agreement=AgreementEvidence(
-                agreed=evidence.agreed,
-                reviewed=evidence.reviewed,
-                timeouts=evidence.timeouts,
-                rate=numbers.rounded(agreement.rate),
-                mean=numbers.rounded(agreement.mean),
-                lower=numbers.outward(agreement.lower, lower=True),
-                upper=numbers.outward(agreement.upper, lower=False),
-                threshold=verdict.threshold,
-                p_at_least_threshold=numbers.rounded(verdict.p_agreement),
-            ),
-            success=SuccessEvidence(
-                succeeded=evidence.succeeded,
-                verified=evidence.verified,
-                unverified=evidence.unverified,
-                executed=evidence.executed,
-                rate=numbers.rounded(success.rate),
-                mean=numbers.rounded(success.mean),
-                lower=numbers.outward(success.lower, lower=True),
-                upper=numbers.outward(success.upper, lower=False),
-            ),
-            critical_failures=state.critical_failures,
-            last_critical_failure=state.last_critical_failure,
-            for_demotion=DemotionRecord(
-                counted_from=record.counted_from,
-                counted_from_reason=record.counted_from_reason,
-                agreed=record.agreed,
-                reviewed=record.reviewed,
-                agreement_upper=numbers.outward(verdict.demotion_agreement.upper, lower=False),
-                succeeded=record.succeeded,
-                verified=record.verified,
-                success_upper=numbers.outward(verdict.demotion_success.upper, lower=False),
-            ),
-        ),
+        evidence=_evidence_entry(verdict),
         cap=CapEntry(level=verdict.cap.level, by=verdict.cap.limited_by),
         pin=None
         if pin is None

@@ -14,13 +14,14 @@ files lack it), write it in ``trustctl.policy``'s serializer, and document it he
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from trustctl import times
 from trustctl.evidence import GroupKey, PriorState
 from trustctl.levels import Change, Level
+from trustctl.rules import GroupField
 
 __all__ = [
     "GROUP_FIELDS",
@@ -41,7 +42,7 @@ __all__ = [
     "SuccessEvidence",
     "Summary",
 ]
-GROUP_FIELDS = ("action_class", "system_tier", "service", "agent_version")
+GROUP_FIELDS: tuple[str, ...] = get_args(GroupField)
 """The names ``group_by`` may list, each a field of ``Action``."""
 
 

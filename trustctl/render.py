@@ -228,6 +228,17 @@ def print_explanation(console: Console, item: Explanation, group_by: tuple[str, 
         f"{_clock(record, state.current)}: {record.agreed} approved of {record.reviewed} reviewed, "
         f"{record.succeeded} succeeded of {record.verified} verified"
     )
+    console.print(_rules_table(v))
+    next_level = v.next.level.value if v.next.level else "–"
+    say(f"next: {next_level}: {needs_text(v.next)}")
+    if item.disagreements:
+        console.print(_incident_table("recent disagreements", item.disagreements))
+    if item.failures:
+        console.print(_incident_table("recent failures", item.failures))
+
+
+def _rules_table(v: Verdict) -> Table:
+    """Every check of a verdict, then its cap and pin."""
     table = Table(title="rules", title_justify="left")
     table.add_column("rule", no_wrap=True)
     table.add_column("result", no_wrap=True)
@@ -245,13 +256,7 @@ def print_explanation(console: Console, item: Explanation, group_by: tuple[str, 
                 f"{pin.level.value} by {pin.owner}: {pin.reason}",
             )
         )
-    console.print(table)
-    next_level = v.next.level.value if v.next.level else "–"
-    say(f"next: {next_level}: {needs_text(v.next)}")
-    if item.disagreements:
-        console.print(_incident_table("recent disagreements", item.disagreements))
-    if item.failures:
-        console.print(_incident_table("recent failures", item.failures))
+    return table
 
 
 def _verdict_word(check: Check) -> str:

@@ -25,7 +25,7 @@ from trustctl.levels import LADDER, Level
 
 LevelName = Annotated[Level, Strict(False)]
 Metric = Literal["agreement", "success"]
-GroupKey = Literal["action_class", "system_tier", "service", "agent_version"]
+GroupField = Literal["action_class", "system_tier", "service", "agent_version"]
 
 _DURATION = re.compile(r"^(\d+)([smhdw])$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -320,7 +320,7 @@ class TrustRules(_Model):
     initial_level: LevelName = Level.SUGGEST
     bounds: Bounds = Bounds()
     window: str = "180d"
-    group_by: Annotated[tuple[GroupKey, ...], Strict(False)] = ("action_class",)
+    group_by: Annotated[tuple[GroupField, ...], Strict(False)] = ("action_class",)
     cooldown: str = "7d"
     reset_on_agent_version_change: bool = True
     promote: Promote = Promote()
