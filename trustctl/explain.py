@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from trustctl import times
 from trustctl.errors import TrustctlError
 from trustctl.evaluate import Evaluation
 from trustctl.ingest import HUMAN_CODES, OUTCOME_CODES, SEVERITY_CODES
@@ -80,7 +81,7 @@ def explain(
     frame = evaluation.decisions.frame
     as_of = pd.Timestamp(evaluation.as_of)
     # The window's whole UTC days, as the evidence counts them.
-    window_start = (as_of - window).ceil("D")
+    window_start = pd.Timestamp(times.day_after(evaluation.as_of, window))
     group_by = evaluation.document.metadata.group_by
     explanations = []
     for verdict in verdicts:

@@ -30,6 +30,7 @@ import pyarrow as pa
 
 from trustctl.ingest import HUMAN_CODES, OUTCOME_CODES, SEVERITY_CODES
 from trustctl.levels import LADDER, LEVEL_SPELLINGS
+from trustctl.times import MICROS_PER_DAY
 
 KEY: tuple[str, ...] = (
     "action_class",
@@ -68,7 +69,6 @@ _TEXT = ("action_class", "service", "agent_version", "first_id", "last_id", "cri
 
 NO_TIME = np.iinfo(np.int64).min
 _NEVER = np.iinfo(np.int64).max
-MICROS_PER_DAY = 86_400_000_000
 
 _JUDGED = [HUMAN_CODES[h] for h in ("approved", "rejected", "modified", "overridden")]
 

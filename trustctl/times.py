@@ -13,7 +13,6 @@ __all__ = [
     "as_utc",
     "at_micros",
     "day_after",
-    "day_of",
     "day_start",
     "in_range",
     "micros",
@@ -67,11 +66,6 @@ def micros(value: dt.datetime) -> int:
 def at_micros(count: int) -> dt.datetime:
     """Microseconds since the epoch as an aware UTC instant."""
     return EPOCH + dt.timedelta(microseconds=int(count))
-
-
-def day_of(count: int) -> int:
-    """The UTC day (days since the epoch) of an instant in epoch microseconds."""
-    return count // MICROS_PER_DAY
 
 
 def day_start(day: int) -> dt.datetime:
