@@ -26,7 +26,8 @@ import pandas as pd
 from trustctl import segments, times
 from trustctl.levels import LADDER, Level
 from trustctl.rules import TrustRules
-from trustctl.segments import COUNTS, MICROS_PER_DAY, NO_TIME
+from trustctl.segments import COUNTS, NO_TIME
+from trustctl.times import MICROS_PER_DAY
 
 #: A group's identity: its ``group_by`` values in rule order (tiers as int, 0 = not given).
 GroupKey = tuple[str | int, ...]
