@@ -99,7 +99,7 @@ def test_bad_rules_name_the_key_path(document: dict[str, Any], expected: str) ->
 def test_rules_file_errors_name_the_file(tmp_path: Path) -> None:
     broken = tmp_path / "rules.yaml"
     broken.write_text("promote: [unclosed\n")
-    with pytest.raises(RulesError, match=r"rules\.yaml: not valid YAML"):
+    with pytest.raises(RulesError, match=r"rules\.yaml:2: not valid YAML: while parsing a flow"):
         load_rules(broken)
     with pytest.raises(RulesError, match="cannot read rules file"):
         load_rules(tmp_path / "missing.yaml")

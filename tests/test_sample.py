@@ -286,7 +286,7 @@ def test_writing_into_a_file_names_it(tmp_path: Path) -> None:
 
 def test_a_directory_in_the_way_of_decisions_csv_is_reported(tmp_path: Path) -> None:
     (tmp_path / "decisions.csv").mkdir()
-    with pytest.raises(TrustctlError, match=r"decisions\.csv: cannot write"):
+    with pytest.raises(TrustctlError, match=r"decisions\.csv: not a regular file"):
         write_sample(tmp_path, decisions=20)
     assert [p.name for p in tmp_path.iterdir()] == ["decisions.csv"]
 

@@ -93,21 +93,61 @@ def _silence_stdout() -> None:
     os.close(devnull)
 
 
+class _Stdout:
+    """``sys.stdout`` whose failed writes (a full disk, ``/dev/full``) are trustctl's error."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            written: int = self._stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _unwritable(exc) from None
+        return written
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _unwritable(exc) from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _unwritable(exc: OSError) -> Exception:
+    from trustctl.errors import TrustctlError
+
+    _silence_stdout()  # what is still buffered must not fail again at exit
+    return TrustctlError(f"<stdout>: cannot write: {exc.strerror or exc}")
+
+
 def _fails_cleanly(command: F) -> F:
     """Map trustctl's errors to ``error: …`` on stderr and exit 2; anything else to exit 3.
 
-    A reader that closes stdout early (``| head``) ends the command quietly with exit 141.
+    A reader that closes stdout early (``| head``) ends the command quietly with exit 141;
+    stdout that cannot be written (``/dev/full``) is an error, exit 2.
     """
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from trustctl.errors import TrustctlError
 
+        stdout = sys.stdout
         try:
+            sys.stdout = _Stdout(stdout)
             try:
                 return command(*args, **kwargs)
             finally:
-                sys.stdout.flush()  # a closed pipe surfaces here, not in the interpreter's exit
+                try:
+                    sys.stdout.flush()  # a closed pipe surfaces here, not at the interpreter's exit
+                finally:
+                    sys.stdout = stdout
         except BrokenPipeError:
             _silence_stdout()
             raise typer.Exit(EXIT_BROKEN_PIPE) from None
@@ -229,6 +269,18 @@ def _policy(path: Path | None) -> Policy | None:
     return None if path is None else load_policy(path)
 
 
+def _refuse_overwrites(
+    outputs: list[Path | None], inputs: list[Path], *others: Path | None, evidence: bool = False
+) -> None:
+    """The one rule for outputs (``files.check_outputs``), checked before anything is read."""
+    from trustctl.evidence_files import find_evidence
+    from trustctl.files import check_outputs
+    from trustctl.sources import find_logs
+
+    found = (find_evidence if evidence else find_logs)(inputs) if inputs else []
+    check_outputs(outputs, [*found, *others])
+
+
 def _logs(paths: list[Path], on_bad_rows: BadRows, low_memory: bool) -> Source:
     from trustctl.inputs import Logs, LowMemoryLogs
 
@@ -289,6 +341,9 @@ def generate(
         raise TrustctlError(
             "--on-bad-rows and --low-memory apply to logs; evidence files were checked when built"
         )
+    # -o may name the --previous policy: replacing it with its successor is the weekly run.
+    _refuse_overwrites([output, bad_rows_out], logs, rules, evidence=evidence)
+    _refuse_overwrites([bad_rows_out], [], previous)
     source = EvidenceFiles(logs) if evidence else _logs(logs, on_bad_rows, low_memory)
     result = evaluate(source, _rules(rules), _policy(previous), _as_of(as_of))
     _notes(result.report)
@@ -456,6 +511,7 @@ def aggregate(
     """Write the evidence of some logs (counts per group and UTC day) for `generate --evidence`."""
     from trustctl import evidence_files
 
+    _refuse_overwrites([output], logs)
     until = _as_of(as_of)
     read = _logs(logs, on_bad_rows, low_memory).read(until)
     evidence_files.write(output, read.segments, read.report, until)
@@ -499,7 +555,9 @@ def sample(
     decisions: Annotated[
         int, typer.Option("--decisions", min=1, help="How many decisions to generate.")
     ] = 6000,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same bytes).")] = 7,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, help="Random seed (same seed, same bytes).")
+    ] = 7,
 ) -> None:
     """Write a realistic synthetic decision log (decisions.csv) into a directory."""
     from trustctl.sample import write_sample
@@ -571,5 +629,12 @@ def history(
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Run the command line; refuse to start with stdout closed (``>&-``)."""
+    if sys.stdout is None:
+        # Descriptor 1 is free: a file opened later would take it, and printing would write
+        # into that file. Hold it with /dev/null first.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+        if sys.stderr is not None:
+            sys.stderr.write("error: <stdout>: closed; redirect it to a file or /dev/null\n")
+        raise SystemExit(2)
     app()

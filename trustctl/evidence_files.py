@@ -28,6 +28,7 @@ from trustctl import __version__, segments
 from trustctl.errors import InputError
 from trustctl.files import atomic_writer
 from trustctl.ingest import IngestReport, SourceSummary, summed_report
+from trustctl.sources import is_directory, once, walk
 from trustctl.times import at_micros
 
 FORMAT = "trustctl-evidence/v1"
@@ -65,7 +66,7 @@ def write(path: Path, segs: pd.DataFrame, report: IngestReport, until: dt.dateti
 
 def read(paths: Sequence[Path]) -> Aggregated:
     """Read and merge evidence files (directories: every ``*.parquet`` in them)."""
-    files = _expand(paths)
+    files = find_evidence(paths)
     parts: list[pd.DataFrame] = []
     reports: list[IngestReport] = []
     untils: set[str | None] = set()
@@ -100,21 +101,20 @@ def read(paths: Sequence[Path]) -> Aggregated:
     )
 
 
-def _expand(paths: Sequence[Path]) -> list[Path]:
+def find_evidence(paths: Sequence[Path]) -> list[Path]:
+    """Evidence files given and in directories given (every ``*.parquet``), sorted, once each."""
     found: list[Path] = []
     for path in paths:
-        if path.is_dir():
-            inside = sorted(p for p in path.rglob("*.parquet") if p.is_file())
+        if is_directory(path):
+            inside = [p for p in walk(path) if p.name.lower().endswith(".parquet")]
             if not inside:
                 raise InputError([f"{path}: no evidence files (*.parquet) in it"])
             found.extend(inside)
-        elif path.is_file():
-            found.append(path)
         else:
-            raise InputError([f"{path}: no such file or directory"])
+            found.append(path)
     if not found:
         raise InputError(["no evidence files given"])
-    return sorted(set(found), key=str)
+    return once(sorted(found, key=str))
 
 
 def _read_one(path: Path) -> tuple[pa.Table, dict[str, Any] | None]:

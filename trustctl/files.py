@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import tempfile
@@ -13,41 +14,103 @@ from typing import BinaryIO
 from trustctl.errors import TrustctlError
 
 
+def check_outputs(outputs: Sequence[Path | None], inputs: Sequence[Path | None]) -> None:
+    """Refuse, before anything is read, outputs that would lose data or cannot be files.
+
+    An output must be a regular file or a new file in an existing directory; a symlink is
+    written through, so it is its target that must be one. Raise ``TrustctlError`` when an
+    output is another name (a symlink, a hard link, ``./``) for one of ``inputs`` or of
+    the other outputs, or is a directory, device, FIFO or socket. (``None``: not given.)
+    """
+    read: dict[object, Path] = {}
+    for path in inputs:
+        if path is not None:
+            with contextlib.suppress(OSError):  # an input that is not there fails when read
+                read[_identity(Path(os.path.realpath(path)))] = path
+    written: dict[object, Path] = {}
+    for path in outputs:
+        if path is None:
+            continue
+        target, _ = _target(path)
+        identity = _identity(target)
+        if identity in read:
+            raise TrustctlError(f"{path}: is the input {read[identity]}; refusing to write over it")
+        if identity in written:
+            raise TrustctlError(
+                f"{path}: is also the output {written[identity]}; give each output its own file"
+            )
+        written[identity] = path
+
+
+def _identity(target: Path) -> object:
+    """What makes two paths one file: its device and inode, or (not yet there) its path."""
+    try:
+        info = target.stat()
+    except FileNotFoundError:
+        return target
+    return (info.st_dev, info.st_ino)
+
+
+def _target(path: Path) -> tuple[Path, int]:
+    """Where writing ``path`` lands, and the mode the file is to have.
+
+    Symlinks are followed (coreutils writes through them: the link stays, its target gets
+    the bytes). The target must be a regular file, which keeps its permissions, or a new
+    file in an existing directory, which gets the usual ``0666`` less the umask (a bare
+    temporary file would be ``0600``, unreadable to the platform that reads the policy).
+    Never a device: renaming over ``/dev/null`` would replace it with a file.
+    """
+    target = Path(os.path.realpath(path))
+    try:
+        info = target.stat()
+    except FileNotFoundError:
+        if not target.parent.is_dir():
+            raise TrustctlError(
+                f"{path}: cannot write: no such directory {target.parent}"
+            ) from None
+        return target, 0o666 & ~_umask()
+    except OSError as exc:
+        raise TrustctlError(f"{path}: cannot write: {exc.strerror}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise TrustctlError(
+            f"{path}: not a regular file (a directory, device, FIFO or socket); "
+            "refusing to write over it"
+        )
+    return target, stat.S_IMODE(info.st_mode)
+
+
+def _temporary(path: Path, target: Path) -> tuple[int, str]:
+    """A new temporary file beside ``target``, on its file system (for the rename)."""
+    try:
+        return tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise TrustctlError(f"{path}: cannot write: {exc.strerror}") from None
+
+
 @contextlib.contextmanager
 def atomic_writer(path: Path) -> Iterator[BinaryIO]:
     """A binary stream whose bytes replace ``path`` only when the block ends cleanly.
 
     The bytes go to a temporary file in the same folder, are synced, and the file is
-    renamed over ``path``. On any failure ``path`` is left as it was and the temporary
-    file is removed. An existing file keeps its permissions; a new one gets the usual
-    ``0666`` less the umask (a bare temporary file would be ``0600``, unreadable to the
-    platform that reads the policy). Raise ``TrustctlError`` when it cannot be written.
+    renamed over ``path`` (over a symlink's target: see ``_target``). On any failure
+    ``path`` is left as it was and the temporary file is removed. Raise
+    ``TrustctlError`` when it cannot be written.
     """
-    try:
-        mode = stat.S_IMODE(path.stat().st_mode)
-    except FileNotFoundError:
-        mode = 0o666 & ~_umask()
-    except OSError as exc:
-        raise TrustctlError(f"{path}: cannot write: {exc.strerror}") from None
-    try:
-        descriptor, temporary = tempfile.mkstemp(
-            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-        )
-    except OSError as exc:
-        raise TrustctlError(f"{path}: cannot write: {exc.strerror}") from None
+    target, mode = _target(path)
+    descriptor, temporary = _temporary(path, target)
     try:
         with os.fdopen(descriptor, "wb") as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temporary, mode)
-        os.replace(temporary, path)
+        os.replace(temporary, target)
     except BaseException as exc:
         Path(temporary).unlink(missing_ok=True)
         if isinstance(exc, OSError):
             raise TrustctlError(f"{path}: cannot write: {exc.strerror or exc}") from None
         raise
-    _sync_directory(path.parent)
+    _sync_directory(target.parent)
 
 
 def write_together(writes: Sequence[tuple[Path, bytes]]) -> None:
@@ -58,43 +121,33 @@ def write_together(writes: Sequence[tuple[Path, bytes]]) -> None:
     rename fails, the targets already replaced get their old bytes back (a target that did
     not exist is removed again). Raise ``TrustctlError`` naming the file that failed.
     """
-    staged: list[tuple[Path, str]] = []
+    staged: list[tuple[Path, Path, str]] = []
     try:
         for path, data in writes:
-            staged.append((path, _stage(path, data)))
-        old = [(path, _old_bytes(path)) for path, _ in staged]
+            staged.append((path, Path(os.path.realpath(path)), _stage(path, data)))
+        old = [_old_bytes(target) for _, target, _ in staged]
         done: list[tuple[Path, bytes | None]] = []
-        for (path, temporary), before in zip(staged, old, strict=True):
+        for (path, target, temporary), before in zip(staged, old, strict=True):
             try:
-                os.replace(temporary, path)
+                os.replace(temporary, target)
             except BaseException as exc:  # Ctrl-C too: never half the pair
                 for replaced, content in reversed(done):
                     _restore(replaced, content)
                 if isinstance(exc, OSError):
                     raise TrustctlError(f"{path}: cannot write: {exc.strerror or exc}") from None
                 raise
-            done.append(before)
+            done.append((target, before))
     finally:
-        for _, temporary in staged:
+        for _, _, temporary in staged:
             Path(temporary).unlink(missing_ok=True)
-    for path, _ in staged:
-        _sync_directory(path.parent)
+    for _, target, _ in staged:
+        _sync_directory(target.parent)
 
 
 def _stage(path: Path, data: bytes) -> str:
-    """A synced temporary file beside ``path`` holding ``data``, with ``path``'s mode."""
-    try:
-        mode = stat.S_IMODE(path.stat().st_mode)
-    except FileNotFoundError:
-        mode = 0o666 & ~_umask()
-    except OSError as exc:
-        raise TrustctlError(f"{path}: cannot write: {exc.strerror}") from None
-    try:
-        descriptor, temporary = tempfile.mkstemp(
-            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-        )
-    except OSError as exc:
-        raise TrustctlError(f"{path}: cannot write: {exc.strerror}") from None
+    """A synced temporary file beside ``path``'s target holding ``data``, with its mode."""
+    target, mode = _target(path)
+    descriptor, temporary = _temporary(path, target)
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
@@ -123,6 +176,14 @@ def _restore(path: Path, content: bytes | None) -> None:
             path.unlink(missing_ok=True)
         else:
             os.replace(_stage(path, content), path)
+
+
+def read_input(path: Path) -> bytes:
+    """The bytes of an input file; ``OSError`` when it cannot be read or is not a regular
+    file (reading a FIFO would wait for a writer, a device might never end)."""
+    if not stat.S_ISREG(path.stat().st_mode):
+        raise OSError(errno.EINVAL, "not a regular file (a FIFO, device or directory)")
+    return path.read_bytes()
 
 
 def write_atomically(path: Path, text: str) -> None:

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from trustctl import __version__, numbers, times, yamlio
 from trustctl.errors import PolicyError
+from trustctl.files import read_input
 from trustctl.ingest import IngestReport
 from trustctl.levels import Level
 from trustctl.policy_model import (
@@ -336,13 +337,13 @@ def to_json(policy: Policy) -> str:
 def load_policy(path: Path) -> Policy:
     """Read a policy file (YAML or JSON); raise ``PolicyError`` naming the key path."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError(f"{path}: cannot read policy file: {exc}") from None
+        raw = read_input(path)
+    except OSError as exc:
+        raise PolicyError(f"{path}: cannot read policy file: {exc.strerror or exc}") from None
     try:
-        data = yamlio.load(text)
+        data = yamlio.load(raw)
     except yamlio.YAMLError as exc:
-        raise PolicyError(f"{path}: not valid YAML or JSON: {exc}") from None
+        raise PolicyError(f"{exc.where(path)}: not valid YAML or JSON: {exc.reason}") from None
     if not isinstance(data, dict):
         raise PolicyError(f"{path}: a policy file must be a mapping (apiVersion, kind, ...)")
     if data.get("kind") != "AutonomyPolicy":

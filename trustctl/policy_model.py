@@ -14,9 +14,9 @@ files lack it), write it in ``trustctl.policy``'s serializer, and document it he
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal, get_args
+from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, model_validator
 
 from trustctl import times
 from trustctl.evidence import GroupKey, PriorState
@@ -50,11 +50,14 @@ class _Part(BaseModel):
     """A part of the document: frozen, unknown keys ignored, numbers read as text where
     text is expected (``service: 123``)."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore", coerce_numbers_to_str=True)
+    model_config = ConfigDict(
+        frozen=True, extra="ignore", coerce_numbers_to_str=True, allow_inf_nan=False
+    )
 
 
-def _instant(value: dt.datetime | None) -> dt.datetime | None:
-    return None if value is None else times.as_utc(value)
+Instant = Annotated[dt.datetime, BeforeValidator(times.instant)]
+"""An instant as ``times.instant`` reads it: ISO-8601 in the years allowed, aware, UTC."""
+MaybeInstant = Annotated[dt.datetime | None, BeforeValidator(times.instant_or_none)]
 
 
 class RulesFile(_Part):
@@ -110,7 +113,7 @@ class Summary(_Part):
 class Metadata(_Part):
     """When, from what and how the policy was computed."""
 
-    as_of: dt.datetime
+    as_of: Instant
     """The moment the policy is for (aware, UTC; naive read as UTC)."""
     generator: str | None = None
     """``trustctl <version>``."""
@@ -122,8 +125,6 @@ class Metadata(_Part):
     inputs: tuple[InputFile, ...] = ()
     ingest: IngestCounts | None = None
     summary: Summary | None = None
-
-    _as_of = field_validator("as_of")(times.as_utc)
 
 
 class AgreementEvidence(_Part):
@@ -164,7 +165,7 @@ class SuccessEvidence(_Part):
 class DemotionRecord(_Part):
     """The record the demotion checks judge: at the current level since its last change."""
 
-    counted_from: dt.datetime
+    counted_from: Instant
     counted_from_reason: str
     agreed: int
     reviewed: int
@@ -174,14 +175,12 @@ class DemotionRecord(_Part):
     verified: int
     success_upper: float
 
-    _counted_from = field_validator("counted_from")(times.as_utc)
-
 
 class ActionEvidence(_Part):
     """The counts and bounds behind an action's level."""
 
     decisions: int
-    counted_from: dt.datetime
+    counted_from: Instant
     """Midnight UTC of the first day the promotion evidence counts."""
     counted_from_reason: str
     """What started the clock: the window's start or an event (``last demotion``, ...)."""
@@ -189,10 +188,8 @@ class ActionEvidence(_Part):
     success: SuccessEvidence
     critical_failures: int
     """Critical failures in the window (counted or not)."""
-    last_critical_failure: dt.datetime | None
+    last_critical_failure: MaybeInstant
     for_demotion: DemotionRecord
-
-    _instants = field_validator("counted_from", "last_critical_failure")(_instant)
 
 
 class CapEntry(_Part):
@@ -209,10 +206,8 @@ class PinEntry(_Part):
     level: Level
     owner: str
     reason: str
-    expires: dt.datetime | None
+    expires: MaybeInstant
     active: bool
-
-    _expires = field_validator("expires")(_instant)
 
 
 class NextStep(_Part):
@@ -229,7 +224,7 @@ class Action(_Part):
     """One group's level and why."""
 
     action_class: str
-    system_tier: int | None = None
+    system_tier: Annotated[int, Strict(), Field(ge=1, le=4)] | None = None
     """Group key parts beyond ``action_class`` (``None`` when not in ``group_by`` or not
     given); written only when ``metadata.group_by`` names them, in its order."""
     service: str | None = None
@@ -240,10 +235,10 @@ class Action(_Part):
     change: Change | None = None
     limited_by: str | None = None
     """What holds the level down: a cap, ``insufficient_data``, ``cooldown`` or ``pin``."""
-    since: dt.datetime | None = None
+    since: MaybeInstant = None
     """When the group reached its level, as far as known."""
-    last_promoted: dt.datetime | None = None
-    last_demoted: dt.datetime | None = None
+    last_promoted: MaybeInstant = None
+    last_demoted: MaybeInstant = None
     reason: str | None = None
     """Why, in one line of English."""
     evidence: ActionEvidence | None = None
@@ -251,8 +246,6 @@ class Action(_Part):
     pin: PinEntry | None = None
     """Present only when a pin matches the group."""
     next: NextStep | None = None
-
-    _instants = field_validator("since", "last_promoted", "last_demoted")(_instant)
 
     def part(self, name: str) -> str | int | None:
         """The group key part ``name`` (one of ``GROUP_FIELDS``; ``None`` for any other)."""

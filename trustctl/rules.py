@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal, TypeVar, cast
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     Strict,
@@ -21,16 +22,19 @@ from pydantic import (
 
 from trustctl import times, yamlio
 from trustctl.errors import RulesError
+from trustctl.files import read_input
 from trustctl.levels import LADDER, Level
 
 LevelName = Annotated[Level, Strict(False)]
 Metric = Literal["agreement", "success"]
 GroupField = Literal["action_class", "system_tier", "service", "agent_version"]
 
-_DURATION = re.compile(r"^(\d+)([smhdw])$")
+_DURATION = re.compile(r"^([0-9]+)([smhdw])$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 MAX_DURATION_DAYS = 36500
 """About a century: longer spans are typos, and would overflow date arithmetic."""
+_DURATION_DIGITS = 10
+"""More digits than any duration allowed has (in seconds): refused before they are read."""
 
 
 def parse_duration(text: str) -> dt.timedelta:
@@ -41,6 +45,8 @@ def parse_duration(text: str) -> dt.timedelta:
     match = _DURATION.match(text)
     if match is None:
         raise ValueError(f"{text!r} is not a duration like '180d', '12h' or '2w'")
+    if len(match.group(1)) > _DURATION_DIGITS:
+        raise ValueError(f"at most {MAX_DURATION_DAYS}d, not {text!r}")
     seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
     if seconds > MAX_DURATION_DAYS * _UNIT_SECONDS["d"]:
         raise ValueError(f"at most {MAX_DURATION_DAYS}d, not {text!r}")
@@ -48,7 +54,7 @@ def parse_duration(text: str) -> dt.timedelta:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
 
 def _open_unit_interval(value: float) -> float:
@@ -257,7 +263,7 @@ class Pin(_Model):
     level: LevelName
     reason: str = Field(min_length=1)
     owner: str = Field(min_length=1)
-    expires: Annotated[dt.datetime, Strict(False)] | Annotated[dt.date, Strict(False)] | None = None
+    expires: Annotated[dt.datetime | None, BeforeValidator(times.instant_or_none)] = None
     """The pin is ignored (and reported) from this instant on; a date means its 00:00 UTC."""
 
     def matches(self, action_class: str, system_tiers: set[int]) -> bool:
@@ -268,11 +274,7 @@ class Pin(_Model):
 
     def expires_at(self) -> dt.datetime | None:
         """``expires`` as an aware UTC datetime."""
-        if self.expires is None:
-            return None
-        if isinstance(self.expires, dt.datetime):
-            return times.as_utc(self.expires)
-        return dt.datetime.combine(self.expires, dt.time(), tzinfo=dt.timezone.utc)
+        return self.expires
 
 
 class Approval(_Model):
@@ -425,13 +427,13 @@ def load_rules(path: Path | None) -> LoadedRules:
     if path is None:
         return LoadedRules(rules=TrustRules(), path=None, sha256=None)
     try:
-        raw = path.read_bytes()
+        raw = read_input(path)
     except OSError as exc:
-        raise RulesError(f"{path}: cannot read rules file: {exc.strerror}") from None
+        raise RulesError(f"{path}: cannot read rules file: {exc.strerror or exc}") from None
     try:
-        data = yamlio.load(raw.decode("utf-8"))
-    except (UnicodeDecodeError, yamlio.YAMLError) as exc:
-        raise RulesError(f"{path}: not valid YAML: {exc}") from None
+        data = yamlio.load(raw)
+    except yamlio.YAMLError as exc:
+        raise RulesError(f"{exc.where(path)}: not valid YAML: {exc.reason}") from None
     return LoadedRules(
         rules=parse_rules(data, str(path)),
         path=str(path),

@@ -88,8 +88,8 @@ def find_logs(arguments: Sequence[Path]) -> list[Path]:
     """
     found: list[Path] = []
     for argument in arguments:
-        if _is_directory(argument):
-            inside = _walk(argument)
+        if is_directory(argument):
+            inside = walk(argument)
             if not inside:
                 raise InputError(
                     [f"{argument}: no decision logs (*.csv, *.jsonl, *.parquet) in it"]
@@ -103,10 +103,10 @@ def find_logs(arguments: Sequence[Path]) -> list[Path]:
             found.append(argument)
     if not found:
         raise InputError(["no decision logs given"])
-    return _once(sorted(found, key=str))
+    return once(sorted(found, key=str))
 
 
-def _is_directory(path: Path) -> bool:
+def is_directory(path: Path) -> bool:
     """Whether ``path`` is a directory; ``False`` for a regular file; refused otherwise."""
     try:
         mode = path.stat().st_mode
@@ -121,7 +121,7 @@ def _is_directory(path: Path) -> bool:
     return False
 
 
-def _walk(top: Path) -> list[Path]:
+def walk(top: Path) -> list[Path]:
     """Every log file under ``top``, refusing a subdirectory that cannot be listed."""
     found: list[Path] = []
     pending = [top]
@@ -136,12 +136,12 @@ def _walk(top: Path) -> list[Path]:
             path = Path(entry.path)
             if entry.is_dir(follow_symlinks=False):
                 pending.append(path)
-            elif _format_of(path) is not None and not _is_directory(path):
+            elif _format_of(path) is not None and not is_directory(path):
                 found.append(path)
     return found
 
 
-def _once(paths: list[Path]) -> list[Path]:
+def once(paths: list[Path]) -> list[Path]:
     """The paths less those that name a file met before (same device and inode)."""
     seen: set[tuple[int, int]] = set()
     unique: list[Path] = []

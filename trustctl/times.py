@@ -15,6 +15,8 @@ __all__ = [
     "day_after",
     "day_start",
     "in_range",
+    "instant",
+    "instant_or_none",
     "micros",
     "parse",
     "stamp",
@@ -40,7 +42,10 @@ def as_utc(value: dt.datetime) -> dt.datetime:
 
 def in_range(value: dt.datetime) -> bool:
     """Whether an instant (naive means UTC) lies within ``EARLIEST`` to ``LATEST``."""
-    return EARLIEST <= as_utc(value) <= LATEST
+    try:
+        return EARLIEST <= as_utc(value) <= LATEST
+    except OverflowError:  # year 1 or 9999 with an offset: no UTC instant at all
+        return False
 
 
 def parse(text: str) -> dt.datetime:
@@ -56,6 +61,31 @@ def parse(text: str) -> dt.datetime:
     if not in_range(value):
         raise ValueError(f"{text!r} is outside {RANGE_TEXT}")
     return as_utc(value)
+
+
+def instant(value: object) -> dt.datetime:
+    """A date or time as a file gives it, as an aware UTC instant: ISO-8601 text (``parse``),
+    or the datetime or date YAML makes of unquoted text (a date is its midnight UTC).
+
+    Raises ``ValueError`` for anything else (a number is not a time here) and for an
+    instant outside ``RANGE_TEXT``.
+    """
+    if isinstance(value, str):
+        return parse(value)
+    if isinstance(value, dt.datetime):
+        moment = value
+    elif isinstance(value, dt.date):
+        moment = dt.datetime.combine(value, dt.time())
+    else:
+        raise ValueError(f"expected an ISO-8601 date or time, found {type(value).__name__}")
+    if not in_range(moment):
+        raise ValueError(f"{moment.isoformat()!r} is outside {RANGE_TEXT}")
+    return as_utc(moment)
+
+
+def instant_or_none(value: object) -> dt.datetime | None:
+    """``instant`` of a value that may be absent (``None``)."""
+    return None if value is None else instant(value)
 
 
 def micros(value: dt.datetime) -> int:
