@@ -39,37 +39,12 @@ def level(evaluation: Evaluation, action_class: str = POD) -> str:
 # --- promotion to auto_notify -------------------------------------------------------------------
 
 
-def test_promotion_gate_just_above_and_just_below_threshold(tmp_path: Path) -> None:
-    assert lower(59, 59) >= 0.95 > lower(58, 58)  # the boundary the test relies on
-    passes = run(tmp_path, LogBuilder().reviewed(1, POD, 59), as_of=day(10))
-    fails = run(tmp_path, LogBuilder().reviewed(1, POD, 58), as_of=day(10))
-    assert (level(passes), verdict(passes, POD).change) == ("auto_notify", "promoted")
-    v = verdict(fails, POD)
-    assert (v.level.value, v.change, v.limited_by) == ("suggest", "unchanged", None)
-    shown = math.floor(lower(58, 58) * 1000) / 1000  # 0.94966 rounded down: 0.949
-    assert f"58 of 58 reviewed approved (100.0%); 95% lower bound {shown:.3f}" in reason_text(
-        v.reason
-    )
-    assert "< 0.95 (needed for auto_notify)" in reason_text(v.reason)
-
-
 def test_one_failure_needs_93_decisions(tmp_path: Path) -> None:
     assert lower(92, 93) >= 0.95 > lower(91, 92)
     assert level(run(tmp_path, LogBuilder().reviewed(1, POD, 92, 1), as_of=day(10))) == (
         "auto_notify"
     )
     assert level(run(tmp_path, LogBuilder().reviewed(1, POD, 91, 1), as_of=day(10))) == "suggest"
-
-
-def test_min_decisions_both_directions(tmp_path: Path) -> None:
-    rules = {"promote": {"auto_notify": {"agreement": {"min_decisions": 50, "threshold": 0.93}}}}
-    assert lower(49, 49) >= 0.93  # the bound alone would pass at 49
-    short = run(tmp_path, LogBuilder().reviewed(1, POD, 49), rule_data=rules, as_of=day(10))
-    enough = run(tmp_path, LogBuilder().reviewed(1, POD, 50), rule_data=rules, as_of=day(10))
-    v = verdict(short, POD)
-    assert (v.level.value, v.limited_by) == ("suggest", "insufficient_data")
-    assert "49 reviewed < 50 needed" in reason_text(v.reason)
-    assert level(enough) == "auto_notify"
 
 
 def test_no_evidence_is_insufficient_data_never_a_pass(tmp_path: Path) -> None:
@@ -137,37 +112,9 @@ def _to_full(clean: int, unverified: int, **kwargs: Any) -> LogBuilder:
     )
 
 
-def test_promotion_to_full_needs_the_success_gate(tmp_path: Path) -> None:
-    assert lower(299, 299) >= 0.99 > lower(298, 298)
-    ok = run(tmp_path, _to_full(299, 0), as_of=day(10))
-    assert (level(ok), verdict(ok, POD).change) == ("full", "promoted")
-    assert "299 of 299 verified succeeded" in reason_text(verdict(ok, POD).reason)
-    short = verdict(run(tmp_path, _to_full(298, 0), as_of=day(10)), POD)
-    assert short.level.value == "auto_notify"
-    assert "298 of 298 verified succeeded" in reason_text(short.reason)
-
-
-def test_promotion_to_full_caps_the_unverified_share(tmp_path: Path) -> None:
-    # 15 of 314 executed unverified = 4.78% ≤ 5%; 16 of 315 = 5.08% > 5%
-    ok = run(tmp_path, _to_full(299, 15), as_of=day(10))
-    assert level(ok) == "full"
-    v = verdict(run(tmp_path, _to_full(299, 16), as_of=day(10)), POD)
-    assert v.level.value == "auto_notify"
-    assert "16 of 315 executed actions unverified (5.1%) > 5% allowed" in reason_text(v.reason)
-
-
 def test_unknown_outcomes_are_unverified_too(tmp_path: Path) -> None:
     v = verdict(run(tmp_path, _to_full(299, 16, outcome="unknown"), as_of=day(10)), POD)
     assert (v.level.value, v.state.evidence.unverified) == ("auto_notify", 16)
-
-
-def test_promotion_to_full_still_needs_the_agreement_gate(tmp_path: Path) -> None:
-    # 299 verified successes, but humans judged only 40 of them
-    log = LogBuilder().clean(1, POD, 40, mode="auto_notify")
-    log.add(2, POD, 259, mode="auto_notify", outcome="success")
-    v = verdict(run(tmp_path, log, as_of=day(10)), POD)
-    assert (v.level.value, v.limited_by) == ("auto_notify", "insufficient_data")
-    assert "40 reviewed < 50 needed" in reason_text(v.reason)
 
 
 def test_at_most_one_level_per_run(tmp_path: Path) -> None:
@@ -432,14 +379,6 @@ def test_pin_overrides_a_critical_failure(tmp_path: Path) -> None:
     v = verdict(run(tmp_path, log, rule_data=rules, as_of=day(10)), POD)
     assert (v.level.value, v.limited_by) == ("auto_notify", "pin")
     assert "the evidence alone gives suggest" in reason_text(v.reason)
-
-
-def test_pin_above_the_cap_is_held_at_the_cap(tmp_path: Path) -> None:
-    log = LogBuilder().reviewed(1, "k8s.rollback", 3)
-    rules = _pin(action_class="k8s.rollback", level="full")
-    v = verdict(run(tmp_path, log, rule_data=rules, as_of=day(10)), "k8s.rollback")
-    assert (v.level.value, v.limited_by) == ("auto_notify", "cap:risk_tier=2")
-    assert "(held at auto_notify by risk_tier=2)" in reason_text(v.reason)
 
 
 def test_expired_pin_is_ignored_and_reported(tmp_path: Path) -> None:

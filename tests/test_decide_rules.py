@@ -1,5 +1,9 @@
 """``decide`` on constructed group states: each rule, each direction, as data (table-driven).
 
+Moved here from ``test_decide.py`` (which ran each through a written log): the gate at
+59 and 58 of 58, ``min_decisions`` both ways, the success and unverified gates of
+``full``, its agreement gate, and a pin held at the cap.
+
 No log is written or read: a ``GroupState`` is built with exactly the counts, tiers and
 dates a rule looks at, and the verdict's level, change, ``limited_by``, reason and the
 check of that rule are compared with the expectation. The bounds a row relies on are
@@ -133,6 +137,7 @@ PINS = [
         "owner": "o",
         "expires": "2026-02-01",
     },
+    {"action_class": "end.*", "level": "observe", "reason": "x", "owner": "o", "expires": AS_OF},
 ]
 
 CASES = [
@@ -360,6 +365,13 @@ CASES = [
     Case(
         "expired pin is ignored",
         state(SUG, evidence(59, 59), action_class="old.job"),
+        AUTO,
+        PinExpired,
+        rule_data={"pins": PINS},
+    ),
+    Case(
+        "a pin expiring at as_of is expired",
+        state(SUG, evidence(59, 59), action_class="end.job"),
         AUTO,
         PinExpired,
         rule_data={"pins": PINS},
