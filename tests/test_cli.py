@@ -18,6 +18,7 @@ import yaml
 from clirun import assert_clean_failure, ok, run
 from conftest import LogFiles, history, row
 
+import trustctl._terminal
 import trustctl.cli
 from trustctl import __version__
 from trustctl.cli import app
@@ -620,8 +621,9 @@ def test_sample_into_an_existing_file_is_a_usage_error(tmp_path: Path) -> None:
 
 def test_the_command_layer_does_not_rely_on_assert() -> None:
     """``python -O`` strips asserts: checks the commands need are written as code."""
-    tree = ast.parse(Path(trustctl.cli.__file__).read_text(encoding="utf-8"))
-    assert not [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Assert)]
+    for module in (trustctl.cli, trustctl._terminal):
+        tree = ast.parse(Path(module.__file__ or "").read_text(encoding="utf-8"))
+        assert not [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Assert)]
 
 
 def test_sample_command(tmp_path: Path) -> None:
@@ -668,7 +670,7 @@ def test_a_closed_stdout_exits_141_quietly(
 
 
 def test_the_console_leaves_a_broken_pipe_to_the_command_wrapper() -> None:
-    console = trustctl.cli._out()
+    console = trustctl._terminal.out()
     with pytest.raises(BrokenPipeError):
         console.on_broken_pipe()
     assert console.quiet

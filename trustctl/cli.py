@@ -1,25 +1,21 @@
-"""The command layer: parse options, call the core, render, map errors to exit codes.
+"""The command layer: parse options, call the core, print the result (exit codes: ``_terminal``).
 
-Exit codes: 0 ok, 1 ``check`` found drift, 2 bad usage or bad input, 3 internal error,
-141 stdout closed early (``| head``), as a shell reports a process killed by SIGPIPE.
 The core is imported inside each command so ``--help`` and ``--version`` stay fast.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import os
 import sys
-from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
 from trustctl import __version__
+from trustctl._terminal import EXIT_DRIFT, err, fails_cleanly, out, say
 
 __all__ = ["app", "main"]
 
@@ -38,136 +34,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-
-EXIT_DRIFT = 1
-EXIT_INTERNAL = 3
-EXIT_BROKEN_PIPE = 141
-"""128 + SIGPIPE, what a shell reports for a reader that closed the pipe (``| head``)."""
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-#: Width of tables written to a pipe or file (a CI log) when COLUMNS does not say.
-PIPE_WIDTH = 160
-
-
-class _Console(Console):
-    """A console that leaves a closed stdout to ``_fails_cleanly``.
-
-    Rich's own handler exits with code 1, which ``check`` uses for "the policy is stale".
-    """
-
-    def on_broken_pipe(self) -> None:
-        self.quiet = True
-        raise BrokenPipeError
-
-
-def _out() -> Console:
-    console = _Console(highlight=False, soft_wrap=False, emoji=False)
-    if not console.is_terminal and "COLUMNS" not in os.environ:
-        console.width = PIPE_WIDTH
-    return console
-
-
-def _err() -> Console:
-    # soft_wrap: a diagnostic stays on one line (grep-able FILE:LINE), whatever the width.
-    return Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
-
-
-def _say(text: str) -> None:
-    """One line of plain text on stdout, never wrapped."""
-    _out().print(text, markup=False, soft_wrap=True)
-
-
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null, so the flush at exit cannot fail on the closed pipe again.
-
-    As https://docs.python.org/3/library/signal.html#note-on-sigpipe recommends.
-    """
-    try:
-        descriptor = sys.stdout.fileno()
-    except (OSError, ValueError):  # not a real file (a test runner's buffer): nothing to flush
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, descriptor)
-    os.close(devnull)
-
-
-class _Stdout:
-    """``sys.stdout`` whose failed writes (a full disk, ``/dev/full``) are trustctl's error."""
-
-    def __init__(self, stream: Any) -> None:
-        self._stream = stream
-
-    def write(self, text: str) -> int:
-        try:
-            written: int = self._stream.write(text)
-        except BrokenPipeError:
-            raise
-        except OSError as exc:
-            raise _unwritable(exc) from None
-        return written
-
-    def flush(self) -> None:
-        try:
-            self._stream.flush()
-        except BrokenPipeError:
-            raise
-        except OSError as exc:
-            raise _unwritable(exc) from None
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
-
-
-def _unwritable(exc: OSError) -> Exception:
-    from trustctl.errors import TrustctlError
-
-    _silence_stdout()  # what is still buffered must not fail again at exit
-    return TrustctlError(f"<stdout>: cannot write: {exc.strerror or exc}")
-
-
-def _fails_cleanly(command: F) -> F:
-    """Map trustctl's errors to ``error: …`` on stderr and exit 2; anything else to exit 3.
-
-    A reader that closes stdout early (``| head``) ends the command quietly with exit 141;
-    stdout that cannot be written (``/dev/full``) is an error, exit 2.
-    """
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from trustctl.errors import TrustctlError
-
-        stdout = sys.stdout
-        try:
-            sys.stdout = _Stdout(stdout)
-            try:
-                return command(*args, **kwargs)
-            finally:
-                try:
-                    sys.stdout.flush()  # a closed pipe surfaces here, not at the interpreter's exit
-                finally:
-                    sys.stdout = stdout
-        except BrokenPipeError:
-            _silence_stdout()
-            raise typer.Exit(EXIT_BROKEN_PIPE) from None
-        except (typer.Exit, typer.Abort):
-            raise
-        except TrustctlError as exc:
-            for line in str(exc).splitlines():
-                _err().print(f"error: {line}", markup=False)
-            raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
-            raise typer.Exit(130) from None
-        except Exception as exc:  # the last resort: never a bare traceback
-            _err().print(
-                f"internal error: {type(exc).__name__}: {exc}\n"
-                "This is a bug in trustctl; please report it with the command you ran.",
-                markup=False,
-            )
-            raise typer.Exit(EXIT_INTERNAL) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _version(value: bool) -> None:
@@ -289,7 +155,7 @@ def _logs(paths: list[Path], on_bad_rows: BadRows, low_memory: bool) -> Source:
 
 
 @app.command()
-@_fails_cleanly
+@fails_cleanly
 def generate(
     logs: Annotated[
         list[Path],
@@ -350,20 +216,20 @@ def generate(
     for path, text in _outputs(result, output, bad_rows_out):
         write_atomically(path, text)
     chosen = output_format or (OutputFormat.table if output else OutputFormat.yaml)
-    console = _out()
+    console = out()
     sys.stdout.write(formats.GENERATE[chosen.value](formats.Generated(result, output), console))
 
 
 def _notes(report: IngestReport) -> None:
     """What the reading left out or assumed, on stderr."""
     if report.skipped_decisions:
-        _err().print(
+        err().print(
             f"warning: skipped {report.skipped_decisions} decision(s) "
             f"({report.skipped_rows} row(s)) with bad data",
             markup=False,
         )
     if report.naive_timestamps:
-        _err().print(
+        err().print(
             f"note: {report.naive_timestamps} timestamp(s) had no time zone and were read as UTC",
             markup=False,
         )
@@ -392,7 +258,7 @@ def _outputs(
 
 
 @app.command()
-@_fails_cleanly
+@fails_cleanly
 def check(
     logs: Logs,
     policy: Annotated[Path, typer.Option("--policy", help="The committed policy to check.")],
@@ -410,15 +276,15 @@ def check(
     )
     drift = [v for v in result.verdicts if v.change != "unchanged"]
     if not drift:
-        _say(f"{policy}: up to date ({len(result.verdicts)} groups)")
+        say(f"{policy}: up to date ({len(result.verdicts)} groups)")
         return
     from trustctl.diff import label
     from trustctl.reasons import reason_text
 
     group_by = tuple(committed.metadata.group_by)
-    _say(f"{policy}: {len(drift)} group(s) would change:")
+    say(f"{policy}: {len(drift)} group(s) would change:")
     for v in drift:
-        _say(
+        say(
             f"  {label(group_by, v.state.key)}: {v.previous_level.value} → {v.level.value} "
             f"({v.change}): {reason_text(v.reason)}"
         )
@@ -426,7 +292,7 @@ def check(
 
 
 @app.command()
-@_fails_cleanly
+@fails_cleanly
 def diff(
     old: Annotated[Path, typer.Argument(help="The policy before.")],
     new: Annotated[Path, typer.Argument(help="The policy after.")],
@@ -440,12 +306,12 @@ def diff(
     from trustctl.policy import load_policy
 
     changes = formats.Changes(diff_policies(load_policy(old), load_policy(new)))
-    console = _out()
+    console = out()
     sys.stdout.write(formats.DIFF[output_format.value](changes, console))
 
 
 @app.command()
-@_fails_cleanly
+@fails_cleanly
 def explain(
     action_class: Annotated[str, typer.Argument(help="The action class, e.g. k8s.rollback.")],
     logs: Logs,
@@ -460,13 +326,13 @@ def explain(
 
     loaded = _rules(rules)
     result = evaluate(logs, loaded, _policy(previous), _as_of(as_of))
-    console = _out()
+    console = out()
     for item in explain_class(result, action_class, loaded.rules.window_span):
         render.print_explanation(console, item, loaded.rules.group_by)
 
 
 @app.command()
-@_fails_cleanly
+@fails_cleanly
 def validate(
     logs: Annotated[
         list[Path] | None, typer.Argument(help="Decision-log files or directories to check.")
@@ -479,20 +345,20 @@ def validate(
     from trustctl.policy import load_policy
 
     loaded = _rules(rules)
-    _say(f"rules: ok ({loaded.path or 'built-in defaults'})")
+    say(f"rules: ok ({loaded.path or 'built-in defaults'})")
     if policy is not None:
         document = load_policy(policy)
-        _say(f"policy: ok ({policy}, {len(document.actions)} groups)")
+        say(f"policy: ok ({policy}, {len(document.actions)} groups)")
     if logs:
         report = load_decisions(logs).report
-        _say(
+        say(
             f"logs: ok ({len(report.files)} file(s), {report.rows} rows, "
             f"{report.decisions} decisions)"
         )
 
 
 @app.command()
-@_fails_cleanly
+@fails_cleanly
 def aggregate(
     logs: Logs,
     output: Annotated[
@@ -515,7 +381,7 @@ def aggregate(
     until = _as_of(as_of)
     read = _logs(logs, on_bad_rows, low_memory).read(until)
     evidence_files.write(output, read.segments, read.report, until)
-    _say(
+    say(
         f"wrote {len(read.segments)} evidence rows ({read.report.decisions} decisions, "
         f"{read.report.rows} rows) to {output}"
     )
@@ -531,7 +397,7 @@ class Dialect(str, Enum):
 
 
 @app.command()
-@_fails_cleanly
+@fails_cleanly
 def sql(
     dialect: Annotated[
         Dialect, typer.Option("--dialect", help="duckdb, spark, bigquery or postgres.")
@@ -549,7 +415,7 @@ def sql(
 
 
 @app.command()
-@_fails_cleanly
+@fails_cleanly
 def sample(
     output: Annotated[Path, typer.Option("--output", "-o", help="Directory to write into.")],
     decisions: Annotated[
@@ -563,7 +429,7 @@ def sample(
     from trustctl.sample import write_sample
 
     path = write_sample(output, decisions=decisions, seed=seed)
-    _say(f"wrote {decisions} decisions to {path}")
+    say(f"wrote {decisions} decisions to {path}")
 
 
 class HistoryFormat(str, Enum):
@@ -575,7 +441,7 @@ class HistoryFormat(str, Enum):
 
 
 @app.command()
-@_fails_cleanly
+@fails_cleanly
 def history(
     logs: Logs,
     every: Annotated[str, typer.Option("--every", help="Time between steps (7d, 12h, 2w).")] = "7d",
@@ -624,7 +490,7 @@ def history(
         until=_as_of(until, "--until"),
     )
     found = pick_groups(found, group or [])
-    console = _out()
+    console = out()
     sys.stdout.write(formats.HISTORY[output_format.value](found, console))
 
 
