@@ -419,17 +419,58 @@ def sql(
 def sample(
     output: Annotated[Path, typer.Option("--output", "-o", help="Directory to write into.")],
     decisions: Annotated[
-        int, typer.Option("--decisions", min=1, help="How many decisions to generate.")
-    ] = 6000,
+        int | None,
+        typer.Option(
+            "--decisions",
+            min=1,
+            help="How many decisions to generate (about, with --start or --days). "
+            "Default: 6000 over 180 days, or that rate's end in a window.",
+        ),
+    ] = None,
     seed: Annotated[
         int, typer.Option("--seed", min=0, help="Random seed (same seed, same bytes).")
     ] = 7,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--start",
+            help="The window's first day (ISO-8601): a log that follows an earlier one. "
+            "Default: 180 days (or --days) before 2026-11-20, where the shipped sample starts.",
+        ),
+    ] = None,
+    days: Annotated[
+        int | None,
+        typer.Option("--days", help="How many days the log covers. Default: 7 with --start."),
+    ] = None,
+    id_prefix: Annotated[
+        str, typer.Option("--id-prefix", help="Decision ids start with this (e.g. w48-).")
+    ] = "d-",
 ) -> None:
-    """Write a realistic synthetic decision log (decisions.csv) into a directory."""
+    """Write a realistic synthetic decision log (decisions.csv) into a directory.
+
+    Examples:
+
+      trustctl sample -o logs/w47
+
+      trustctl sample -o logs/w48 --start 2026-11-20 --days 7 --id-prefix w48- --seed 48
+    """
     from trustctl.sample import write_sample
 
-    path = write_sample(output, decisions=decisions, seed=seed)
-    say(f"wrote {decisions} decisions to {path}")
+    if start is None and days is None and id_prefix == "d-":
+        path = write_sample(output, decisions=decisions or 6000, seed=seed)
+        say(f"wrote {decisions or 6000} decisions to {path}")
+        return
+    from trustctl.sample import DEFAULT_END, SPAN_DAYS, write_frame
+    from trustctl.sample_window import generate_window
+
+    first = _as_of(start, "--start")
+    if days is None:
+        days = SPAN_DAYS if first is None else 7
+    if first is None:
+        first = DEFAULT_END - dt.timedelta(days=days)
+    frame = generate_window(decisions, seed, first, days, id_prefix)
+    path = write_frame(output, frame)
+    say(f"wrote {frame['decision_id'].nunique()} decisions to {path}")
 
 
 class HistoryFormat(str, Enum):

@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 
 from trustctl.errors import InputError
 from trustctl.levels import LEVEL_SPELLINGS
+from trustctl.repeats import repeated_logs
 from trustctl.sources import (
     PER_ROW_COLUMNS,
     SCHEMA_COLUMNS,
@@ -1044,13 +1045,29 @@ def _read_back(
 
 
 def _error_lines(
-    rows: _Rows, problems: _Problems, where: dict[int, str] | None = None
+    rows: _Rows,
+    problems: _Problems,
+    where: dict[int, str] | None = None,
+    first: Sequence[str] = (),
 ) -> InputError:
-    """The first problems as ``FILE:LINE: message``; ``where`` has the rows already located."""
-    first, total = problems.first(_MAX_REPORTED)
+    """The first problems as ``FILE:LINE: message``; ``where`` has the rows already located.
+
+    The lines ``first`` (a summary) come before them.
+    """
+    shown, total = problems.first(_MAX_REPORTED)
     if where is None:
-        where = _read_back(rows, sorted({row for row, _ in first}), locate)
-    return InputError([f"{where[row]}: {message}" for row, message in first], total=total)
+        where = _read_back(rows, sorted({row for row, _ in shown}), locate)
+    lines = [*first, *(f"{where[row]}: {message}" for row, message in shown)]
+    return InputError(lines, total=total + len(first))
+
+
+def _repeats(rows: _Rows, groups: _Grouping) -> list[str]:
+    """The files whose decision ids are mostly another file's (``repeats.repeated_logs``)."""
+    if groups.unique or len(rows.logs) < 2:
+        return []
+    every_row = np.arange(rows.count)
+    paths = [str(raw.path) for raw in rows.logs]
+    return repeated_logs(paths, rows.file_of(every_row), groups.code)
 
 
 def _no_decisions(logs: Sequence[RawLog]) -> InputError:
@@ -1114,7 +1131,7 @@ def _load(
     bad_rows: tuple[BadRow, ...] = ()
     if problems:
         if on_bad_rows == "fail":
-            raise _error_lines(rows, problems)
+            raise _error_lines(rows, problems, first=_repeats(rows, groups) if whole else [])
         skipped, bad_rows, where = _skip(rows, groups, problems)
         if whole and skipped.all():
             raise _error_lines(rows, problems, where)

@@ -298,7 +298,11 @@ def write_sample(directory: Path, decisions: int = 6000, seed: int = 7) -> Path:
     Raise ``TrustctlError`` naming the path when ``directory`` is not a directory, or
     the file cannot be written; then an existing ``decisions.csv`` is left as it was.
     """
-    frame = generate_sample(decisions, seed)
+    return write_frame(directory, generate_sample(decisions, seed))
+
+
+def write_frame(directory: Path, frame: pd.DataFrame) -> Path:
+    """Write a sample ``frame`` to ``directory/decisions.csv`` atomically, as ``write_sample``."""
     if directory.exists() and not directory.is_dir():
         raise TrustctlError(
             f"{directory}: not a directory (the sample is written as decisions.csv inside one)"
