@@ -20,7 +20,7 @@ from conftest import LogFiles, history, row
 
 import trustctl._terminal
 import trustctl.cli
-from trustctl import __version__
+from trustctl import __version__, formats
 from trustctl.cli import app
 
 
@@ -63,7 +63,7 @@ def test_generate_prints_yaml_by_default(history_csv: Path) -> None:
     assert levels(policy)["k8s.restart_pod"] == "auto_notify"
 
 
-@pytest.mark.parametrize("fmt", ["yaml", "json", "markdown", "table"])
+@pytest.mark.parametrize("fmt", list(formats.GENERATE))
 def test_generate_formats_on_stdout(history_csv: Path, fmt: str) -> None:
     out = ok("generate", history_csv, "--format", fmt).stdout
     if fmt == "yaml":
@@ -77,6 +77,7 @@ def test_generate_formats_on_stdout(history_csv: Path, fmt: str) -> None:
             line.startswith("| `k8s.restart_pod` | auto_notify | promoted |") for line in lines
         )
     else:
+        assert fmt == "table", "a new format: say here what it prints"
         header = next(line for line in out.splitlines() if "group" in line)
         assert header.split()[:3] == ["group", "level", "change"]
         assert re.search(r"k8s\.restart_pod +auto_notify +↑ promoted", out)

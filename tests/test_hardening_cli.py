@@ -11,17 +11,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from typer.testing import CliRunner, Result
+from clirun import run
+from typer.testing import Result
 
 from trustctl import yamlio
-from trustctl.cli import app
 
-runner = CliRunner()
 RULES = Path(__file__).resolve().parent.parent / "policies" / "rules.yaml"
-
-
-def run(*args: str | Path) -> Result:
-    return runner.invoke(app, [str(a) for a in args])
 
 
 def refused(result: Result, message: str) -> None:

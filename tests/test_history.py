@@ -9,19 +9,12 @@ import json
 from pathlib import Path
 
 import pytest
+from clirun import run as _run
 from conftest import SAMPLE_CSV, LogFiles, row
-from typer.testing import CliRunner, Result
 
-from trustctl.cli import app
 from trustctl.history import history
 from trustctl.policy import load_policy
 from trustctl.rules import load_rules
-
-runner = CliRunner()
-
-
-def _run(*args: object) -> Result:
-    return runner.invoke(app, [str(a) for a in args])
 
 
 def _steps(*args: object) -> list[dict[str, object]]:
