@@ -52,3 +52,22 @@ def test_how_it_is_built_names_every_module_once() -> None:
         if p.name not in ("__init__.py", "__main__.py")
     )
     assert sorted(named) == modules
+
+
+def test_every_module_says_its_job_and_lists_its_public_names() -> None:
+    import ast
+
+    for path in sorted((ROOT / "trustctl").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstring = ast.get_docstring(tree)
+        assert docstring and docstring.splitlines()[0].strip(), f"{path.name}: no one-line job"
+        if path.name.startswith("_"):
+            continue  # private (``_terminal.py``), or the package's own files
+        assigned = {
+            target.id
+            for node in tree.body
+            if isinstance(node, ast.Assign)
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
+        assert "__all__" in assigned, f"{path.name}: internal modules are _private or list __all__"

@@ -28,6 +28,18 @@ from typing import Literal
 
 from scipy import optimize, special
 
+__all__ = [
+    "Method",
+    "Prior",
+    "RateSummary",
+    "clean_needed",
+    "lower_bound",
+    "posterior_mean",
+    "prob_at_least",
+    "summarise",
+    "upper_bound",
+]
+
 Method = Literal["clopper-pearson", "beta", "anytime"]
 Prior = tuple[float, float]
 

@@ -29,6 +29,17 @@ from trustctl.rules import TrustRules
 from trustctl.segments import COUNTS, NO_TIME
 from trustctl.times import MICROS_PER_DAY
 
+__all__ = [
+    "Evidence",
+    "GroupKey",
+    "GroupState",
+    "PriorState",
+    "collect",
+    "collect_segments",
+    "empty_evidence",
+    "sort_key",
+]
+
 #: A group's identity: its ``group_by`` values in rule order (tiers as int, 0 = not given).
 GroupKey = tuple[str | int, ...]
 

@@ -31,6 +31,8 @@ from trustctl.ingest import IngestReport, SourceSummary, summed_report
 from trustctl.sources import is_directory, once, walk
 from trustctl.times import at_micros
 
+__all__ = ["FORMAT", "Aggregated", "find_evidence", "read", "write"]
+
 FORMAT = "trustctl-evidence/v1"
 _METADATA_KEY = b"trustctl.evidence"
 

@@ -13,6 +13,8 @@ from typing import BinaryIO
 
 from trustctl.errors import TrustctlError
 
+__all__ = ["atomic_writer", "check_outputs", "read_input", "write_atomically", "write_together"]
+
 
 def check_outputs(outputs: Sequence[Path | None], inputs: Sequence[Path | None]) -> None:
     """Refuse, before anything is read, outputs that would lose data or cannot be files.

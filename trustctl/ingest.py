@@ -40,6 +40,20 @@ from trustctl.sources import (
 )
 from trustctl.times import EARLIEST, LATEST, RANGE_TEXT, as_utc
 
+__all__ = [
+    "HUMAN_CODES",
+    "OUTCOME_CODES",
+    "SEVERITY_CODES",
+    "BadRow",
+    "Decisions",
+    "IngestReport",
+    "OnBadRows",
+    "SourceSummary",
+    "load_decisions",
+    "load_slice",
+    "summed_report",
+]
+
 #: Codes of ``human_decision``; -1 is empty.
 HUMAN_CODES: dict[str, int] = {
     "approved": 0,

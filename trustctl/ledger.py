@@ -21,6 +21,34 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from trustctl.errors import LedgerError
 from trustctl.levels import Level
 
+__all__ = [
+    "AUTOMATIC",
+    "PINS",
+    "SIGNED",
+    "TRUSTCTL",
+    "BrokenLink",
+    "Entry",
+    "Event",
+    "EvidenceNumbers",
+    "GroupFields",
+    "GroupHistory",
+    "History",
+    "Kind",
+    "Ledger",
+    "PinRecord",
+    "Proposal",
+    "Rejection",
+    "broken_link",
+    "canonical",
+    "chain",
+    "digest",
+    "group_key",
+    "instant",
+    "read",
+    "replay",
+    "stamp",
+]
+
 Kind = Literal[
     "initial",
     "promoted",

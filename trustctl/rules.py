@@ -25,6 +25,32 @@ from trustctl.errors import RulesError
 from trustctl.files import read_input
 from trustctl.levels import LADDER, Level
 
+__all__ = [
+    "DEFAULT_RISK_TIERS",
+    "DEFAULT_RISK_TIER_CAPS",
+    "DEFAULT_SYSTEM_TIER_CAPS",
+    "MAX_DURATION_DAYS",
+    "Approval",
+    "Bounds",
+    "Caps",
+    "Demote",
+    "DemoteAt",
+    "DemoteGate",
+    "GroupField",
+    "LevelName",
+    "LoadedRules",
+    "Metric",
+    "Pin",
+    "Promote",
+    "PromoteGate",
+    "PromoteTo",
+    "RiskTierPattern",
+    "TrustRules",
+    "load_rules",
+    "parse_duration",
+    "parse_rules",
+]
+
 LevelName = Annotated[Level, Strict(False)]
 Metric = Literal["agreement", "success"]
 GroupField = Literal["action_class", "system_tier", "service", "agent_version"]

@@ -22,6 +22,28 @@ from trustctl.files import atomic_writer
 from trustctl.levels import LADDER, Level
 from trustctl.sources import SCHEMA_COLUMNS
 
+__all__ = [
+    "AGENT_VERSIONS",
+    "COLUMNS",
+    "DEFAULT_END",
+    "EVENT_STREAM_SHARE",
+    "OFFSET_SHARE",
+    "RATIONALES",
+    "REVIEWERS",
+    "SCENARIOS",
+    "SERVICE_TIERS",
+    "SPAN_DAYS",
+    "VERSION_CHANGE_DAYS_AGO",
+    "Codes",
+    "CriticalFailure",
+    "Flags",
+    "Floats",
+    "Scenario",
+    "generate_sample",
+    "write_frame",
+    "write_sample",
+]
+
 DEFAULT_END = dt.datetime(2026, 11, 20, tzinfo=dt.timezone.utc)
 """The instant the default sample ends; fixed so the sample never depends on today."""
 

@@ -32,6 +32,19 @@ from trustctl.ingest import HUMAN_CODES, OUTCOME_CODES, SEVERITY_CODES
 from trustctl.levels import LADDER, LEVEL_SPELLINGS
 from trustctl.times import MICROS_PER_DAY
 
+__all__ = [
+    "COLUMNS",
+    "COUNTS",
+    "KEY",
+    "NO_TIME",
+    "SCHEMA",
+    "empty",
+    "from_arrow",
+    "from_decisions",
+    "merge",
+    "to_arrow",
+]
+
 KEY: tuple[str, ...] = (
     "action_class",
     "service",

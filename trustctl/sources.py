@@ -29,6 +29,24 @@ import pyarrow.compute as pc
 
 from trustctl.errors import InputError
 
+__all__ = [
+    "PER_ROW_COLUMNS",
+    "REQUIRED_COLUMNS",
+    "SCHEMA_COLUMNS",
+    "RawLog",
+    "csv_record_lines",
+    "find_logs",
+    "hive_values",
+    "in_part",
+    "is_directory",
+    "locate",
+    "once",
+    "original_rows",
+    "read_log",
+    "timestamp_text",
+    "walk",
+]
+
 #: Every column of decision-log schema v1; other columns are ignored.
 SCHEMA_COLUMNS: tuple[str, ...] = (
     "decision_id",

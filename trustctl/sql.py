@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from trustctl import __version__
 from trustctl.levels import LADDER
 
+__all__ = ["DIALECTS", "render"]
+
 #: The dialects ``render`` knows, in the order the CLI lists them.
 DIALECTS: tuple[str, ...] = ("duckdb", "spark", "bigquery", "postgres")
 

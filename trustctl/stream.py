@@ -28,6 +28,8 @@ from trustctl.ingest import (
 )
 from trustctl.sources import find_logs
 
+__all__ = ["SLICE_BYTES", "Streamed", "slices_for", "stream_segments"]
+
 #: Bytes of log read per slice. A CSV row is about 130 bytes, so about 600,000 rows:
 #: the working set of one slice stays near 200 MB on top of the interpreter's 150 MB.
 SLICE_BYTES = 80 << 20
