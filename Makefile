@@ -22,6 +22,14 @@ test: $(BIN)/python
 	$(BIN)/mypy
 	$(BIN)/pytest
 
+# Fuzz every reader much longer than `make test` does, with a fresh seed each run (issue 9);
+# a failure prints the input that broke it. More: make fuzz FUZZ_EXAMPLES=20000.
+FUZZ_EXAMPLES ?= 2000
+.PHONY: fuzz
+fuzz: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	TRUSTCTL_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) TRUSTCTL_FUZZ_RANDOM=1 $(BIN)/pytest -p no:cacheprovider tests/test_fuzz.py
+
 # Time trustctl against DuckDB and polars on generated 1M- and 10M-row logs (issue 3); the logs
 # are cached in benchmarks/data/. Quicker: make bench BENCH_ARGS='--sizes 1M --runs 3'.
 .PHONY: bench

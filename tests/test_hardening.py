@@ -247,3 +247,18 @@ def test_a_symlinked_directory_inside_a_directory_is_not_followed(
 def test_gzip_of_the_wrong_content_reads_as_its_format(logs: LogFiles) -> None:
     path = _raw(logs, "x.jsonl.gz", gzip.compress(b"not json\n", mtime=0))
     assert _error(path) == f"{path}:1: not valid JSON: Expecting value"
+
+
+def test_a_temporary_file_of_a_killed_writer_is_removed_by_the_next_write(tmp_path: Path) -> None:
+    from trustctl.files import write_atomically
+
+    target = tmp_path / "policy.yaml"
+    gone = tmp_path / ".policy.yaml.4194305.abcd1234.tmp"  # above Linux's largest pid
+    alive = tmp_path / f".policy.yaml.{os.getpid()}.abcd1234.tmp"  # a run still writing
+    other = tmp_path / ".other.yaml.4194305.abcd1234.tmp"
+    for path in (gone, alive, other):
+        path.write_text("partial")
+    write_atomically(target, "new\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [target.name, alive.name, other.name]
+    )

@@ -8,7 +8,10 @@ import subprocess
 import sys
 import types
 from pathlib import Path
+from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import yaml
 from clirun import run
@@ -406,4 +409,59 @@ def test_a_policy_key_twice_is_refused_with_its_line(folder: Path) -> None:
     refused(
         run("validate", "--policy", "p.yaml"),
         "p.yaml:3: not valid YAML or JSON: key 'kind' appears twice",
+    )
+
+
+@pytest.mark.parametrize(("part", "whole"), [("agreed", "reviewed"), ("succeeded", "verified")])
+def test_evidence_whose_parts_exceed_the_whole_is_refused(
+    folder: Path, part: str, whole: str
+) -> None:
+    """Found by the fuzzer: 7 agreed of 6 reviewed reached the bounds (exit 3)."""
+    assert run("aggregate", "log.csv", "-o", "e.parquet").exit_code == 0
+    table = pq.read_table("e.parquet")
+    bigger = pa.compute.add(table.column(whole), 1)
+    table = table.set_column(table.column_names.index(part), part, bigger)
+    pq.write_table(table, "e.parquet")
+    value = bigger[0].as_py()
+    refused(
+        run("generate", "--evidence", "e.parquet", "-o", "p.yaml"),
+        f"e.parquet:row 0: column '{part}': {value} is more than {whole} allows",
+    )
+    assert not Path("p.yaml").exists()
+
+
+def test_a_window_reaching_before_1970_is_written_and_read_back(folder: Path) -> None:
+    """A century-long window starts before 1970: a start derived, not read, is not refused."""
+    Path("r.yaml").write_text("window: 36500d\n", encoding="utf-8")
+    assert run("generate", "log.csv", "--rules", "r.yaml", "-o", "p.yaml").exit_code == 0
+    assert "counted_from: '1926-" in Path("p.yaml").read_text(encoding="utf-8")
+    assert run("validate", "--policy", "p.yaml").exit_code == 0
+    assert run("generate", "log.csv", "--rules", "r.yaml", "--previous", "p.yaml").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "values", "shown"),
+    [
+        ("decisions", lambda n: pa.nulls(n, pa.int64()), "None"),
+        ("system_tier", lambda n: pa.array([9] * n, pa.int8()), "9"),
+        ("agreed", lambda n: pa.array([2**62] * n), str(2**62)),
+        ("day", lambda n: pa.array([-1] * n, pa.date32()), "1969-12-31"),
+        (
+            "last_recorded_at",
+            lambda n: pa.array([2**62] * n, pa.timestamp("us", "UTC")),
+            f"{2**62} (microseconds since 1970)",
+        ),
+    ],
+)
+def test_evidence_values_out_of_range_are_refused(
+    folder: Path, name: str, values: Any, shown: str
+) -> None:
+    """Found by the fuzzer: each of these reached pandas, the caps or datetime (exit 3)."""
+    assert run("aggregate", "log.csv", "-o", "e.parquet").exit_code == 0
+    table = pq.read_table("e.parquet")
+    table = table.set_column(table.column_names.index(name), name, values(table.num_rows))
+    pq.write_table(table, "e.parquet")
+    refused(
+        run("generate", "--evidence", "e.parquet", "-o", "p.yaml"),
+        f"e.parquet:row 0: column '{name}': {shown} is not valid",
     )

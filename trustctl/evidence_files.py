@@ -24,12 +24,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from trustctl import __version__, segments
+from trustctl import __version__, segments, times
 from trustctl.errors import InputError
 from trustctl.files import atomic_writer
 from trustctl.ingest import IngestReport, SourceSummary, summed_report
 from trustctl.sources import is_directory, once, walk
-from trustctl.times import at_micros
+from trustctl.times import at_micros, in_range
 
 __all__ = ["FORMAT", "Aggregated", "find_evidence", "read", "write"]
 
@@ -167,8 +167,14 @@ def _segments_of(path: Path, table: pa.Table) -> pd.DataFrame:
             "critical_failures",
         )
         bad = None if nullable else pc.is_null(column)
-        if field.name in segments.COUNTS or field.name == "critical_failures":
-            bad = pc.or_(pc.is_null(column), pc.less(column, 0))
+        if field.name in _RANGES:  # Kleene logic: a null is bad too, not unknown
+            low, high = _RANGES[field.name]
+            outside = pc.or_(pc.less(column, low), pc.greater(column, high))
+            bad = pc.or_kleene(pc.is_null(column), outside)
+        elif pa.types.is_timestamp(field.type) or field.name == "day":
+            first, last = _WHEN[field.name == "day"]
+            outside = pc.or_(pc.less(column, first), pc.greater(column, last))  # null: not bad
+            bad = outside if bad is None else pc.or_kleene(bad, outside)
         if field.name == "mode":
             bad = pc.is_null(pc.index_in(column, value_set=pa.array(_MODES)))
         if bad is not None and pc.any(bad).as_py():
@@ -184,13 +190,57 @@ def _segments_of(path: Path, table: pa.Table) -> pd.DataFrame:
             missing = pc.and_(counted, pc.is_null(column))
             if pc.any(missing).as_py():
                 _refuse(path, name, column, missing, f"is missing where {count} > 0")
+    _check_counts_add_up(path, table)
     return segments.from_arrow(table)
+
+
+_RANGES = {
+    "system_tier": (0, 4),
+    "risk_tier": (0, 3),
+    **{name: (0, 2**53) for name in (*segments.COUNTS, "critical_failures")},
+}
+"""Values a column may hold: tiers 1 to 4 and 1 to 3 (0: not given); counts no log exceeds."""
+_WHEN: dict[bool, tuple[dt.datetime | dt.date, dt.datetime | dt.date]] = {
+    False: (times.EARLIEST, times.LATEST),
+    True: (times.EARLIEST.date(), times.LATEST.date()),
+}
+"""The instants (``False``) and days (``True``) evidence may hold: ``times.RANGE_TEXT``."""
+
+_AT_MOST = (
+    (("agreed",), "reviewed"),
+    (("succeeded",), "verified"),
+    (("verified", "unverified"), "executed"),
+)
+"""Counts that are parts of another, decision by decision: more than the whole is no evidence
+(and no bound can be computed on it)."""
+
+
+def _check_counts_add_up(path: Path, table: pa.Table) -> None:
+    import pyarrow.compute as pc
+
+    for parts, whole in _AT_MOST:
+        columns = [table.column(name).cast(pa.int64()) for name in parts]
+        try:
+            total = columns[0] if len(columns) == 1 else pc.add_checked(*columns)
+        except pa.ArrowInvalid:  # an overflow: counts no log could give
+            total = pa.array([2**63 - 1] * table.num_rows, pa.int64())
+        bad = pc.greater(total, table.column(whole).cast(pa.int64()))
+        if pc.any(bad).as_py():
+            _refuse(path, parts[0], table.column(parts[0]), bad, f"is more than {whole} allows")
 
 
 def _refuse(path: Path, name: str, column: Any, bad: Any, why: str) -> None:
     row = int(np.flatnonzero(np.asarray(bad.to_numpy(zero_copy_only=False), bool))[0])
-    value = column[row].as_py()
-    raise InputError([f"{path}:row {row}: column '{name}': {value!r} {why}"])
+    raise InputError([f"{path}:row {row}: column '{name}': {_shown(column[row])} {why}"])
+
+
+def _shown(scalar: Any) -> str:
+    """A value as the message shows it; a time Python cannot hold as its raw number."""
+    try:
+        value = scalar.as_py()
+    except (OverflowError, ValueError):
+        return f"{scalar.cast(pa.int64()).as_py()} (microseconds since 1970)"
+    return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else repr(value)
 
 
 _MODES = ["observe", "suggest", "auto_notify", "auto-notify", "full"]
@@ -233,7 +283,7 @@ def _until(path: Path, meta: dict[str, Any]) -> str | None:
         moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:
         moment = None
-    if moment is None or moment.tzinfo is None:
+    if moment is None or moment.tzinfo is None or not in_range(moment):
         raise InputError([f"{path}: evidence metadata 'until' is not valid: {value!r}"])
     return str(value)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -82,11 +83,39 @@ def _target(path: Path) -> tuple[Path, int]:
 
 
 def _temporary(path: Path, target: Path) -> tuple[int, str]:
-    """A new temporary file beside ``target``, on its file system (for the rename)."""
+    """A new temporary file beside ``target``, on its file system (for the rename).
+
+    Its name carries this process's id: one left by a run killed while writing
+    (``kill -9`` can be neither caught nor cleaned up after) is removed by the next write
+    of the same target, once no process has that id.
+    """
+    _sweep(target)
     try:
-        return tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        return tempfile.mkstemp(
+            dir=target.parent, prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp"
+        )
     except OSError as exc:
         raise TrustctlError(f"{path}: cannot write: {exc.strerror}") from None
+
+
+def _sweep(target: Path) -> None:
+    """Remove temporary files of ``target`` left by processes that no longer run."""
+    ours = re.compile(rf"\.{re.escape(target.name)}\.([0-9]+)\.[a-z0-9_]{{8}}\.tmp", re.ASCII)
+    with contextlib.suppress(OSError):
+        for left in target.parent.iterdir():
+            found = ours.fullmatch(left.name)
+            if found and not _running(int(found.group(1))):
+                left.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # someone else's process: running
+        return True
+    return True
 
 
 @contextlib.contextmanager

@@ -58,6 +58,8 @@ class _Part(BaseModel):
 Instant = Annotated[dt.datetime, BeforeValidator(times.instant)]
 """An instant as ``times.instant`` reads it: ISO-8601 in the years allowed, aware, UTC."""
 MaybeInstant = Annotated[dt.datetime | None, BeforeValidator(times.instant_or_none)]
+Start = Annotated[dt.datetime, BeforeValidator(times.utc_instant)]
+"""Where evidence is counted from: a window's start may lie a century before ``as_of``."""
 
 
 class RulesFile(_Part):
@@ -165,7 +167,7 @@ class SuccessEvidence(_Part):
 class DemotionRecord(_Part):
     """The record the demotion checks judge: at the current level since its last change."""
 
-    counted_from: Instant
+    counted_from: Start
     counted_from_reason: str
     agreed: int
     reviewed: int
@@ -180,7 +182,7 @@ class ActionEvidence(_Part):
     """The counts and bounds behind an action's level."""
 
     decisions: int
-    counted_from: Instant
+    counted_from: Start
     """Midnight UTC of the first day the promotion evidence counts."""
     counted_from_reason: str
     """What started the clock: the window's start or an event (``last demotion``, ...)."""

@@ -20,6 +20,7 @@ __all__ = [
     "micros",
     "parse",
     "stamp",
+    "utc_instant",
 ]
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
@@ -70,17 +71,33 @@ def instant(value: object) -> dt.datetime:
     Raises ``ValueError`` for anything else (a number is not a time here) and for an
     instant outside ``RANGE_TEXT``.
     """
+    moment = utc_instant(value)
+    if not in_range(moment):
+        raise ValueError(f"{moment.isoformat()!r} is outside {RANGE_TEXT}")
+    return moment
+
+
+def utc_instant(value: object) -> dt.datetime:
+    """``instant`` without its range: any date or time that has an instant in UTC.
+
+    For instants trustctl derives rather than reads, such as a window's start a century
+    back; year 1 or 9999 with an offset has no UTC instant and is refused.
+    """
     if isinstance(value, str):
-        return parse(value)
+        try:
+            value = dt.datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"{value!r} is not an ISO-8601 date or timestamp") from None
     if isinstance(value, dt.datetime):
         moment = value
     elif isinstance(value, dt.date):
         moment = dt.datetime.combine(value, dt.time())
     else:
         raise ValueError(f"expected an ISO-8601 date or time, found {type(value).__name__}")
-    if not in_range(moment):
-        raise ValueError(f"{moment.isoformat()!r} is outside {RANGE_TEXT}")
-    return as_utc(moment)
+    try:
+        return as_utc(moment)
+    except OverflowError:
+        raise ValueError(f"{moment.isoformat()!r} is outside {RANGE_TEXT}") from None
 
 
 def instant_or_none(value: object) -> dt.datetime | None:
