@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from trustctl import __version__
+from trustctl import __version__, cli_weekly
 from trustctl._terminal import EXIT_DRIFT, err, fails_cleanly, out, say
 
 __all__ = ["app", "main"]
@@ -533,6 +533,9 @@ def history(
     found = pick_groups(found, group or [])
     console = out()
     sys.stdout.write(formats.HISTORY[output_format.value](found, console))
+
+
+cli_weekly.register(app)
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from trustctl import times
 from trustctl.errors import LedgerError
 from trustctl.levels import Level
 
@@ -46,7 +47,6 @@ __all__ = [
     "instant",
     "read",
     "replay",
-    "stamp",
 ]
 
 Kind = Literal[
@@ -95,7 +95,7 @@ def _stamp_text(value: str | None) -> str | None:
         parsed = instant(value)
     except ValueError:
         raise ValueError(f"{value!r} is not a UTC time like 2026-11-19T21:13:30Z") from None
-    if stamp(parsed) != value:
+    if times.stamp(parsed) != value:
         raise ValueError(f"{value!r} is not a UTC time like 2026-11-19T21:13:30Z")
     return value
 
@@ -105,12 +105,6 @@ def instant(text: str) -> dt.datetime:
     if not text.endswith("Z"):
         raise ValueError(text)
     return dt.datetime.fromisoformat(text[:-1]).replace(tzinfo=dt.timezone.utc)
-
-
-def stamp(value: dt.datetime) -> str:
-    """An instant as ``YYYY-MM-DDTHH:MM:SSZ`` (``.ffffff`` before the ``Z`` when not whole)."""
-    utc = value.astimezone(dt.timezone.utc)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if utc.microsecond else "%Y-%m-%dT%H:%M:%SZ")
 
 
 class History(BaseModel):
