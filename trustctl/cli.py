@@ -30,7 +30,6 @@ app = typer.Typer(
     name="trustctl",
     help="Decide, from evidence, how much authority an AI operations agent has earned.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -194,7 +193,15 @@ def generate(
     ] = None,
     low_memory: LowMemoryOption = False,
 ) -> None:
-    """Compute the autonomy policy from decision logs (the main job)."""
+    """Compute the autonomy policy from decision logs (the main job).
+
+    Examples:
+
+    \b
+      trustctl generate sample_data/ -o policy.yaml
+      trustctl generate sample_data/ --as-of 2026-09-30 -o old.yaml
+      trustctl generate sample_data/ --previous policy.yaml --format markdown
+    """
     from trustctl import formats
     from trustctl.errors import TrustctlError
     from trustctl.evaluate import evaluate
@@ -266,7 +273,13 @@ def check(
     as_of: AsOfOption = None,
     low_memory: LowMemoryOption = False,
 ) -> None:
-    """Exit 1 when the committed policy's levels are not what the evidence gives (for CI)."""
+    """Exit 1 when the committed policy's levels are not what the evidence gives (for CI).
+
+    Examples:
+
+    \b
+      trustctl check sample_data/ --policy policy.yaml
+    """
     from trustctl.evaluate import evaluate
     from trustctl.policy import load_policy
 
@@ -300,7 +313,14 @@ def diff(
         DiffFormat, typer.Option("--format", help="table, markdown (pull request body) or json.")
     ] = DiffFormat.table,
 ) -> None:
-    """What changed between two policies, with the reasons."""
+    """What changed between two policies, with the reasons.
+
+    Examples:
+
+    \b
+      trustctl diff old.yaml policy.yaml
+      trustctl diff old.yaml policy.yaml --format markdown
+    """
     from trustctl import formats
     from trustctl.diff import diff_policies
     from trustctl.policy import load_policy
@@ -319,16 +339,36 @@ def explain(
     previous: PreviousOption = None,
     as_of: AsOfOption = None,
 ) -> None:
-    """The full reasoning for one action class: evidence, gates, caps, pins, next step."""
+    """The full reasoning for one action class: evidence, gates, caps, pins, next step.
+
+    Examples:
+
+    \b
+      trustctl explain k8s.scale sample_data/
+      trustctl explain cert.renew sample_data/ --previous old.yaml
+    """
     from trustctl import render
     from trustctl.evaluate import evaluate
     from trustctl.explain import explain as explain_class
 
+    _class_first(action_class, logs)
     loaded = _rules(rules)
     result = evaluate(logs, loaded, _policy(previous), _as_of(as_of))
     console = out()
     for item in explain_class(result, action_class, loaded.rules.window_span):
         render.print_explanation(console, item, loaded.rules.group_by)
+
+
+def _class_first(action_class: str, logs: list[Path]) -> None:
+    """Refuse ``explain LOGS CLASS``: the first argument a path, a later one not."""
+    from trustctl.errors import TrustctlError
+
+    missing = [path for path in logs if not path.exists()]
+    if missing and Path(action_class).exists():
+        raise TrustctlError(
+            f"{action_class} is a path and {missing[0]} is not: arguments swapped? "
+            f"The action class comes first: trustctl explain {missing[0]} {action_class}"
+        )
 
 
 @app.command()
@@ -340,7 +380,13 @@ def validate(
     rules: RulesOption = None,
     policy: Annotated[Path | None, typer.Option("--policy", help="A policy file to check.")] = None,
 ) -> None:
-    """Check logs, rules and a policy file without computing anything; exit 0 or 2."""
+    """Check logs, rules and a policy file without computing anything; exit 0 or 2.
+
+    Examples:
+
+    \b
+      trustctl validate sample_data/ --rules policies/rules.yaml --policy policy.yaml
+    """
     from trustctl.ingest import load_decisions
     from trustctl.policy import load_policy
 
@@ -374,7 +420,14 @@ def aggregate(
     on_bad_rows: OnBadRowsOption = BadRows.fail,
     low_memory: LowMemoryOption = False,
 ) -> None:
-    """Write the evidence of some logs (counts per group and UTC day) for `generate --evidence`."""
+    """Write the evidence of some logs (counts per group and UTC day) for `generate --evidence`.
+
+    Examples:
+
+    \b
+      trustctl aggregate sample_data/ -o evidence.parquet
+      trustctl generate --evidence evidence.parquet --format table
+    """
     from trustctl import evidence_files
 
     _refuse_overwrites([output], logs)
@@ -404,7 +457,14 @@ def sql(
     ],
     table: Annotated[str, typer.Option("--table", help="The table of raw decision-log rows.")],
 ) -> None:
-    """Print the query that computes the evidence table inside a warehouse or Spark."""
+    """Print the query that computes the evidence table inside a warehouse or Spark.
+
+    Examples:
+
+    \b
+      trustctl sql --dialect duckdb --table decisions
+      trustctl sql --dialect bigquery --table project.ops.decisions
+    """
     from trustctl.errors import TrustctlError
     from trustctl.sql import render
 
@@ -450,8 +510,8 @@ def sample(
 
     Examples:
 
+    \b
       trustctl sample -o logs/w47
-
       trustctl sample -o logs/w48 --start 2026-11-20 --days 7 --id-prefix w48- --seed 48
     """
     from trustctl.sample import write_sample
@@ -507,8 +567,8 @@ def history(
 
     Examples:
 
+    \b
       trustctl history sample_data/
-
       trustctl history sample_data/ --every 14d --group k8s.scale --format csv
     """
     from trustctl import formats

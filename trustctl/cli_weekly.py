@@ -32,8 +32,8 @@ def schema(
 
     Examples:
 
+    \b
       trustctl schema rules
-
       trustctl schema policy > policy.schema.json
     """
     from trustctl.schemas import schema_text

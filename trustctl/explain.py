@@ -11,6 +11,7 @@ from trustctl import times
 from trustctl.errors import TrustctlError
 from trustctl.evaluate import Evaluation
 from trustctl.ingest import HUMAN_CODES, OUTCOME_CODES, SEVERITY_CODES
+from trustctl.suggest import did_you_mean
 from trustctl.verdict import Verdict
 
 __all__ = ["Explanation", "Incident", "explain"]
@@ -72,9 +73,10 @@ def explain(
     verdicts = [v for v in evaluation.verdicts if v.state.key[0] == action_class]
     if not verdicts:
         known = sorted({str(v.state.key[0]) for v in evaluation.verdicts})
+        hint = did_you_mean(action_class, known)
         raise TrustctlError(
-            f"no decisions for action class {action_class!r} in the window; known classes: "
-            + ", ".join(known)
+            f"no decisions for action class {action_class!r} in the window; "
+            + (hint or "known classes: " + ", ".join(known))
         )
     if evaluation.decisions is None:
         raise TrustctlError("explain reads the decision logs themselves, not evidence files")

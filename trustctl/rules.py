@@ -24,6 +24,7 @@ from trustctl import times, yamlio
 from trustctl.errors import RulesError
 from trustctl.files import read_input
 from trustctl.levels import LADDER, Level
+from trustctl.suggest import did_you_mean, model_keys
 
 __all__ = [
     "DEFAULT_RISK_TIERS",
@@ -421,6 +422,9 @@ def _describe(errors: list[Any]) -> list[str]:
         nested = _NESTED_KEY.match(message)
         if loc and nested:  # a model check names its own key: join the paths
             loc, message = f"{loc}.{nested.group(1)}", message[nested.end() :]
+        if error["type"] == "extra_forbidden":
+            hint = did_you_mean(str(error["loc"][-1]), model_keys(TrustRules, error["loc"][:-1]))
+            message = f"{message}; {hint}" if hint else message
         lines.append(f"{loc}: {message}" if loc else message)
     return lines
 

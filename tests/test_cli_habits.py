@@ -1,0 +1,77 @@
+"""Habits of a CLI that fits where SREs work: "did you mean", swapped arguments, completion."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.clirun import failure, ok, run
+from trustctl.rules import TrustRules
+from trustctl.suggest import close_to, did_you_mean, model_keys
+
+RULES = Path("policies/rules.yaml")
+
+
+def test_close_names_come_closest_first_and_far_ones_not_at_all() -> None:
+    classes = ["k8s.scale", "k8s.rollback", "cert.renew"]
+    assert close_to("k8s.scal", classes) == ["k8s.scale"]
+    assert did_you_mean("k8s.rolback", classes) == "did you mean 'k8s.rollback'?"
+    assert did_you_mean("payments", classes) == ""
+
+
+def test_keys_are_found_through_nested_models_lists_and_maps() -> None:
+    assert "confidence" in model_keys(TrustRules, ["bounds"])
+    assert "promote" in model_keys(TrustRules, [])
+    assert "threshold" in model_keys(TrustRules, ["promote", "auto_notify", "agreement"])
+    assert "pattern" in model_keys(TrustRules, ["risk_tiers", 0])
+
+
+def test_a_mistyped_class_gets_did_you_mean() -> None:
+    stderr = failure(run("explain", "k8s.scal", "sample_data/"))
+    assert stderr == (
+        "error: no decisions for action class 'k8s.scal' in the window; did you mean 'k8s.scale'?\n"
+    )
+
+
+def test_a_class_like_no_other_gets_the_list() -> None:
+    assert "known classes: cache.flush, cert.renew," in failure(run("explain", "x", "sample_data/"))
+
+
+@pytest.mark.parametrize(
+    ("typo", "key", "expected"),
+    [
+        ("initial_level: suggest", "initial_levle: suggest", "initial_levle"),
+        ("  confidence: 0.95", "  confidance: 0.95", "bounds.confidance"),
+    ],
+)
+def test_a_mistyped_rule_key_gets_did_you_mean(
+    tmp_path: Path, typo: str, key: str, expected: str
+) -> None:
+    rules = tmp_path / "rules.yaml"
+    text = RULES.read_text(encoding="utf-8")
+    assert typo in text
+    rules.write_text(text.replace(typo, key, 1), encoding="utf-8")
+    stderr = failure(run("validate", "--rules", rules))
+    right = typo.strip().split(":")[0]
+    assert f"{expected}: Extra inputs are not permitted; did you mean {right!r}?" in stderr
+
+
+def test_swapped_explain_arguments_are_named() -> None:
+    stderr = failure(run("explain", "sample_data/", "k8s.scale"))
+    assert stderr == (
+        "error: sample_data/ is a path and k8s.scale is not: arguments swapped? "
+        "The action class comes first: trustctl explain k8s.scale sample_data/\n"
+    )
+
+
+def test_a_missing_log_is_still_just_missing() -> None:
+    stderr = failure(run("explain", "k8s.scale", "nowhere/"))
+    assert "nowhere" in stderr and "swapped" not in stderr
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_shell_completion_is_on(shell: str) -> None:
+    script = ok("--show-completion", shell).stdout
+    assert "_TRUSTCTL_COMPLETE" in script
+    assert "--install-completion" in ok("--help").stdout
