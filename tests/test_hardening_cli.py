@@ -465,3 +465,27 @@ def test_evidence_values_out_of_range_are_refused(
         run("generate", "--evidence", "e.parquet", "-o", "p.yaml"),
         f"e.parquet:row 0: column '{name}': {shown} is not valid",
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--days", "100000000"], "error: --days: between 1 and 180, got 100000000\n"),
+        (
+            ["--start", "2200-12-30", "--days", "30"],
+            "error: --start: a log of 30 day(s) from it would end after 2200\n",
+        ),
+    ],
+)
+def test_sample_windows_beyond_the_years_read_are_refused(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    result = run("sample", "-o", tmp_path / "out", *args)
+    assert (result.exit_code, result.stderr) == (2, message)
+    assert not (tmp_path / "out").exists()
+
+
+def test_sample_refuses_more_decisions_than_memory_could_hold(tmp_path: Path) -> None:
+    result = run("sample", "-o", tmp_path / "out", "--decisions", str(10**11))
+    assert result.exit_code == 2
+    assert "Invalid value for '--decisions'" in result.stderr

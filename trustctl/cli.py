@@ -483,6 +483,7 @@ def sample(
         typer.Option(
             "--decisions",
             min=1,
+            max=100_000_000,
             help="How many decisions to generate (about, with --start or --days). "
             "Default: 6000 over 180 days, or that rate's end in a window.",
         ),
@@ -520,10 +521,13 @@ def sample(
         path = write_sample(output, decisions=decisions or 6000, seed=seed)
         say(f"wrote {decisions or 6000} decisions to {path}")
         return
+    from trustctl.errors import TrustctlError
     from trustctl.sample import DEFAULT_END, SPAN_DAYS, write_frame
     from trustctl.sample_window import generate_window
 
     first = _as_of(start, "--start")
+    if days is not None and not 1 <= days <= SPAN_DAYS:  # before any date arithmetic with it
+        raise TrustctlError(f"--days: between 1 and {SPAN_DAYS}, got {days}")
     if days is None:
         days = SPAN_DAYS if first is None else 7
     if first is None:

@@ -10,6 +10,7 @@ import pandas as pd
 
 from trustctl.errors import TrustctlError
 from trustctl.sample import SPAN_DAYS, generate_sample
+from trustctl.times import LATEST
 
 __all__ = ["ID_PREFIX", "generate_window", "share_of_last_days"]
 
@@ -42,6 +43,8 @@ def generate_window(
         raise TrustctlError(f"--days: between 1 and {SPAN_DAYS}, got {days}")
     if not _PREFIX.fullmatch(id_prefix):
         raise TrustctlError(f"--id-prefix: letters, digits and . _ : - only, got {id_prefix!r}")
+    if start + dt.timedelta(days=days) > LATEST:
+        raise TrustctlError(f"--start: a log of {days} day(s) from it would end after {LATEST:%Y}")
     share = share_of_last_days(days)
     total = 6000 if decisions is None else max(1, math.ceil(decisions / share))
     frame = generate_sample(total, seed, start + dt.timedelta(days=days))
