@@ -16,6 +16,7 @@ import typer
 
 from trustctl import __version__, cli_weekly
 from trustctl._terminal import EXIT_DRIFT, err, fails_cleanly, out, say
+from trustctl.cli_options import SetOption, WhereOption, filters_of, rules_with
 
 __all__ = ["app", "main"]
 
@@ -109,10 +110,8 @@ PreviousOption = Annotated[
 ]
 
 
-def _rules(path: Path | None) -> LoadedRules:
-    from trustctl.rules import load_rules
-
-    return load_rules(path)
+def _rules(path: Path | None, sets: list[str] | None = None) -> LoadedRules:
+    return rules_with(path, sets)
 
 
 def _as_of(text: str | None, option: str = "--as-of") -> dt.datetime | None:
@@ -146,11 +145,13 @@ def _refuse_overwrites(
     check_outputs(outputs, [*found, *others])
 
 
-def _logs(paths: list[Path], on_bad_rows: BadRows, low_memory: bool) -> Source:
+def _logs(
+    paths: list[Path], on_bad_rows: BadRows, low_memory: bool, where: list[str] | None = None
+) -> Source:
     from trustctl.inputs import Logs, LowMemoryLogs
 
     kind = LowMemoryLogs if low_memory else Logs
-    return kind(paths, on_bad_rows.value)
+    return kind(paths, on_bad_rows.value, where=filters_of(where))
 
 
 @app.command()
@@ -192,6 +193,8 @@ def generate(
         typer.Option("--bad-rows-out", help="With --on-bad-rows skip: write skipped rows (JSONL)."),
     ] = None,
     low_memory: LowMemoryOption = False,
+    sets: SetOption = None,
+    where: WhereOption = None,
 ) -> None:
     """Compute the autonomy policy from decision logs (the main job).
 
@@ -217,8 +220,13 @@ def generate(
     # -o may name the --previous policy: replacing it with its successor is the weekly run.
     _refuse_overwrites([output, bad_rows_out], logs, rules, evidence=evidence)
     _refuse_overwrites([bad_rows_out], [], previous)
-    source = EvidenceFiles(logs) if evidence else _logs(logs, on_bad_rows, low_memory)
-    result = evaluate(source, _rules(rules), _policy(previous), _as_of(as_of))
+    loaded = _rules(rules, sets)
+    source = (
+        EvidenceFiles(logs, where=filters_of(where))
+        if evidence
+        else _logs(logs, on_bad_rows, low_memory, where)
+    )
+    result = evaluate(source, loaded, _policy(previous), _as_of(as_of))
     _notes(result.report)
     for path, text in _outputs(result, output, bad_rows_out):
         write_atomically(path, text)
@@ -272,6 +280,8 @@ def check(
     rules: RulesOption = None,
     as_of: AsOfOption = None,
     low_memory: LowMemoryOption = False,
+    sets: SetOption = None,
+    where: WhereOption = None,
 ) -> None:
     """Exit 1 when the committed policy's levels are not what the evidence gives (for CI).
 
@@ -283,10 +293,10 @@ def check(
     from trustctl.evaluate import evaluate
     from trustctl.policy import load_policy
 
+    loaded = _rules(rules, sets)
+    source = _logs(logs, BadRows.fail, low_memory, where)
     committed = load_policy(policy)
-    result = evaluate(
-        _logs(logs, BadRows.fail, low_memory), _rules(rules), committed, _as_of(as_of)
-    )
+    result = evaluate(source, loaded, committed, _as_of(as_of))
     drift = [v for v in result.verdicts if v.change != "unchanged"]
     if not drift:
         say(f"{policy}: up to date ({len(result.verdicts)} groups)")
@@ -338,6 +348,8 @@ def explain(
     rules: RulesOption = None,
     previous: PreviousOption = None,
     as_of: AsOfOption = None,
+    sets: SetOption = None,
+    where: WhereOption = None,
 ) -> None:
     """The full reasoning for one action class: evidence, gates, caps, pins, next step.
 
@@ -352,8 +364,9 @@ def explain(
     from trustctl.explain import explain as explain_class
 
     _class_first(action_class, logs)
-    loaded = _rules(rules)
-    result = evaluate(logs, loaded, _policy(previous), _as_of(as_of))
+    loaded = _rules(rules, sets)
+    source = _logs(logs, BadRows.fail, False, where)
+    result = evaluate(source, loaded, _policy(previous), _as_of(as_of))
     console = out()
     for item in explain_class(result, action_class, loaded.rules.window_span):
         render.print_explanation(console, item, loaded.rules.group_by)
@@ -566,6 +579,8 @@ def history(
     output_format: Annotated[
         HistoryFormat, typer.Option("--format", help="table, json or csv.")
     ] = HistoryFormat.table,
+    sets: SetOption = None,
+    where: WhereOption = None,
 ) -> None:
     """The policy at each step, each built on the step before, as a weekly job runs.
 
@@ -589,10 +604,11 @@ def history(
         raise TrustctlError(f"--every: a step of {every} never moves; give one like 7d")
     found = history_of(
         logs,
-        _rules(rules),
+        _rules(rules, sets),
         every=step,
         since=_as_of(since, "--since"),
         until=_as_of(until, "--until"),
+        where=filters_of(where),
     )
     found = pick_groups(found, group or [])
     console = out()

@@ -91,7 +91,7 @@ def evaluate(
         as_of=moment,
         report=read.report,
         verdicts=verdicts,
-        document=build_policy(verdicts, rules, read.report, moment, read.after_as_of),
+        document=build_policy(verdicts, rules, read.report, moment, read.after_as_of, read.filters),
         decisions=read.decisions,
         bad_rows=read.bad_rows,
     )

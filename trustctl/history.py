@@ -26,8 +26,9 @@ from trustctl.diff import label
 from trustctl.errors import InputError, TrustctlError
 from trustctl.evaluate import Evaluation, evaluate
 from trustctl.evidence import GroupKey
+from trustctl.filters import Filter
 from trustctl.ingest import OUTCOME_CODES, SEVERITY_CODES, Decisions, load_decisions
-from trustctl.inputs import Logs, Read
+from trustctl.inputs import Logs, Read, filtered
 from trustctl.levels import Level
 from trustctl.policy_model import Policy
 from trustctl.rules import LoadedRules
@@ -148,10 +149,12 @@ def history(
     every: dt.timedelta = dt.timedelta(days=7),
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
+    where: Sequence[Filter] = (),
 ) -> History:
     """The policy at each step from ``since`` (default: the window's start before
-    ``until``) to ``until`` (default: when the latest row was recorded)."""
-    decisions = load_decisions(paths)
+    ``until``) to ``until`` (default: when the latest row was recorded); only the
+    decisions that meet every filter in ``where`` count."""
+    decisions = filtered(load_decisions(paths), where)
     frame = decisions.frame
     recorded = pd.DatetimeIndex(frame["recorded_at"]).as_unit("us").asi8
     stamps = pd.DatetimeIndex(frame["timestamp"]).as_unit("us").asi8
@@ -171,7 +174,7 @@ def history(
             done = upto
         if bool(np.any(recorded[:upto] > cut)):
             reread += 1
-            read = Logs(paths).read(moment)
+            read = Logs(paths, where=tuple(where)).read(moment)
         else:
             read = Read(
                 segments=counted,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -17,9 +17,18 @@ import pandas as pd
 
 from trustctl import segments, times
 from trustctl.errors import InputError
+from trustctl.filters import Filter, keep, keep_segments, none_left
 from trustctl.ingest import BadRow, Decisions, IngestReport, OnBadRows, load_decisions
 
-__all__ = ["DecisionsRead", "EvidenceFiles", "Logs", "LowMemoryLogs", "Read", "Source"]
+__all__ = [
+    "DecisionsRead",
+    "EvidenceFiles",
+    "Logs",
+    "LowMemoryLogs",
+    "Read",
+    "Source",
+    "filtered",
+]
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,8 @@ class Read:
     """The rows left out with ``on_bad_rows="skip"``."""
     decisions: Decisions | None = None
     """The decisions themselves, when the source read them at once (``explain`` needs them)."""
+    filters: tuple[str, ...] = ()
+    """The ``--where`` expressions every decision in the segments met."""
 
 
 class Source(Protocol):
@@ -61,10 +72,23 @@ class Logs:
     paths: Sequence[Path]
     on_bad_rows: OnBadRows = "fail"
     nothing: str = "the logs hold no decision"
+    where: tuple[Filter, ...] = ()
+    """Only the decisions that meet every filter count (``--where``)."""
 
     def read(self, until: dt.datetime | None) -> Read:
         """Read, validate and merge the logs, leaving out rows recorded after ``until``."""
-        return DecisionsRead(load_decisions(self.paths, self.on_bad_rows, until=until)).read(until)
+        decisions = load_decisions(self.paths, self.on_bad_rows, until=until)
+        return DecisionsRead(decisions, where=self.where).read(until)
+
+
+def filtered(decisions: Decisions, where: Sequence[Filter]) -> Decisions:
+    """The decisions that meet every filter, the report unchanged (what was read)."""
+    if not where:
+        return decisions
+    frame = decisions.frame[keep(decisions.frame, where)].reset_index(drop=True)
+    if not len(frame):
+        raise none_left(where)
+    return replace(decisions, frame=frame)
 
 
 @dataclass(frozen=True)
@@ -77,24 +101,28 @@ class DecisionsRead:
 
     decisions: Decisions
     nothing: str = "the logs hold no decision"
+    where: tuple[Filter, ...] = ()
+    """Only the decisions that meet every filter count (``--where``)."""
 
     def read(self, until: dt.datetime | None) -> Read:
-        """The decisions made up to ``until`` as segments."""
-        frame = self.decisions.frame
-        after = self.decisions.report.decisions_after_until
+        """The decisions made up to ``until`` that meet the filters, as segments."""
+        decisions = filtered(self.decisions, self.where)
+        frame = decisions.frame
+        after = decisions.report.decisions_after_until
         if until is not None:
             later = (frame["timestamp"] > pd.Timestamp(until)).to_numpy()
             after += int(later.sum())
             frame = frame[~later] if later.any() else frame
-        recorded = self.decisions.frame["recorded_at"]
+        recorded = decisions.frame["recorded_at"]
         return Read(
             segments=segments.from_decisions(frame),
-            report=self.decisions.report,
+            report=decisions.report,
             after_as_of=after,
             latest=pd.Timestamp(recorded.max()).to_pydatetime() if len(recorded) else None,
             until=until,
-            bad_rows=self.decisions.bad_rows,
-            decisions=self.decisions,
+            bad_rows=decisions.bad_rows,
+            decisions=decisions,
+            filters=tuple(f.text for f in self.where),
         )
 
 
@@ -108,12 +136,14 @@ class LowMemoryLogs:
     paths: Sequence[Path]
     on_bad_rows: OnBadRows = "fail"
     nothing: str = "the logs hold no decision"
+    where: tuple[Filter, ...] = ()
+    """Only the decisions that meet every filter count (``--where``)."""
 
     def read(self, until: dt.datetime | None) -> Read:
         """Read the logs slice by slice into merged segments."""
         from trustctl.stream import stream_segments
 
-        streamed = stream_segments(self.paths, self.on_bad_rows, until=until)
+        streamed = stream_segments(self.paths, self.on_bad_rows, until=until, where=self.where)
         recorded = streamed.segments["last_recorded_at"]
         known = recorded > segments.NO_TIME
         return Read(
@@ -123,6 +153,7 @@ class LowMemoryLogs:
             latest=times.at_micros(int(recorded.max())) if known.any() else None,
             until=until,
             bad_rows=streamed.bad_rows,
+            filters=tuple(f.text for f in self.where),
         )
 
 
@@ -137,12 +168,15 @@ class EvidenceFiles:
 
     paths: Sequence[Path]
     nothing: str = "the evidence files hold no decisions"
+    where: tuple[Filter, ...] = ()
+    """Only the segments that meet every filter count; a column they lack is refused."""
 
     def read(self, until: dt.datetime | None) -> Read:
         """Read and merge the files; refuse a cut they cannot give."""
         from trustctl import evidence_files
 
         found = evidence_files.read(self.paths)
+        kept = keep_segments(found.segments, self.where)
         cut = until or found.until or found.latest
         if cut is not None and found.latest is not None and cut < found.latest:
             raise InputError(
@@ -159,9 +193,10 @@ class EvidenceFiles:
                 ]
             )
         return Read(
-            segments=found.segments,
+            segments=kept,
             report=found.report,
             after_as_of=found.report.decisions_after_until,
             latest=found.latest,
             until=cut,
+            filters=tuple(f.text for f in self.where),
         )

@@ -142,8 +142,9 @@ def build_policy(
     report: IngestReport,
     as_of: dt.datetime,
     after_as_of: int,
+    filters: Sequence[str] = (),
 ) -> Policy:
-    """The policy document of some verdicts."""
+    """The policy document of some verdicts (``filters``: the ``--where`` applied)."""
     changes = [v.change for v in verdicts]
     group_by = rules.rules.group_by
     bounds = rules.rules.bounds
@@ -153,7 +154,12 @@ def build_policy(
         metadata=Metadata(
             as_of=as_of,
             generator=f"trustctl {__version__}",
-            rules=RulesFile(path=rules.path, sha256=rules.sha256),
+            rules=RulesFile(
+                path=rules.path,
+                sha256=rules.sha256,
+                overrides=rules.overrides,
+                effective_sha256=rules.effective_sha256,
+            ),
             bounds=BoundsSettings(
                 method=bounds.method, confidence=bounds.confidence, prior=bounds.prior
             ),
@@ -170,6 +176,7 @@ def build_policy(
                 skipped_decisions=report.skipped_decisions,
                 skipped_rows=report.skipped_rows,
             ),
+            filters=tuple(filters),
             summary=Summary(
                 groups=len(verdicts),
                 promoted=changes.count("promoted"),
@@ -196,7 +203,11 @@ def _level(value: Level | None) -> str | None:
 def _metadata(meta: Metadata) -> dict[str, Plain]:
     data: dict[str, Plain] = {"as_of": times.stamp(meta.as_of), "generator": meta.generator}
     if meta.rules is not None:
-        data["rules"] = {"path": meta.rules.path, "sha256": meta.rules.sha256}
+        rules: dict[str, Plain] = {"path": meta.rules.path, "sha256": meta.rules.sha256}
+        if meta.rules.overrides:
+            rules["overrides"] = list(meta.rules.overrides)
+            rules["effective_sha256"] = meta.rules.effective_sha256
+        data["rules"] = rules
     if meta.bounds is not None:
         data["bounds"] = {
             "method": meta.bounds.method,
@@ -218,6 +229,8 @@ def _metadata(meta: Metadata) -> dict[str, Plain]:
             "skipped_decisions": i.skipped_decisions,
             "skipped_rows": i.skipped_rows,
         }
+    if meta.filters:
+        data["filters"] = list(meta.filters)
     if meta.summary is not None:
         s = meta.summary
         data["summary"] = {

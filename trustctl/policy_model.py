@@ -69,6 +69,10 @@ class RulesFile(_Part):
     """As given with ``--rules``; ``None`` for the built-in rules."""
     sha256: str | None = None
     """Hash of the rules file's bytes (of the built-in rules' canonical text without one)."""
+    overrides: tuple[str, ...] = ()
+    """``--set KEY=VALUE`` laid over the file, in order; written only when given."""
+    effective_sha256: str | None = None
+    """With overrides: the sha256 of the rules in effect, as canonical JSON."""
 
 
 class BoundsSettings(_Part):
@@ -126,6 +130,8 @@ class Metadata(_Part):
     ``agent_version``."""
     inputs: tuple[InputFile, ...] = ()
     ingest: IngestCounts | None = None
+    filters: tuple[str, ...] = ()
+    """``--where`` expressions every decision counted met; written only when given."""
     summary: Summary | None = None
 
 

@@ -450,6 +450,10 @@ class LoadedRules(BaseModel):
     rules: TrustRules
     path: str | None
     sha256: str | None
+    overrides: tuple[str, ...] = ()
+    """``--set KEY=VALUE`` laid over the file, in order (``trustctl.overrides``)."""
+    effective_sha256: str | None = None
+    """With overrides: the hash of the rules in effect (``overrides.effective_sha256``)."""
 
 
 def load_rules(path: Path | None) -> LoadedRules:

@@ -18,6 +18,7 @@ import pandas as pd
 
 from trustctl import segments
 from trustctl.errors import InputError
+from trustctl.filters import Filter, keep
 from trustctl.ingest import (
     BadRow,
     IngestReport,
@@ -59,9 +60,11 @@ def stream_segments(
     *,
     until: dt.datetime | None = None,
     slices: int | None = None,
+    where: Sequence[Filter] = (),
 ) -> Streamed:
     """Read the logs slice by slice into merged segments.
 
+    Only the decisions that meet every filter in ``where`` count.
     With ``on_bad_rows="fail"`` the first slice with a bad row raises, listing that
     slice's problems (in the order of the files and lines).
     """
@@ -74,7 +77,8 @@ def stream_segments(
         decisions = load_slice(files, on_bad_rows, until=until, part=(index, count))
         if decisions is None:
             continue
-        parts.append(segments.from_decisions(decisions.frame))
+        frame = decisions.frame
+        parts.append(segments.from_decisions(frame[keep(frame, where)] if where else frame))
         reports.append(decisions.report)
         bad_rows.extend(decisions.bad_rows)
         del decisions  # one slice in memory at a time
