@@ -12,12 +12,14 @@ from conftest import LogFiles, history
 
 from trustctl import formats
 from trustctl.cli import DiffFormat, HistoryFormat, OutputFormat, app
+from trustctl.cli_whatif import WhatifFormat
 
 #: Per command with ``--format``: its choices and its registry.
 COMMANDS = {
     "generate": (OutputFormat, formats.GENERATE),
     "diff": (DiffFormat, formats.DIFF),
     "history": (HistoryFormat, formats.HISTORY),
+    "whatif": (WhatifFormat, formats.WHATIF),
 }
 
 
@@ -49,6 +51,7 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
         "generate": ["generate", str(log)],
         "diff": ["diff", str(old), str(new)],
         "history": ["history", str(log), "--every", "30d"],
+        "whatif": ["whatif", str(log), "--scenario", "strict: window=30d"],
     }
 
 

@@ -628,3 +628,8 @@ def main() -> None:
             sys.stderr.write("error: <stdout>: closed; redirect it to a file or /dev/null\n")
         raise SystemExit(2)
     app()
+
+
+from trustctl import cli_whatif as _cli_whatif  # noqa: E402  (registers `whatif` on the app)
+
+__all__ += ["_cli_whatif"]

@@ -14,14 +14,14 @@ from typing import TypeVar
 
 from rich.console import Console, RenderableType
 
-from trustctl import history_formats, render
+from trustctl import history_formats, render, whatif_formats
 from trustctl.diff import LevelChange
 from trustctl.evaluate import Evaluation
 from trustctl.history import History
 from trustctl.ingest import BadRow
 from trustctl.policy import to_json, to_yaml
 
-__all__ = ["DIFF", "GENERATE", "HISTORY", "Changes", "Generated", "bad_rows_jsonl"]
+__all__ = ["DIFF", "GENERATE", "HISTORY", "WHATIF", "Changes", "Generated", "bad_rows_jsonl"]
 
 R = TypeVar("R")
 Format = Callable[[R, Console], str]
@@ -102,6 +102,11 @@ HISTORY: Mapping[str, Format[History]] = {
     "csv": lambda found, _: history_formats.history_csv(found),
 }
 """``history --format``: a table, JSON or CSV, one row per step and group."""
+
+
+WHATIF: Mapping[str, Format[whatif_formats.Shown]] = whatif_formats.FORMATS
+"""``whatif --format``: per group the level under each scenario, as a table, markdown,
+JSON or CSV."""
 
 
 def bad_rows_jsonl(rows: Iterable[BadRow]) -> str:

@@ -23,6 +23,7 @@ from trustctl.ingest import BadRow, Decisions, IngestReport, OnBadRows, load_dec
 __all__ = [
     "DecisionsRead",
     "EvidenceFiles",
+    "Known",
     "Logs",
     "LowMemoryLogs",
     "Read",
@@ -124,6 +125,18 @@ class DecisionsRead:
             decisions=decisions,
             filters=tuple(f.text for f in self.where),
         )
+
+
+@dataclass(frozen=True)
+class Known:
+    """A source already read: one read evaluated under many rules (``whatif``)."""
+
+    known: Read
+    nothing: str = "the logs hold no decision"
+
+    def read(self, until: dt.datetime | None) -> Read:
+        """What was read (``until`` was the cut it was read at)."""
+        return self.known
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,111 @@
+"""The ``whatif`` command: scenarios side by side, on the app ``trustctl.cli`` defines."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+from trustctl._terminal import fails_cleanly, out
+from trustctl.cli import (
+    AsOfOption,
+    BadRows,
+    Logs,
+    OnBadRowsOption,
+    RulesOption,
+    _as_of,
+    _notes,
+    _rules,
+    app,
+)
+from trustctl.cli_options import SetOption, WhereOption, filters_of
+
+__all__ = ["WhatifFormat", "whatif"]
+
+
+class WhatifFormat(str, Enum):
+    """What ``whatif`` prints."""
+
+    table = "table"
+    markdown = "markdown"
+    json = "json"
+    csv = "csv"
+
+
+@app.command()
+@fails_cleanly
+def whatif(
+    logs: Logs,
+    scenario: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--scenario",
+            help="'NAME: KEY=VALUE, KEY=VALUE': rules keys as --set takes them, "
+            "where=EXPR (a filter added to --where) and as_of=TIME. Repeatable.",
+        ),
+    ] = None,
+    scenario_rules: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--scenario-rules",
+            help="NAME=FILE: the scenario NAME starts from this rules file. Repeatable.",
+        ),
+    ] = None,
+    sweep: Annotated[
+        str | None,
+        typer.Option(
+            "--sweep",
+            help="KEY=FROM:TO:STEP: one scenario per value of a numeric rules key "
+            "(instead of --scenario); shows where each group changes level.",
+        ),
+    ] = None,
+    rules: RulesOption = None,
+    as_of: AsOfOption = None,
+    sets: SetOption = None,
+    where: WhereOption = None,
+    reasons: Annotated[
+        bool, typer.Option("--reasons", help="Each scenario's reason for every cell it changes.")
+    ] = False,
+    on_bad_rows: OnBadRowsOption = BadRows.fail,
+    output_format: Annotated[
+        WhatifFormat, typer.Option("--format", help="table, markdown, json or csv.")
+    ] = WhatifFormat.table,
+) -> None:
+    """The baseline and scenarios side by side, from one read of the logs.
+
+    Examples:
+
+      trustctl whatif sample_data/ --scenario 'strict: promote.auto_notify.agreement.threshold=0.97'
+
+      trustctl whatif sample_data/ --sweep promote.auto_notify.agreement.min_decisions=50:150:25
+    """
+    from trustctl import formats
+    from trustctl.errors import TrustctlError
+    from trustctl.whatif import parse_scenario, sweep_scenarios
+    from trustctl.whatif import scenario_rules as joined
+    from trustctl.whatif import whatif as whatif_of
+    from trustctl.whatif_formats import Shown
+
+    if sweep is not None and (scenario or scenario_rules):
+        raise TrustctlError(
+            "--sweep replaces --scenario and --scenario-rules; give one or the other"
+        )
+    if sweep is not None:
+        scenarios = sweep_scenarios(sweep)
+    else:
+        scenarios = joined([parse_scenario(text) for text in scenario or []], scenario_rules or [])
+    if not scenarios:
+        raise TrustctlError("give at least one --scenario, --scenario-rules or a --sweep")
+    found = whatif_of(
+        logs,
+        _rules(rules, sets),
+        scenarios,
+        where=filters_of(where),
+        as_of=_as_of(as_of),
+        on_bad_rows=on_bad_rows.value,
+    )
+    _notes(found.baseline.evaluation.report)
+    shown = Shown(found, reasons, None if sweep is None else sweep.partition("=")[0].strip())
+    sys.stdout.write(formats.WHATIF[output_format.value](shown, out()))
