@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from enum import Enum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -21,6 +21,12 @@ from trustctl.cli import (
     app,
 )
 from trustctl.cli_options import SetOption, WhereOption, filters_of
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from trustctl.rules import LoadedRules
+    from trustctl.whatif import Scenario
 
 __all__ = ["WhatifFormat", "whatif"]
 
@@ -69,6 +75,21 @@ def whatif(
         bool, typer.Option("--reasons", help="Each scenario's reason for every cell it changes.")
     ] = False,
     on_bad_rows: OnBadRowsOption = BadRows.fail,
+    replay: Annotated[
+        bool,
+        typer.Option(
+            "--replay",
+            help="Replay the baseline and each scenario step by step over the logs (--as-of "
+            "is the last step): the share automated, the failures that would have run first.",
+        ),
+    ] = False,
+    every: Annotated[
+        str, typer.Option("--every", help="With --replay: time between steps (7d, 2w).")
+    ] = "7d",
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="With --replay: the first step. Default: the window's start."),
+    ] = None,
     output_format: Annotated[
         WhatifFormat, typer.Option("--format", help="table, markdown, json or csv.")
     ] = WhatifFormat.table,
@@ -80,6 +101,8 @@ def whatif(
       trustctl whatif sample_data/ --scenario 'strict: promote.auto_notify.agreement.threshold=0.97'
 
       trustctl whatif sample_data/ --sweep promote.auto_notify.agreement.min_decisions=50:150:25
+
+      trustctl whatif sample_data/ --replay --scenario 'loose: window=90d'
     """
     from trustctl import formats
     from trustctl.errors import TrustctlError
@@ -98,6 +121,11 @@ def whatif(
         scenarios = joined([parse_scenario(text) for text in scenario or []], scenario_rules or [])
     if not scenarios:
         raise TrustctlError("give at least one --scenario, --scenario-rules or a --sweep")
+    if replay:
+        if on_bad_rows is not BadRows.fail:
+            raise TrustctlError("--replay refuses bad rows; --on-bad-rows skip is not supported")
+        _replay(logs, _rules(rules, sets), scenarios, where, as_of, every, since, output_format)
+        return
     found = whatif_of(
         logs,
         _rules(rules, sets),
@@ -109,3 +137,36 @@ def whatif(
     _notes(found.baseline.evaluation.report)
     shown = Shown(found, reasons, None if sweep is None else sweep.partition("=")[0].strip())
     sys.stdout.write(formats.WHATIF[output_format.value](shown, out()))
+
+
+def _replay(
+    logs: list[Path],
+    loaded: LoadedRules,
+    scenarios: list[Scenario],
+    where: list[str] | None,
+    as_of: str | None,
+    every: str,
+    since: str | None,
+    output_format: WhatifFormat,
+) -> None:
+    from trustctl import formats
+    from trustctl.errors import TrustctlError
+    from trustctl.replay import replay
+    from trustctl.rules import parse_duration
+
+    try:
+        step = parse_duration(every)
+    except ValueError as exc:
+        raise TrustctlError(f"--every: {exc}") from None
+    if not step:
+        raise TrustctlError(f"--every: a step of {every} never moves; give one like 7d")
+    found = replay(
+        logs,
+        loaded,
+        scenarios,
+        every=step,
+        since=_as_of(since, "--since"),
+        until=_as_of(as_of),
+        where=filters_of(where),
+    )
+    sys.stdout.write(formats.REPLAY[output_format.value](found, out()))

@@ -14,14 +14,23 @@ from typing import TypeVar
 
 from rich.console import Console, RenderableType
 
-from trustctl import history_formats, render, whatif_formats
+from trustctl import history_formats, render, replay_formats, whatif_formats
 from trustctl.diff import LevelChange
 from trustctl.evaluate import Evaluation
 from trustctl.history import History
 from trustctl.ingest import BadRow
 from trustctl.policy import to_json, to_yaml
 
-__all__ = ["DIFF", "GENERATE", "HISTORY", "WHATIF", "Changes", "Generated", "bad_rows_jsonl"]
+__all__ = [
+    "DIFF",
+    "GENERATE",
+    "HISTORY",
+    "REPLAY",
+    "WHATIF",
+    "Changes",
+    "Generated",
+    "bad_rows_jsonl",
+]
 
 R = TypeVar("R")
 Format = Callable[[R, Console], str]
@@ -107,6 +116,10 @@ HISTORY: Mapping[str, Format[History]] = {
 WHATIF: Mapping[str, Format[whatif_formats.Shown]] = whatif_formats.FORMATS
 """``whatif --format``: per group the level under each scenario, as a table, markdown,
 JSON or CSV."""
+
+REPLAY: Mapping[str, Format[replay_formats.Replay]] = replay_formats.FORMATS
+"""``whatif --replay --format``: per group and scenario, the share automated and the first
+promotion; per scenario the failures that would have run before a human saw them."""
 
 
 def bad_rows_jsonl(rows: Iterable[BadRow]) -> str:

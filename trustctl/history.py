@@ -150,11 +150,13 @@ def history(
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
     where: Sequence[Filter] = (),
+    already: Decisions | None = None,
 ) -> History:
     """The policy at each step from ``since`` (default: the window's start before
     ``until``) to ``until`` (default: when the latest row was recorded); only the
-    decisions that meet every filter in ``where`` count."""
-    decisions = filtered(load_decisions(paths), where)
+    decisions that meet every filter in ``where`` count. ``already``: the logs' decisions
+    already read whole (``whatif --replay`` replays many rules on one read)."""
+    decisions = filtered(load_decisions(paths) if already is None else already, where)
     frame = decisions.frame
     recorded = pd.DatetimeIndex(frame["recorded_at"]).as_unit("us").asi8
     stamps = pd.DatetimeIndex(frame["timestamp"]).as_unit("us").asi8

@@ -1,0 +1,143 @@
+"""``whatif --replay``: equal to hand-chained weekly ``generate --as-of --previous`` runs, and
+its exposure counted again from the CSV by hand."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from clirun import failure, ok, run
+from conftest import SAMPLE_CSV
+
+from trustctl import times
+from trustctl.replay import replay
+from trustctl.rules import load_rules
+from trustctl.whatif import parse_scenario
+
+SAMPLE = SAMPLE_CSV.parent
+LOOSE = "promote:\n  auto_notify:\n    agreement: {min_decisions: 50, threshold: 0.92}\n"
+SINCE = dt.datetime(2026, 9, 1, tzinfo=dt.timezone.utc)
+
+
+def _chained(rules: Path, moments: list[dt.datetime], tmp_path: Path) -> list[dict[str, str]]:
+    """Each step's levels by weekly ``generate --as-of --previous`` runs, as a CI job would."""
+    levels = []
+    previous: list[str | Path] = []
+    for index, moment in enumerate(moments):
+        policy = tmp_path / f"step{index}.yaml"
+        ok(
+            "generate",
+            SAMPLE,
+            "--rules",
+            rules,
+            "--as-of",
+            times.stamp(moment),
+            "-o",
+            policy,
+            *previous,
+        )
+        data = yaml.safe_load(policy.read_text())
+        levels.append({a["action_class"]: a["level"] for a in data["actions"]})
+        previous = ["--previous", policy]
+    return levels
+
+
+def _decisions() -> dict[str, dict[str, str]]:
+    """The sample's decisions merged by hand: the earliest time, the last value given."""
+    merged: dict[str, dict[str, str]] = {}
+    with SAMPLE_CSV.open(newline="") as handle:
+        for row in csv.DictReader(handle):
+            seen = merged.setdefault(row["decision_id"], dict(row))
+            seen["timestamp"] = min(seen["timestamp"], row["timestamp"])
+            for name, value in row.items():
+                if value and name != "timestamp":
+                    seen[name] = value
+    return merged
+
+
+def _exposure(levels: list[dict[str, str]], moments: list[dt.datetime]) -> dict[str, Any]:
+    counts: dict[str, Any] = {"decisions": 0, "automated": 0, "failures": [], "critical": []}
+    for decision in _decisions().values():
+        when = times.parse(decision["timestamp"])
+        steps = [i for i in range(1, len(moments)) if moments[i - 1] < when <= moments[i]]
+        if not steps:
+            continue
+        counts["decisions"] += 1
+        level = levels[steps[0] - 1].get(decision["action_class"], "observe")
+        if level in ("auto_notify", "full"):
+            counts["automated"] += 1
+            if decision["outcome"] == "failure":
+                counts["failures"].append(decision["decision_id"])
+                if decision["severity"] == "critical":
+                    counts["critical"].append(decision["decision_id"])
+    return counts
+
+
+def test_replay_equals_chained_weekly_generate_and_hand_counted_exposure(tmp_path: Path) -> None:
+    rules = tmp_path / "loose.yaml"
+    rules.write_text(LOOSE)
+    scenario = parse_scenario("loose: promote.auto_notify.agreement.threshold=0.92")
+    found = replay([SAMPLE], load_rules(None), [scenario], since=SINCE)
+    run_ = found.scenarios[0]
+    moments = [step.as_of for step in run_.history.steps]
+    assert len(moments) >= 8
+    chained = _chained(rules, moments, tmp_path)
+    for step, expected in zip(run_.history.steps, chained, strict=True):
+        got = {str(v.state.key[0]): v.level.value for v in step.verdicts}
+        assert got == expected, step.as_of
+    counted = _exposure(chained, moments)
+    assert run_.total.decisions == counted["decisions"]
+    assert run_.total.automated == counted["automated"]
+    assert sorted(run_.total.failure_ids) == sorted(counted["failures"])
+    assert sorted(run_.total.critical_ids) == sorted(counted["critical"])
+    assert 0 < run_.total.automated < run_.total.decisions
+    assert run_.total.failures > 0
+
+
+def test_replay_prints_each_scenarios_price() -> None:
+    text = ok(
+        "whatif", SAMPLE, "--replay", "--since", "2026-09-01",
+        "--scenario", "loose: promote.auto_notify.agreement.threshold=0.92",
+    ).stdout  # fmt: skip
+    assert "replay: 13 steps from 2026-09-01T00:00:00Z" in text
+    assert (
+        "loose: " in text
+        and "(baseline " in text
+        and "failures ran before a human saw them" in text
+    )
+    data = json.loads(
+        ok(
+            "whatif", SAMPLE, "--replay", "--since", "2026-09-01", "--format", "json",
+            "--scenario", "loose: promote.auto_notify.agreement.threshold=0.92",
+        ).stdout
+    )  # fmt: skip
+    baseline, loose = data["scenarios"]
+    assert loose["total"]["automated"] >= baseline["total"]["automated"]
+    groups = loose["groups"]
+    assert sum(g["decisions"] for g in groups.values()) == loose["total"]["decisions"]
+
+
+def test_replay_refuses_an_as_of_scenario_and_a_bad_step() -> None:
+    assert "as_of has no place" in failure(
+        run("whatif", SAMPLE, "--replay", "--scenario", "old: as_of=2026-09-01")
+    )
+    assert "--every" in failure(
+        run("whatif", SAMPLE, "--replay", "--every", "0d", "--scenario", "a: window=90d")
+    )
+
+
+def test_replay_offers_every_format_whatif_offers() -> None:
+    from trustctl import formats
+    from trustctl.cli_whatif import WhatifFormat
+
+    assert list(formats.REPLAY) == [f.value for f in WhatifFormat]
+    for name in formats.REPLAY:
+        text = ok(
+            "whatif", SAMPLE, "--replay", "--since", "2026-10-15", "--format", name,
+            "--scenario", "w: window=90d",
+        ).stdout  # fmt: skip
+        assert text.endswith("\n") and "k8s.scale" in text
