@@ -98,10 +98,10 @@ def whatif(
 
     Examples:
 
+    \b
       trustctl whatif sample_data/ --scenario 'strict: promote.auto_notify.agreement.threshold=0.97'
-
+      trustctl whatif sample_data/ --scenario 'no-ci: where=service!=ci-runners' --reasons
       trustctl whatif sample_data/ --sweep promote.auto_notify.agreement.min_decisions=50:150:25
-
       trustctl whatif sample_data/ --replay --scenario 'loose: window=90d'
     """
     from trustctl import formats
