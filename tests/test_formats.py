@@ -11,7 +11,7 @@ from clirun import ok
 from conftest import LogFiles, history
 
 from trustctl import formats
-from trustctl.cli import DiffFormat, HistoryFormat, OutputFormat, app
+from trustctl.cli import DiffFormat, HistoryFormat, OutputFormat, ReviewFormat, app
 from trustctl.cli_whatif import WhatifFormat
 
 #: Per command with ``--format``: its choices and its registry.
@@ -20,6 +20,7 @@ COMMANDS = {
     "diff": (DiffFormat, formats.DIFF),
     "history": (HistoryFormat, formats.HISTORY),
     "whatif": (WhatifFormat, formats.WHATIF),
+    "review": (ReviewFormat, formats.REVIEW),
 }
 
 
@@ -52,6 +53,7 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
         "diff": ["diff", str(old), str(new)],
         "history": ["history", str(log), "--every", "30d"],
         "whatif": ["whatif", str(log), "--scenario", "strict: window=30d"],
+        "review": ["review", str(log)],
     }
 
 
@@ -71,5 +73,7 @@ def test_every_registered_format_runs(
         assert "| group |" in text
     elif name == "csv":
         assert text.startswith("as_of,group,")
+    elif name == "html":
+        assert text.startswith("<!DOCTYPE html>") and "<svg" in text
     else:
         assert "─" in text  # a rich table

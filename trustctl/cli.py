@@ -615,6 +615,88 @@ def history(
     sys.stdout.write(formats.HISTORY[output_format.value](found, console))
 
 
+class ReviewFormat(str, Enum):
+    """What ``review`` writes."""
+
+    html = "html"
+    markdown = "markdown"
+
+
+@app.command()
+@fails_cleanly
+def review(
+    logs: Logs,
+    group: Annotated[
+        list[str] | None,
+        typer.Option("--group", help="Only this action class or group (repeatable)."),
+    ] = None,
+    rules: RulesOption = None,
+    policy: Annotated[
+        Path | None,
+        typer.Option("--policy", help="The policy in force, to compare with (as --previous)."),
+    ] = None,
+    as_of: AsOfOption = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write the review here: .html (one self-contained page) or .md (charts as "
+            "SVG files in NAME_files/ beside it).",
+        ),
+    ] = None,
+    output_format: Annotated[
+        ReviewFormat | None,
+        typer.Option("--format", help="html or markdown. Default: by -o's suffix, else markdown."),
+    ] = None,
+    recent: Annotated[
+        int, typer.Option("--recent", min=0, help="How many recent disagreements to list.")
+    ] = 10,
+) -> None:
+    """The promotion review: a page with every group's verdict, trust over time and evidence.
+
+    Examples:
+
+      trustctl review sample_data/ -o review.html
+
+      trustctl review sample_data/ --group k8s.scale -o review.md
+
+      trustctl review sample_data/ --policy policy.yaml --format markdown
+    """
+    from trustctl import formats, review_pages
+    from trustctl.files import write_atomically
+
+    chosen = output_format or (
+        ReviewFormat.html
+        if output is not None and output.suffix.lower() in (".html", ".htm")
+        else ReviewFormat.markdown
+    )
+    _refuse_overwrites([output], logs, rules, policy)
+    request = review_pages.Request(
+        logs=tuple(logs),
+        rules=_rules(rules),
+        policy=policy,
+        previous=_policy(policy),
+        as_of=_as_of(as_of),
+        groups=tuple(group or ()),
+        recent=recent,
+    )
+    found = review_pages.review_of(request)
+    if output is None:
+        sys.stdout.write(formats.REVIEW[chosen.value](found, out()))
+        return
+    if chosen is ReviewFormat.markdown:
+        charts = review_pages.write_markdown(found, output)
+        folder = output.with_name(f"{output.stem}_files")
+        say(
+            f"wrote the review of {len(found.groups)} group(s) to {output} "
+            f"and {charts} chart(s) to {folder}/"
+        )
+        return
+    write_atomically(output, formats.REVIEW[chosen.value](found, out()))
+    say(f"wrote the review of {len(found.groups)} group(s) to {output}")
+
+
 cli_weekly.register(app)
 
 

@@ -1,4 +1,4 @@
-"""The output formats of ``generate``, ``diff`` and ``history``: each is one function to text.
+"""The output formats of ``generate``, ``diff``, ``history`` and ``review``: functions to text.
 
 ``--format`` looks its value up here; adding a format is adding one entry. Tables are
 rendered on the console they will be printed on, so they take its width and colours.
@@ -14,18 +14,20 @@ from typing import TypeVar
 
 from rich.console import Console, RenderableType
 
-from trustctl import history_formats, render, replay_formats, whatif_formats
+from trustctl import history_formats, render, replay_formats, review_pages, whatif_formats
 from trustctl.diff import LevelChange
 from trustctl.evaluate import Evaluation
 from trustctl.history import History
 from trustctl.ingest import BadRow
 from trustctl.policy import to_json, to_yaml
+from trustctl.review import Review
 
 __all__ = [
     "DIFF",
     "GENERATE",
     "HISTORY",
     "REPLAY",
+    "REVIEW",
     "WHATIF",
     "Changes",
     "Generated",
@@ -111,6 +113,12 @@ HISTORY: Mapping[str, Format[History]] = {
     "csv": lambda found, _: history_formats.history_csv(found),
 }
 """``history --format``: a table, JSON or CSV, one row per step and group."""
+
+REVIEW: Mapping[str, Format[Review]] = {
+    "html": lambda review, _: review_pages.html_page(review),
+    "markdown": lambda review, _: review_pages.markdown_page(review),
+}
+"""``review --format``: one self-contained HTML page, or markdown (its charts only with -o)."""
 
 
 WHATIF: Mapping[str, Format[whatif_formats.Shown]] = whatif_formats.FORMATS

@@ -27,6 +27,7 @@ from trustctl.verdict import Check, Verdict
 
 __all__ = [
     "NEXT_WIDTH",
+    "check_word",
     "diff_json",
     "diff_markdown",
     "diff_table",
@@ -244,7 +245,7 @@ def _rules_table(v: Verdict) -> Table:
     table.add_column("result", no_wrap=True)
     table.add_column("numbers")
     for check in v.checks:
-        table.add_row(*_cells(check.rule, _verdict_word(check), check_text(check)))
+        table.add_row(*_cells(check.rule, check_word(check), check_text(check)))
     cap_text = f"cap: {v.cap.level.value}" + (f" ({v.cap.limited_by})" if v.cap.limited_by else "")
     table.add_row(*_cells("caps", "", cap_text))
     if v.pin is not None:
@@ -259,7 +260,7 @@ def _rules_table(v: Verdict) -> Table:
     return table
 
 
-def _verdict_word(check: Check) -> str:
+def check_word(check: Check) -> str:
     """``pass``/``FAIL`` for a gate; ``holds``/``DEMOTES`` for a demotion check."""
     if check.rule.startswith("demote."):
         return "holds" if check.passed else "DEMOTES"

@@ -1,0 +1,133 @@
+"""trustctl review: the page's content, its files, its formats, and bad input."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from clirun import failure, ok, run
+from conftest import SAMPLE_CSV
+
+from trustctl.ingest import HUMAN_CODES
+from trustctl.review import Review
+from trustctl.review_pages import Request, review_of
+from trustctl.rules import load_rules
+
+GROUPS = ("k8s.cordon_node", "k8s.scale", "cache.flush")
+_JUDGED = [HUMAN_CODES[h] for h in ("approved", "rejected", "modified", "overridden")]
+
+
+@pytest.fixture(scope="module")
+def sample_review() -> Review:
+    return review_of(Request(logs=(SAMPLE_CSV,), rules=load_rules(None), groups=GROUPS))
+
+
+def test_the_html_page_is_self_contained_and_deterministic(tmp_path: Path) -> None:
+    pages = []
+    for name in ("a.html", "b.html"):
+        ok(
+            "review",
+            SAMPLE_CSV,
+            *(x for g in GROUPS[:2] for x in ("--group", g)),
+            "-o",
+            tmp_path / name,
+        )
+        pages.append((tmp_path / name).read_text(encoding="utf-8"))
+    assert pages[0] == pages[1]
+    page = pages[0]
+    assert page.startswith("<!DOCTYPE html>")
+    for forbidden in ("<script", "<link", "<img", "<iframe", "@import", "src=", 'href="http'):
+        assert forbidden not in page, forbidden
+    assert not re.search(r"url\((?!#)", page)  # only the SVGs' own clip paths
+    assert page.count("<svg") == 6  # trust, volume and reliability for each group
+    assert page.count("<title>") == 1 + 6 and page.count("<figcaption>") == 6
+    assert "@media print" in page and "break-inside: avoid" in page
+    assert 'name="viewport"' in page
+
+
+def test_markdown_with_charts_beside_it(tmp_path: Path) -> None:
+    out = tmp_path / "review.md"
+    said = ok("review", SAMPLE_CSV, "--group", "k8s.scale", "-o", out).stdout
+    assert said.startswith(f"wrote the review of 1 group(s) to {out} and 3 chart(s)")
+    text = out.read_text(encoding="utf-8")
+    links = re.findall(r"!\[[^]]*\]\(([^)]+)\)", text)
+    assert links == [
+        "review_files/k8s-scale-trust.svg",
+        "review_files/k8s-scale-volume.svg",
+        "review_files/k8s-scale-reliability.svg",
+    ]
+    for link in links:
+        assert (tmp_path / link).read_text(encoding="utf-8").startswith("<svg")
+
+
+def test_markdown_on_stdout_has_the_header_summary_and_every_verdict(
+    sample_review: Review,
+) -> None:
+    text = ok("review", SAMPLE_CSV, *(x for g in GROUPS for x in ("--group", g))).stdout
+    for label in ("as of", "window", "input", "rules", "compared with", "trustctl"):
+        assert f"- **{label}:**" in text
+    assert "sha256 " in text and "![" not in text
+    summary = text.split("## Summary", 1)[1].split("\n## ", 1)[0]
+    assert [line.split(" | ")[0].lstrip("| ") for line in summary.splitlines()[4:7]] == [
+        g.name for g in sample_review.groups
+    ]
+    for group in sample_review.groups:
+        assert f"## {group.name} — {group.verdict.level.value}" in text
+        assert f"**Verdict:** {group.verdict.level.value}" in text
+
+
+def test_closest_to_promotion_first_with_the_eta_arithmetic(sample_review: Review) -> None:
+    frame = pd.read_csv(SAMPLE_CSV)
+    merged = frame.groupby("decision_id").agg("last")  # event rows add fields, never change them
+    as_of = pd.Timestamp(sample_review.header.as_of)
+    weeks = []
+    for group in sample_review.groups:
+        if group.eta is None:
+            continue
+        rows = merged[merged["action_class"] == group.name]
+        first = pd.to_datetime(frame["timestamp"], utc=True).groupby(frame["decision_id"]).min()
+        stamps = first[rows.index]
+        recent = rows[(stamps > as_of - pd.Timedelta(days=28)).to_numpy()]
+        judged = recent["human_decision"].isin(["approved", "rejected", "modified", "overridden"])
+        assert group.eta.noun == "clean approvals"
+        assert group.eta.per_week == judged.sum() / 4
+        assert group.eta.weeks == group.eta.more / group.eta.per_week
+        weeks.append(group.eta.weeks)
+    assert weeks == sorted(weeks) and len(weeks) >= 2
+
+
+def test_disagreements_are_marked_counted_from_the_evidence_clock(sample_review: Review) -> None:
+    group = next(g for g in sample_review.groups if g.name == "k8s.cordon_node")
+    counted_from = group.verdict.state.evidence.counted_from
+    assert group.recent and any(d.counted for d in group.recent)
+    assert any(not d.counted for d in group.recent)
+    for d in group.recent:
+        assert d.counted == (d.timestamp >= counted_from)
+    assert [d.timestamp for d in group.recent] == sorted(
+        (d.timestamp for d in group.recent), reverse=True
+    )
+    by_reviewer = dict(group.rollups[0].counts)
+    assert sum(by_reviewer.values()) == group.disagreements
+
+
+def test_the_history_behind_the_charts_has_the_version_change(sample_review: Review) -> None:
+    group = next(g for g in sample_review.groups if g.name == "k8s.scale")
+    assert [v for _, v in group.version_changes] == ["agent-2.4.0"]
+    assert any(w.change == "promoted" for w in group.weeks)
+    assert sum(sum(w.human.values()) for w in group.weeks) == sum(
+        sum(w.outcome.values()) for w in group.weeks
+    )
+
+
+def test_an_unknown_group_exits_2_with_a_suggestion(tmp_path: Path) -> None:
+    out = tmp_path / "review.html"
+    said = failure(run("review", SAMPLE_CSV, "--group", "k8s.scal", "-o", out))
+    assert said == "error: --group 'k8s.scal': no such group; did you mean 'k8s.scale'?\n"
+    assert not out.exists()
+
+
+def test_help_has_examples() -> None:
+    text = ok("review", "--help").stdout
+    assert "trustctl review sample_data/ -o review.html" in text

@@ -1,0 +1,374 @@
+"""The promotion review as data: per group the verdict, its weeks, disagreements and calibration.
+
+Everything the review page shows is computed here, from one evaluation (the verdicts as
+``generate`` gives them) and one history (the levels a weekly job would have set): the
+page builder only lays it out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from trustctl import __version__, bounds, times
+from trustctl.calibration import Calibration, calibrate
+from trustctl.diff import label
+from trustctl.evaluate import Evaluation
+from trustctl.evidence import GroupKey
+from trustctl.history import History
+from trustctl.ingest import HUMAN_CODES, OUTCOME_CODES, SEVERITY_CODES
+from trustctl.levels import Level
+from trustctl.rules import LoadedRules, Metric, TrustRules
+from trustctl.verdict import MoreClean, MoreVerified, Verdict
+
+__all__ = [
+    "HUMAN_KINDS",
+    "OUTCOME_KINDS",
+    "Disagreement",
+    "Eta",
+    "GroupReview",
+    "Header",
+    "Review",
+    "RollUp",
+    "Week",
+    "build_review",
+]
+
+#: The human verdicts the volume chart stacks, in order (``none``: no human saw it).
+HUMAN_KINDS = ("approved", "rejected", "modified", "overridden", "timeout", "none")
+#: The outcomes the volume chart stacks, in order.
+OUTCOME_KINDS = ("success", "failure", "unknown", "not executed")
+_JUDGED = [HUMAN_CODES[h] for h in ("approved", "rejected", "modified", "overridden")]
+_DISAGREE = [HUMAN_CODES[h] for h in ("rejected", "modified", "overridden")]
+_HUMAN_NAMES = {code: name for name, code in HUMAN_CODES.items()}
+_RECENT_WEEKS = 4
+
+
+@dataclass(frozen=True)
+class Header:
+    """What the review describes and was computed from."""
+
+    as_of: dt.datetime
+    window_from: dt.datetime
+    """Midnight UTC of the first whole day in the window."""
+    inputs: tuple[tuple[str, str], ...]
+    """Each log file and its sha256."""
+    rules: str
+    rules_sha256: str | None
+    policy: str | None
+    """The policy in force it was compared with (``--policy``)."""
+    version: str = __version__
+
+
+@dataclass(frozen=True)
+class Week:
+    """One step of the history for one group (the week that ends at ``end``)."""
+
+    end: dt.datetime
+    level: Level | None
+    """The level in force after the step (``None`` before the group was seen)."""
+    change: str | None
+    agreement: tuple[int, int]
+    """The week's own approvals and reviews."""
+    success: tuple[int, int]
+    """The week's own successes and verified outcomes."""
+    agreement_lower: float | None
+    """The gate's lower bound on the evidence counted at the step."""
+    success_lower: float | None
+    promote: dict[Metric, float]
+    """The thresholds of the next promotion in force at the step."""
+    demote: dict[Metric, float]
+    """The demotion thresholds in force at the step."""
+    human: dict[str, int]
+    outcome: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Eta:
+    """How long the next promotion's missing decisions take at the recent volume."""
+
+    more: int
+    noun: str
+    """What is missing: ``clean approvals``, ``verified successes``, ``verified executions``."""
+    pace_noun: str
+    """What the pace counts: ``reviewed`` or ``verified`` decisions."""
+    per_week: float
+    """Decisions of that kind per week over the last four weeks."""
+
+    @property
+    def weeks(self) -> float | None:
+        """``None`` when nothing of that kind happened lately."""
+        return self.more / self.per_week if self.per_week else None
+
+
+@dataclass(frozen=True)
+class RollUp:
+    """Disagreements counted by one field, most first."""
+
+    by: str
+    counts: tuple[tuple[str, int], ...]
+
+    def counts_text(self) -> list[tuple[str, str]]:
+        """The counts as table cells."""
+        return [(value, str(count)) for value, count in self.counts]
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """One recent disagreement, and whether the current evidence counts it."""
+
+    decision_id: str
+    timestamp: dt.datetime
+    human_decision: str
+    reviewer: str
+    rationale: str
+    service: str
+    agent_version: str
+    counted: bool
+
+
+@dataclass(frozen=True)
+class GroupReview:
+    """Everything the review shows about one group."""
+
+    name: str
+    verdict: Verdict
+    eta: Eta | None
+    weeks: tuple[Week, ...]
+    version_changes: tuple[tuple[dt.datetime, str], ...]
+    critical_failures: tuple[dt.datetime, ...]
+    disagreements: int
+    rollups: tuple[RollUp, ...]
+    recent: tuple[Disagreement, ...]
+    calibration: Calibration | None
+
+
+@dataclass(frozen=True)
+class Review:
+    """The whole review: the header and the groups, closest to promotion first."""
+
+    header: Header
+    groups: tuple[GroupReview, ...]
+    rules: TrustRules
+
+
+def _eta(verdict: Verdict, rows: pd.DataFrame, as_of: pd.Timestamp) -> Eta | None:
+    """The largest count still missing, at the last four weeks' pace of that kind."""
+    counts = [n for n in verdict.next.needs if isinstance(n, (MoreClean, MoreVerified))]
+    if verdict.next.level is None or not counts:
+        return None
+    need = max(counts, key=lambda n: n.more)
+    recent = rows[rows["timestamp"] > as_of - pd.Timedelta(weeks=_RECENT_WEEKS)]
+    verified = recent["executed"] & recent["outcome"].isin([0, 1])
+    if isinstance(need, MoreClean) and need.metric == "agreement":
+        noun, pace, done = "clean approvals", "reviewed", recent["human_decision"].isin(_JUDGED)
+    elif isinstance(need, MoreClean):
+        noun, pace, done = "verified successes", "verified", verified
+    else:
+        noun, pace, done = "verified executions", "verified", verified
+    return Eta(need.more, noun, pace, per_week=int(done.sum()) / _RECENT_WEEKS)
+
+
+def _thresholds(rules: TrustRules, level: Level | None) -> tuple[dict[Metric, float], ...]:
+    promote: dict[Metric, float] = {}
+    demote: dict[Metric, float] = {}
+    if level is None:
+        return promote, demote
+    up = level.above()
+    gates = None if up is None else rules.promote.to(up)
+    for metric, gate in gates.gates() if gates else []:
+        promote[metric] = gate.threshold
+    down = rules.demote.at(level)
+    for metric, demote_gate in down.gates() if down else []:
+        demote[metric] = demote_gate.threshold
+    return promote, demote
+
+
+def _counts(values: np.ndarray, names: dict[int, str], kinds: Sequence[str]) -> dict[str, int]:
+    found = dict.fromkeys(kinds, 0)
+    codes, counts = np.unique(values.astype(np.int64), return_counts=True)
+    for code, count in zip(codes.tolist(), counts.tolist(), strict=True):
+        found[names.get(code, kinds[-1])] += count
+    return found
+
+
+def _weeks(found: History, key: GroupKey, rows: pd.DataFrame, rules: TrustRules) -> list[Week]:
+    stamps = rows["timestamp"]
+    weeks = []
+    start = None
+    for step in found.steps:
+        end = pd.Timestamp(step.as_of)
+        begin = end - pd.Timedelta(days=7) if start is None else start
+        start = end
+        week = rows[(stamps > begin) & (stamps <= end)]
+        verdict = next((v for v in step.verdicts if v.state.key == key), None)
+        level = None if verdict is None else verdict.level
+        judged = week["human_decision"].isin(_JUDGED)
+        verified = week["executed"] & week["outcome"].isin([0, 1])
+        outcome = np.where(week["executed"], week["outcome"].to_numpy(), -2)
+        promote, demote = _thresholds(rules, level)
+        weeks.append(
+            Week(
+                end=step.as_of,
+                level=level,
+                change=None if verdict is None else verdict.change,
+                agreement=(
+                    int((week["human_decision"][judged] == HUMAN_CODES["approved"]).sum()),
+                    int(judged.sum()),
+                ),
+                success=(
+                    int((week["outcome"][verified] == OUTCOME_CODES["success"]).sum()),
+                    int(verified.sum()),
+                ),
+                agreement_lower=None if verdict is None else verdict.agreement.lower,
+                success_lower=None if verdict is None else verdict.success.lower,
+                promote=promote,
+                demote=demote,
+                human=_counts(week["human_decision"].to_numpy(), _HUMAN_NAMES, HUMAN_KINDS),
+                outcome=_counts(
+                    outcome,
+                    {0: "success", 1: "failure", 2: "unknown", -1: "unknown", -2: "not executed"},
+                    OUTCOME_KINDS,
+                ),
+            )
+        )
+    return weeks
+
+
+def _version_changes(rows: pd.DataFrame) -> tuple[tuple[dt.datetime, str], ...]:
+    named = rows[rows["agent_version"] != ""]
+    versions = named["agent_version"].astype(str).to_numpy()
+    changed = np.flatnonzero(versions[1:] != versions[:-1]) + 1
+    micros = pd.DatetimeIndex(named["timestamp"]).as_unit("us").asi8
+    return tuple((times.at_micros(int(micros[i])), str(versions[i])) for i in changed.tolist())
+
+
+def _rollups(rows: pd.DataFrame) -> tuple[RollUp, ...]:
+    rollups = []
+    for by in ("reviewer", "rationale", "service", "agent_version"):
+        counts = rows[by].astype(str).replace("", "(none)").value_counts()
+        ordered = sorted(counts.items(), key=lambda item: (-int(item[1]), str(item[0])))
+        rollups.append(RollUp(by=by, counts=tuple((str(k), int(v)) for k, v in ordered)))
+    return tuple(rollups)
+
+
+def _counted(verdict: Verdict, rows: pd.DataFrame) -> np.ndarray:
+    """Which rows the promotion evidence counts: its days, and on a level-change day only
+    the decisions made at the current level (as ``evidence`` counts them)."""
+    evidence = verdict.state.evidence
+    start = pd.Timestamp(evidence.counted_from)
+    day = rows["timestamp"].dt.floor("D")
+    later = (day > start) if evidence.level_day else (day >= start)
+    at_level = (day == start) & (rows["mode"] == verdict.state.current.rank)
+    counted: np.ndarray = (later | (at_level if evidence.level_day else False)).to_numpy()
+    return counted
+
+
+def _recent(verdict: Verdict, rows: pd.DataFrame, recent: int) -> tuple[Disagreement, ...]:
+    counted = _counted(verdict, rows)
+    micros = pd.DatetimeIndex(rows["timestamp"]).as_unit("us").asi8
+    order = np.lexsort((rows["decision_id"].astype(str).to_numpy(), micros))
+    picked = order[::-1][:recent]
+    text = {
+        name: rows[name].astype(str).to_numpy()[picked]
+        for name in ("decision_id", "reviewer", "rationale", "service", "agent_version")
+    }
+    stamps = [times.at_micros(int(micros[i])) for i in picked.tolist()]
+    human = rows["human_decision"].to_numpy()[picked].tolist()
+    return tuple(
+        Disagreement(
+            decision_id=str(text["decision_id"][j]),
+            timestamp=stamps[j],
+            human_decision=_HUMAN_NAMES[int(human[j])],
+            reviewer=str(text["reviewer"][j]),
+            rationale=str(text["rationale"][j]),
+            service=str(text["service"][j]),
+            agent_version=str(text["agent_version"][j]),
+            counted=bool(counted[i]),
+        )
+        for j, i in enumerate(picked.tolist())
+    )
+
+
+def _calibration(rows: pd.DataFrame, rules: TrustRules) -> Calibration | None:
+    judged = rows[rows["human_decision"].isin(_JUDGED)]
+    method, confidence, prior = rules.bounds.method, rules.bounds.confidence, rules.bounds.prior
+    return calibrate(
+        judged["ai_confidence"].to_numpy(dtype=np.float64),
+        (judged["human_decision"] == HUMAN_CODES["approved"]).to_numpy(),
+        lambda k, n: bounds.lower_bound(k, n, confidence, method, prior),
+    )
+
+
+def _closeness(group: GroupReview) -> tuple[int, float, str]:
+    """Sort key: reachable promotions first, soonest first; then the rest by name."""
+    eta = group.eta
+    if group.verdict.next.level is None:
+        return (2, 0.0, group.name)
+    if eta is None:
+        return (0, 0.0, group.name)  # nothing missing but the cooldown: closest
+    return (1, eta.weeks if eta.weeks is not None else float("inf"), group.name)
+
+
+def build_review(
+    evaluation: Evaluation,
+    found: History,
+    loaded: LoadedRules,
+    *,
+    policy: Path | None = None,
+    recent: int = 10,
+) -> Review:
+    """The review of every group ``found`` has (``found`` already picked the groups)."""
+    rules = loaded.rules
+    if evaluation.decisions is None:
+        raise ValueError("the review needs the decisions themselves")
+    frame = evaluation.decisions.frame
+    as_of = pd.Timestamp(evaluation.as_of)
+    window_from = times.day_after(evaluation.as_of, rules.window_span)
+    in_window = frame[(frame["timestamp"] >= window_from) & (frame["timestamp"] <= as_of)]
+    wanted = {v.state.key for step in found.steps for v in step.verdicts}
+    groups = []
+    for verdict in evaluation.verdicts:
+        key = verdict.state.key
+        if key not in wanted:
+            continue
+        mask = np.ones(len(in_window), dtype=bool)
+        for name, value in zip(rules.group_by, key, strict=True):
+            mask &= (in_window[name] == value).to_numpy()
+        rows = in_window[mask]
+        disagreements = rows[rows["human_decision"].isin(_DISAGREE)]
+        critical = rows[
+            (rows["outcome"] == OUTCOME_CODES["failure"])
+            & (rows["severity"] == SEVERITY_CODES["critical"])
+        ]
+        groups.append(
+            GroupReview(
+                name=label(rules.group_by, key),
+                verdict=verdict,
+                eta=_eta(verdict, rows, as_of),
+                weeks=tuple(_weeks(found, key, rows, rules)),
+                version_changes=_version_changes(rows),
+                critical_failures=tuple(
+                    times.at_micros(int(m))
+                    for m in pd.DatetimeIndex(critical["timestamp"]).as_unit("us").asi8.tolist()
+                ),
+                disagreements=len(disagreements),
+                rollups=_rollups(disagreements),
+                recent=_recent(verdict, disagreements, recent),
+                calibration=_calibration(rows, rules),
+            )
+        )
+    header = Header(
+        as_of=evaluation.as_of,
+        window_from=window_from,
+        inputs=tuple((f.path, f.sha256) for f in evaluation.report.files),
+        rules=str(loaded.path or "built-in defaults"),
+        rules_sha256=loaded.sha256,
+        policy=None if policy is None else str(policy),
+    )
+    return Review(header=header, groups=tuple(sorted(groups, key=_closeness)), rules=rules)

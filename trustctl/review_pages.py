@@ -1,0 +1,77 @@
+"""``trustctl review`` end to end: evaluate, step through history, build the page, write it.
+
+Every text and chart is ready before anything is written; the charts of ``-o review.md``
+go to ``review_files/`` beside it, the page last.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from trustctl.evaluate import evaluate
+from trustctl.files import write_atomically
+from trustctl.history import history, pick_groups
+from trustctl.policy_model import Policy
+from trustctl.review import Review, build_review
+from trustctl.review_page import slug, to_html, to_markdown
+from trustctl.rules import LoadedRules
+
+__all__ = ["Request", "html_page", "markdown_page", "review_of", "write_markdown"]
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the review is asked for."""
+
+    logs: Sequence[Path]
+    rules: LoadedRules
+    policy: Path | None = None
+    previous: Policy | None = None
+    as_of: dt.datetime | None = None
+    groups: Sequence[str] = ()
+    recent: int = 10
+
+
+def review_of(request: Request) -> Review:
+    """The review's data: the verdicts as ``generate`` gives them, the history behind them."""
+    evaluation = evaluate(request.logs, request.rules, request.previous, request.as_of)
+    found = history(request.logs, request.rules, until=evaluation.as_of)
+    found = pick_groups(found, request.groups)
+    return build_review(
+        evaluation, found, request.rules, policy=request.policy, recent=request.recent
+    )
+
+
+def html_page(review: Review) -> str:
+    """The review as one self-contained HTML page, charts inline."""
+    from trustctl.charts import group_charts  # matplotlib: only when a chart is drawn
+
+    return to_html(review, {g.name: group_charts(g) for g in review.groups})
+
+
+def markdown_page(review: Review) -> str:
+    """The review as markdown without charts (they need files beside it: ``write_markdown``)."""
+    return to_markdown(review, lambda group, chart: None)
+
+
+def write_markdown(review: Review, output: Path) -> int:
+    """Write the charts to ``NAME_files/`` beside ``output``, then the page linking them;
+    return how many charts were written."""
+    from trustctl.charts import group_charts
+
+    charts = {g.name: group_charts(g) for g in review.groups}
+    folder = output.with_name(f"{output.stem}_files")
+    files = {
+        (name, chart): f"{folder.name}/{slug(name)}-{chart}.svg"
+        for name, group in charts.items()
+        for chart in group
+    }
+    page = to_markdown(review, lambda name, chart: files.get((name, chart)))
+    folder.mkdir(exist_ok=True)
+    for (name, chart), relative in files.items():
+        write_atomically(output.parent / relative, charts[name][chart].svg)
+    write_atomically(output, page)
+    return len(files)
