@@ -43,14 +43,14 @@ _STYLE: Any = {  # matplotlib types its keys as literals
     "svg.fonttype": "none",
     "svg.hashsalt": "trustctl",
     "font.family": "sans-serif",
-    "font.size": 9,
+    "font.size": 10,
     "axes.spines.top": False,
     "axes.spines.right": False,
     "axes.titlesize": 10,
     "axes.titleweight": "bold",
     "axes.titlelocation": "left",
     "legend.frameon": False,
-    "legend.fontsize": 8,
+    "legend.fontsize": 9,
 }
 LEVEL_COLOURS = {
     Level.OBSERVE: "#eeeeee",

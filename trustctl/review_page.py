@@ -18,7 +18,7 @@ from trustctl.reasons import check_text, first_need, needs_text, reason_text
 from trustctl.render import check_word
 from trustctl.review import Eta, GroupReview, Review
 
-__all__ = ["Chart", "eta_text", "slug", "to_html", "to_markdown"]
+__all__ = ["Chart", "eta_text", "pace_text", "slug", "to_html", "to_markdown"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,17 @@ def eta_text(eta: Eta | None) -> str:
         return f"{eta.more} more {eta.noun}; none in the last 4 weeks"
     span = "under a week" if weeks < 1 else f"{math.ceil(weeks)} weeks"
     return f"{eta.more} more {eta.noun} ≈ {span} {pace}"
+
+
+def pace_text(eta: Eta | None) -> str:
+    """``≈ 2 weeks at 6.5 reviewed/week``: the summary's short form of ``eta_text``."""
+    if eta is None:
+        return "–"
+    weeks = eta.weeks
+    if weeks is None:
+        return f"none {eta.pace_noun} in the last 4 weeks"
+    span = "under a week" if weeks < 1 else f"{math.ceil(weeks)} weeks"
+    return f"≈ {span} at {eta.per_week:g} {eta.pace_noun}/week"
 
 
 def _rows(group: GroupReview) -> list[tuple[str, str, str]]:
@@ -86,7 +97,7 @@ def _summary(group: GroupReview) -> tuple[str, str, str, str, str, str]:
         v.change,
         v.limited_by or "–",
         first_need(v.next),
-        eta_text(group.eta) or "–",
+        pace_text(group.eta),
     )
 
 
@@ -291,7 +302,7 @@ def to_html(review: Review, charts: Mapping[str, Mapping[str, Chart]]) -> str:
             _text(g.verdict.change, "nowrap"),
             _text(g.verdict.limited_by or "–", "nowrap"),
             _text(first_need(g.verdict.next)),
-            _text(eta_text(g.eta) or "–"),
+            _text(pace_text(g.eta)),
         )
         for g in review.groups
     ]
