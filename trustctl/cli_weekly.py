@@ -1,14 +1,16 @@
-"""The commands for the weekly job and the tools around it: ``schema``."""
+"""The commands for the weekly job and the tools around it: ``update`` and ``schema``."""
 
 from __future__ import annotations
 
+import json
 import sys
 from enum import Enum
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from trustctl._terminal import fails_cleanly
+from trustctl._terminal import EXIT_DRIFT, fails_cleanly, say
 
 __all__ = ["register"]
 
@@ -41,6 +43,93 @@ def schema(
     sys.stdout.write(schema_text(name.value))
 
 
+@fails_cleanly
+def update(
+    logs: Annotated[
+        list[Path],
+        typer.Argument(help="Decision-log files or directories (*.csv, *.jsonl, *.parquet, *.gz)."),
+    ],
+    policy: Annotated[
+        Path,
+        typer.Option("--policy", help="The committed policy: the start, and what is rewritten."),
+    ],
+    rules: Annotated[
+        Path | None, typer.Option("--rules", help="Rules file. Default: the built-in rules.")
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Decide as of this ISO-8601 time. Default: the latest row."),
+    ] = None,
+    pr_body: Annotated[
+        Path | None,
+        typer.Option("--pr-body", help="Write the pull request's body here (markdown)."),
+    ] = None,
+    summary_json: Annotated[
+        Path | None,
+        typer.Option(
+            "--summary-json", help="Write the run as JSON here (changed, title, changes)."
+        ),
+    ] = None,
+) -> None:
+    """The weekly job in one step: exit 1 and rewrite the policy only when a level changes.
+
+    Recomputes with the committed policy as the starting point. When any group's level
+    changes, the policy is rewritten (atomically) and the exit code is 1: open a pull
+    request with --pr-body. When none does, no file is touched and the exit code is 0,
+    however much new evidence came in. 2 on bad input. `check` stays the read-only guard.
+
+    Examples:
+
+    \b
+      trustctl update sample_data/ --policy policy.yaml
+      trustctl update sample_data/ --policy policy.yaml --pr-body body.md --summary-json run.json
+    """
+    from trustctl import cli
+    from trustctl.errors import PolicyError
+    from trustctl.evaluate import evaluate
+    from trustctl.explain import explain
+    from trustctl.files import write_atomically
+    from trustctl.inputs import Logs
+    from trustctl.policy import load_policy, to_json, to_yaml
+    from trustctl.weekly import Update, hand_edits, summary, title
+    from trustctl.weekly import pr_body as body_of
+
+    cli._refuse_overwrites([policy, pr_body, summary_json], logs, rules)
+    old = load_policy(policy) if policy.exists() else None
+    edited = hand_edits(old) if old is not None else []
+    if edited:
+        raise PolicyError("\n".join(f"{policy}: {line}" for line in edited))
+    loaded = cli._rules(rules)
+    result = evaluate(Logs(logs, "fail"), loaded, old, cli._as_of(as_of))
+    run = Update(old, result.document, tuple(map(str, logs)), str(policy), _text(rules))
+    demoted = sorted({str(c.key[0]) for c in run.changes if c.kind == "demoted"})
+    window = loaded.rules.window_span
+    explained = tuple(item for name in demoted for item in explain(result, name, window))
+    run = Update(run.old, run.new, run.logs, run.policy_path, run.rules_path, explained)
+    writes: list[tuple[Path, str]] = []
+    if run.changed:
+        is_json = policy.suffix.lower() == ".json"
+        writes.append((policy, (to_json if is_json else to_yaml)(result.document)))
+    if pr_body is not None:
+        writes.append((pr_body, body_of(run)))
+    if summary_json is not None:
+        writes.append((summary_json, json.dumps(summary(run), indent=2, ensure_ascii=False) + "\n"))
+    for path, text in writes:
+        write_atomically(path, text)
+    if not run.changed:
+        say(f"{policy}: no level changes ({len(result.verdicts)} groups); nothing rewritten")
+        return
+    say(f"{policy}: rewritten: {title(run).removeprefix('trustctl: ')}")
+    for change in run.changes:
+        say(f"  {change.label}: {change.old or '–'} → {change.new or '–'} ({change.kind})")
+    raise typer.Exit(EXIT_DRIFT)
+
+
+def _text(path: Path | None) -> str | None:
+    return None if path is None else str(path)
+
+
 def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
+    app.command()(update)
     app.command()(schema)

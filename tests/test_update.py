@@ -1,0 +1,108 @@
+"""trustctl update: the weekly job in one step — rewrite and exit 1 only when a level changes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.clirun import failure, ok, run
+
+SAMPLE = Path("sample_data/decisions.csv").resolve()
+
+
+@pytest.fixture
+def week(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """logs/w47.csv (the shipped sample) and policy.yaml made from it, in the working directory."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "logs").mkdir()
+    shutil.copy(SAMPLE, tmp_path / "logs" / "w47.csv")
+    first = run("update", "logs/", "--policy", "policy.yaml")
+    assert first.exit_code == 1, first.output
+    return tmp_path
+
+
+def _next_week(root: Path) -> None:
+    ok("sample", "-o", root / "w48", "--start", "2026-11-20", "--id-prefix", "w48-", "--seed", "48")
+    shutil.move(root / "w48" / "decisions.csv", root / "logs" / "w48.csv")
+
+
+def test_the_first_run_writes_the_policy_and_asks_for_a_pull_request(week: Path) -> None:
+    text = (week / "policy.yaml").read_text(encoding="utf-8")
+    assert text == ok("generate", "logs/").stdout
+
+
+def test_nothing_new_changes_nothing_and_exits_0(week: Path) -> None:
+    before = (week / "policy.yaml").read_bytes()
+    result = ok("update", "logs/", "--policy", "policy.yaml", "--summary-json", "run.json")
+    assert result.stdout == "policy.yaml: no level changes (12 groups); nothing rewritten\n"
+    assert (week / "policy.yaml").read_bytes() == before
+    assert json.loads((week / "run.json").read_text())["changed"] is False
+
+
+def test_a_level_change_rewrites_the_policy_exits_1_and_writes_the_body(week: Path) -> None:
+    _next_week(week)
+    result = run(
+        "update", "logs/", "--policy", "policy.yaml", "--pr-body", "body.md",
+        "--summary-json", "run.json",
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    assert result.stdout.splitlines()[0] == (
+        "policy.yaml: rewritten: 2 level change(s) (2 promoted)"
+    )
+    body = (week / "body.md").read_text(encoding="utf-8")
+    assert "- Window end (as_of): 2026-11-19T21:13:30Z → 2026-11-26T22:19:23Z" in body
+    assert "  - `logs/w48.csv` (366 rows, 315 decisions)" in body
+    assert "- **dns.update**: suggest ↑ auto_notify (promoted)" in body
+    assert "  - agreement: 99/100 approved, lower bound 0.953, upper 1.000" in body
+    assert "### Closest to promotion" in body and "$ trustctl explain dns.update" in body
+    summary = json.loads((week / "run.json").read_text(encoding="utf-8"))
+    assert summary["changed"] is True
+    assert [c["group"] for c in summary["changes"]] == ["dns.update", "k8s.cordon_node"]
+    assert ok("check", "logs/", "--policy", "policy.yaml").exit_code == 0
+    again = (week / "policy.yaml").read_bytes()
+    ok("update", "logs/", "--policy", "policy.yaml")
+    assert (week / "policy.yaml").read_bytes() == again
+
+
+def test_a_demotion_names_the_incidents_reviewers_and_rationales(week: Path) -> None:
+    policy = (week / "policy.yaml").read_text(encoding="utf-8")
+    # The policy of a week when the tier cap was not there yet: auto_notify, consistently.
+    entry = "- action_class: feature_flag.disable\n  level: {0}\n  previous_level: {0}\n"
+    raised = policy.replace(entry.format("suggest"), entry.format("auto_notify"))
+    assert raised != policy
+    (week / "policy.yaml").write_text(raised, encoding="utf-8")
+    result = run("update", "logs/", "--policy", "policy.yaml", "--pr-body", "body.md")
+    assert result.exit_code == 1, result.output
+    body = (week / "body.md").read_text(encoding="utf-8")
+    assert "- **feature_flag.disable**: auto_notify ↓ suggest (demoted)" in body
+    assert "  - agreement: 105/108 approved, lower bound 0.929, upper 0.993" in body
+    assert (
+        "  - `d-0005841` 2026-11-16 rejected, reviewer j.moreau@example.com, "
+        '“runbook says "page the owner first"”'
+    ) in body
+
+
+def test_a_level_edited_by_hand_fails_the_job(week: Path) -> None:
+    policy = (week / "policy.yaml").read_text(encoding="utf-8")
+    entry = "- action_class: cert.renew\n  level: "
+    edited = policy.replace(entry + "auto_notify", entry + "full")
+    assert edited != policy
+    (week / "policy.yaml").write_text(edited, encoding="utf-8")
+    stderr = failure(run("update", "logs/", "--policy", "policy.yaml", "--pr-body", "body.md"))
+    assert stderr == (
+        "error: policy.yaml: cert.renew: level full, but the policy says unchanged from "
+        "auto_notify — edited by hand?\n"
+    )
+    assert (week / "policy.yaml").read_text(encoding="utf-8") == edited
+    assert not (week / "body.md").exists()
+
+
+def test_bad_input_is_exit_2_and_writes_nothing(week: Path) -> None:
+    before = (week / "policy.yaml").read_bytes()
+    (week / "logs" / "bad.csv").write_text("decision_id\nx\n", encoding="utf-8")
+    failure(run("update", "logs/", "--policy", "policy.yaml", "--pr-body", "body.md"))
+    assert (week / "policy.yaml").read_bytes() == before
+    assert not (week / "body.md").exists()

@@ -1,0 +1,254 @@
+"""The weekly job's update: what changed since the committed policy, and its pull-request body."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from trustctl.diff import LevelChange, diff_policies, label
+from trustctl.explain import Explanation
+from trustctl.policy_model import Action, Policy
+
+__all__ = ["CLOSEST", "Update", "hand_edits", "pr_body", "summary", "title"]
+
+CLOSEST = 3
+"""How many groups closest to promotion the body lists."""
+
+_ARROW = {"promoted": "↑", "demoted": "↓", "added": "+", "removed": "−"}
+
+
+@dataclass(frozen=True)
+class Update:
+    """One run of the weekly job: the committed policy, the new one and what differs."""
+
+    old: Policy | None
+    """The committed policy; ``None`` on the first run."""
+    new: Policy
+    logs: tuple[str, ...]
+    """The log paths as given, for the commands that reproduce each verdict."""
+    policy_path: str
+    rules_path: str | None
+    explanations: tuple[Explanation, ...] = ()
+    """For each demoted class: the disagreements and failures behind it."""
+
+    @property
+    def changes(self) -> list[LevelChange]:
+        """Every group whose level differs (all groups are added on the first run)."""
+        if self.old is None:
+            return diff_policies(_empty(self.new), self.new)
+        return diff_policies(self.old, self.new)
+
+    @property
+    def changed(self) -> bool:
+        """Whether the policy must be rewritten (and a pull request opened)."""
+        return bool(self.changes)
+
+
+def _empty(policy: Policy) -> Policy:
+    return policy.model_copy(update={"actions": ()})
+
+
+def hand_edits(policy: Policy) -> list[str]:
+    """Groups whose ``level`` contradicts their own ``previous_level`` and ``change``.
+
+    trustctl writes the three together; a ``level`` edited alone breaks them. (An edit of
+    all three is the ledger's to catch.)
+    """
+    found = []
+    for key, action in policy.by_key().items():
+        before, change = action.previous_level, action.change
+        if before is None or change is None or change == "new":
+            continue
+        step = (action.level.rank > before.rank) - (action.level.rank < before.rank)
+        expected = {"promoted": 1, "demoted": -1, "unchanged": 0}[change]
+        if step != expected:
+            found.append(
+                f"{label(policy.metadata.group_by, key)}: level {action.level.value}, but the "
+                f"policy says {change} from {before.value} — edited by hand?"
+            )
+    return found
+
+
+def title(update: Update) -> str:
+    """The pull request's title: how many groups moved, and which way."""
+    changes = update.changes
+    if not changes:
+        return "trustctl: no level changes"
+    counts: dict[str, int] = {}
+    for change in changes:
+        counts[change.kind] = counts.get(change.kind, 0) + 1
+    parts = ", ".join(f"{count} {kind}" for kind, count in counts.items())
+    return f"trustctl: {len(changes)} level change(s) ({parts})"
+
+
+def pr_body(update: Update) -> str:
+    """The pull request's body in markdown: short lines, no raw YAML."""
+    lines = [f"## {title(update)}", ""]
+    lines += _window(update)
+    lines += _changes(update)
+    lines += _closest(update.new)
+    lines += _reproduce(update)
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _stamp(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _window(update: Update) -> list[str]:
+    new, old = update.new.metadata, update.old.metadata if update.old else None
+    before = _stamp(old.as_of) if old else "(no policy yet)"
+    lines = ["### Evidence", "", f"- Window end (as_of): {before} → {_stamp(new.as_of)}"]
+    known = {(f.path, f.sha256) for f in old.inputs} if old else set()
+    added = [f for f in new.inputs if (f.path, f.sha256) not in known]
+    if added:
+        lines.append("- Inputs added since the committed policy:")
+        lines += [f"  - `{f.path}` ({f.rows} rows, {f.decisions} decisions)" for f in added]
+    else:
+        lines.append("- Inputs added since the committed policy: none")
+    lines += _rules_change(update)
+    return [*lines, ""]
+
+
+def _rules_change(update: Update) -> list[str]:
+    new, old = update.new.metadata, update.old.metadata if update.old else None
+    was = old.rules.sha256 if old and old.rules else None
+    now = new.rules.sha256 if new.rules else None
+    if old is None or was == now:
+        return [f"- Rules: unchanged ({_short(now)})"]
+    lines = [f"- Rules changed: {_short(was)} → {_short(now)}"]
+    if old.bounds != new.bounds and old.bounds and new.bounds:
+        for name in ("method", "confidence", "prior"):
+            before, after = getattr(old.bounds, name), getattr(new.bounds, name)
+            if before != after:
+                lines.append(f"  - `bounds.{name}`: {before} → {after}")
+    if old.group_by != new.group_by:
+        lines.append(f"  - `group_by`: {list(old.group_by)} → {list(new.group_by)}")
+    return lines
+
+
+def _short(digest: str | None) -> str:
+    return "the built-in rules" if digest is None else f"sha256 {digest[:12]}"
+
+
+def _changes(update: Update) -> list[str]:
+    changes = update.changes
+    if not changes:
+        return ["### Level changes", "", "None.", ""]
+    actions = update.new.by_key()
+    lines = ["### Level changes", ""]
+    for change in changes:
+        was, now = change.old or "–", change.new or "–"
+        lines.append(f"- **{change.label}**: {was} {_ARROW[change.kind]} {now} ({change.kind})")
+        if change.reason:
+            lines.append(f"  - why: {change.reason}")
+        action = actions.get(change.key)
+        if action is not None:
+            lines += [f"  - {line}" for line in _numbers(action)]
+        if change.kind == "demoted":
+            lines += _behind(change.label, update.explanations)
+    return [*lines, ""]
+
+
+def _numbers(action: Action) -> list[str]:
+    evidence = action.evidence
+    if evidence is None:
+        return []
+    agreement, success = evidence.agreement, evidence.success
+    return [
+        f"agreement: {agreement.agreed}/{agreement.reviewed} approved, "
+        f"lower bound {_down(agreement.lower)}, upper {_up(agreement.upper)}",
+        f"success: {success.succeeded}/{success.verified} verified, "
+        f"lower bound {_down(success.lower)}; {success.unverified} unverified",
+        f"critical failures in the window: {evidence.critical_failures}",
+    ]
+
+
+def _down(bound: float) -> str:
+    """A lower bound to 3 places, rounded down as the reasons round it."""
+    return f"{math.floor(bound * 1000) / 1000:.3f}"
+
+
+def _up(bound: float) -> str:
+    """An upper bound to 3 places, rounded up."""
+    return f"{math.ceil(bound * 1000) / 1000:.3f}"
+
+
+def _behind(group: str, explanations: Sequence[Explanation]) -> list[str]:
+    """The incidents, reviewers and rationales of a demoted class's latest bad decisions."""
+    lines = []
+    for item in explanations:
+        if item.verdict.state.key[0] != group.split(" ")[0]:
+            continue
+        seen = set()
+        for incident in (*item.failures, *item.disagreements):
+            if incident.decision_id in seen:
+                continue
+            seen.add(incident.decision_id)
+            what = incident.outcome if incident.outcome == "failure" else incident.human_decision
+            parts = [f"`{incident.decision_id}` {incident.timestamp[:10]} {what}"]
+            if incident.severity:
+                parts.append(f"severity {incident.severity}")
+            if incident.incident_id:
+                parts.append(f"incident {incident.incident_id}")
+            if incident.reviewer:
+                parts.append(f"reviewer {incident.reviewer}")
+            if incident.rationale:
+                parts.append(f"“{incident.rationale}”")
+            lines.append("  - " + ", ".join(parts))
+    return lines[:5]
+
+
+def _closest(policy: Policy) -> list[str]:
+    near = []
+    for key, action in policy.by_key().items():
+        step = action.next
+        if step is not None and step.level is not None and step.clean_decisions_needed:
+            name = label(policy.metadata.group_by, key)
+            near.append((step.clean_decisions_needed, name, action.level.value, step.level.value))
+    lines = ["### Closest to promotion", ""]
+    if not near:
+        return [*lines, "None can be promoted on more clean decisions alone.", ""]
+    for needed, name, level, target in sorted(near)[:CLOSEST]:
+        lines.append(f"- **{name}**: {level} → {target} after {needed} more clean decision(s)")
+    return [*lines, ""]
+
+
+def _reproduce(update: Update) -> list[str]:
+    logs = " ".join(shlex.quote(path) for path in update.logs)
+    rules = f" --rules {shlex.quote(update.rules_path)}" if update.rules_path else ""
+    as_of = _stamp(update.new.metadata.as_of)
+    policy = shlex.quote(update.policy_path)
+    lines = [
+        "### Reproduce",
+        "",
+        "```console",
+        f"$ git show HEAD:{policy} > before.yaml",
+        f"$ trustctl update {logs} --policy before.yaml{rules}",
+    ]
+    for change in update.changes[:5]:
+        name = shlex.quote(str(change.key[0]))
+        lines.append(
+            f"$ trustctl explain {name} {logs} --previous before.yaml{rules} --as-of {as_of}"
+        )
+    return [*lines, "```"]
+
+
+def summary(update: Update) -> dict[str, Any]:
+    """The run as data, for ``--summary-json`` (a CI step's outputs)."""
+    return {
+        "changed": update.changed,
+        "title": title(update),
+        "as_of": {
+            "before": _stamp(update.old.metadata.as_of) if update.old else None,
+            "after": _stamp(update.new.metadata.as_of),
+        },
+        "changes": [
+            {"group": c.label, "kind": c.kind, "from": c.old, "to": c.new, "reason": c.reason}
+            for c in update.changes
+        ],
+    }
