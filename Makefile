@@ -36,3 +36,15 @@ fuzz: $(BIN)/python
 bench: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
+# Build a wheel and an sdist (dist/), install the wheel into a fresh virtualenv and run the
+# main job on the shipped sample with it.
+.PHONY: dist-check
+dist-check: $(BIN)/python
+	$(BIN)/python -m pip install --quiet build
+	rm -rf dist .dist-venv
+	$(BIN)/python -m build --outdir dist .
+	$(PYTHON) -m venv .dist-venv
+	.dist-venv/bin/python -m pip install --quiet dist/*.whl
+	.dist-venv/bin/trustctl generate sample_data/ --format table
+	rm -rf .dist-venv
