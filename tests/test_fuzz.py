@@ -159,6 +159,8 @@ def _run(*args: str) -> int:
     if result.exit_code == 2:
         assert isinstance(result.exception, SystemExit), where
         assert result.stderr.splitlines()[-1].startswith("error: "), where
+        notes = ("error: ", "warning: ", "note: ")
+        assert all(line.startswith(notes) for line in result.stderr.splitlines()), where
         assert out.read_bytes() == SENTINEL and out.stat().st_ino == before, where
     assert not [p for p in Path.cwd().iterdir() if p.name.endswith(".tmp")], where
     return result.exit_code

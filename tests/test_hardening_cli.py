@@ -489,3 +489,24 @@ def test_sample_refuses_more_decisions_than_memory_could_hold(tmp_path: Path) ->
     result = run("sample", "-o", tmp_path / "out", "--decisions", str(10**11))
     assert result.exit_code == 2
     assert "Invalid value for '--decisions'" in result.stderr
+
+
+def test_an_evidence_column_twice_is_refused_on_one_line(folder: Path) -> None:
+    """Arrow's own message for it spans the whole schema: one line of ours instead."""
+    assert run("aggregate", "log.csv", "-o", "e.parquet").exit_code == 0
+    table = pq.read_table("e.parquet")
+    pq.write_table(table.append_column("agreed", table.column("agreed")), "e.parquet")
+    refused(
+        run("generate", "--evidence", "e.parquet", "-o", "p.yaml"),
+        "e.parquet: column 'agreed' appears twice",
+    )
+
+
+def test_evidence_counts_of_another_type_are_read_as_counts(folder: Path) -> None:
+    """Found by the fuzzer: a bool column reached a comparison with 0 uncast (exit 3)."""
+    assert run("aggregate", "log.csv", "-o", "e.parquet").exit_code == 0
+    table = pq.read_table("e.parquet")
+    flags = pa.array([False] * table.num_rows)
+    index = table.column_names.index("critical_failures")
+    pq.write_table(table.set_column(index, "critical_failures", flags), "e.parquet")
+    assert run("generate", "--evidence", "e.parquet", "-o", "p.yaml").exit_code == 0

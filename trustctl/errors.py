@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-__all__ = ["InputError", "LedgerError", "PolicyError", "RulesError", "TrustctlError"]
+__all__ = [
+    "InputError",
+    "LedgerError",
+    "PolicyError",
+    "RulesError",
+    "TrustctlError",
+    "first_line",
+]
 
 
 class TrustctlError(Exception):
@@ -34,3 +41,9 @@ class PolicyError(TrustctlError):
 
 class LedgerError(TrustctlError):
     """A ledger file that cannot be read, or whose entries do not make a history."""
+
+
+def first_line(exc: BaseException) -> str:
+    """A library's message as one line: its first (Arrow appends a whole schema to some)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 
 from trustctl import __version__, segments, times
-from trustctl.errors import InputError
+from trustctl.errors import InputError, first_line
 from trustctl.files import atomic_writer
 from trustctl.ingest import IngestReport, SourceSummary, summed_report
 from trustctl.sources import is_directory, once, walk
@@ -125,7 +125,10 @@ def _read_one(path: Path) -> tuple[pa.Table, dict[str, Any] | None]:
     try:
         schema = pq.read_schema(path)
     except (pa.ArrowException, OSError) as exc:
-        raise InputError([f"{path}: not a readable Parquet file: {exc}"]) from None
+        raise InputError([f"{path}: not a readable Parquet file: {first_line(exc)}"]) from None
+    twice = [name for name in segments.COLUMNS if schema.names.count(name) > 1]
+    if twice:
+        raise InputError([f"{path}: column '{name}' appears twice" for name in twice])
     missing = [name for name in segments.COLUMNS if name not in schema.names]
     if missing:
         raise InputError(
@@ -144,7 +147,7 @@ def _read_one(path: Path) -> tuple[pa.Table, dict[str, Any] | None]:
     try:
         table = pq.read_table(path, columns=list(segments.COLUMNS))
     except (pa.ArrowException, OSError) as exc:
-        raise InputError([f"{path}: not a readable Parquet file: {exc}"]) from None
+        raise InputError([f"{path}: not a readable Parquet file: {first_line(exc)}"]) from None
     return table, meta
 
 
@@ -163,6 +166,8 @@ def _segments_of(path: Path, table: pa.Table) -> pd.DataFrame:
                     f"{field.type}"
                 ]
             ) from None
+        # The checks below, and the segments, read the column as its schema types it.
+        table = table.set_column(table.schema.get_field_index(field.name), field.name, column)
         nullable = field.name.startswith(("first_", "last_", "critical_")) and field.name not in (
             "critical_failures",
         )

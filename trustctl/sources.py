@@ -27,7 +27,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from trustctl.errors import InputError
+from trustctl.errors import InputError, first_line
 
 __all__ = [
     "PER_ROW_COLUMNS",
@@ -523,7 +523,7 @@ def _parquet_source(path: Path) -> _Source:
     try:
         schema = pq.read_schema(path)
     except (pa.ArrowException, OSError) as exc:
-        raise InputError([f"{path}: not a readable Parquet file: {exc}"]) from None
+        raise InputError([f"{path}: not a readable Parquet file: {first_line(exc)}"]) from None
     twice = [c for c in SCHEMA_COLUMNS if schema.names.count(c) > 1]
     if twice:
         raise InputError([f"{path}:row 0: column '{c}' appears twice" for c in twice])
@@ -551,7 +551,7 @@ def _parquet_source(path: Path) -> _Source:
                 for batch in file.iter_batches(batch_size=_PARQUET_BATCH, columns=present):
                     yield with_partition(batch)
         except (pa.ArrowException, OSError) as exc:
-            raise InputError([f"{path}: not a readable Parquet file: {exc}"]) from None
+            raise InputError([f"{path}: not a readable Parquet file: {first_line(exc)}"]) from None
 
     return _Source(batches(), _typed_problem(path))
 
