@@ -88,7 +88,7 @@ GENERATE: Mapping[str, Format[Generated]] = {
     "json": lambda result, _: to_json(result.evaluation.document),
     "table": _policy_table,
     "markdown": lambda result, _: render.review_markdown(
-        result.evaluation.verdicts, result.evaluation.document.metadata.group_by
+        result.evaluation.verdicts, result.evaluation.document.metadata
     ),
 }
 """``generate --format``: the policy (YAML, JSON), the review table, or it as markdown."""

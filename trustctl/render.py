@@ -22,6 +22,7 @@ from trustctl.diff import LevelChange, label
 from trustctl.evidence import Evidence
 from trustctl.explain import Explanation, Incident
 from trustctl.levels import Level
+from trustctl.policy_model import Metadata
 from trustctl.reasons import check_text, evidence_days, first_need, needs_text, reason_text
 from trustctl.verdict import Check, Verdict
 
@@ -102,11 +103,27 @@ def _md_cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def review_markdown(verdicts: Sequence[Verdict], group_by: tuple[str, ...]) -> str:
-    """The review table as GitHub markdown, with every reason."""
+def _markdown_header(metadata: Metadata) -> list[str]:
+    """Which moment, inputs and rules a markdown table describes."""
+    rules = metadata.rules
+    lines = [f"**trustctl autonomy policy** as of {times.stamp(metadata.as_of)}", ""]
+    lines += [f"- input: `{f.path}` sha256 `{f.sha256}`" for f in metadata.inputs]
+    if rules is not None:
+        lines.append(
+            f"- rules: {f'`{rules.path}`' if rules.path else 'built-in defaults'}"
+            + (f" sha256 `{rules.sha256}`" if rules.sha256 else "")
+        )
+    return [*lines, ""]
+
+
+def review_markdown(verdicts: Sequence[Verdict], metadata: Metadata) -> str:
+    """The review table as GitHub markdown, with every reason and the next step, under a
+    header saying which moment, inputs and rules it describes."""
+    group_by = metadata.group_by
     lines = [
-        "| group | level | change | agreement | success | limited by | reason |",
-        "|---|---|---|---|---|---|---|",
+        *_markdown_header(metadata),
+        "| group | level | change | agreement | success | limited by | next | reason |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for v in verdicts:
         e = v.state.evidence
@@ -121,6 +138,7 @@ def review_markdown(verdicts: Sequence[Verdict], group_by: tuple[str, ...]) -> s
                     _rate(e.agreed, e.reviewed, v.agreement.lower),
                     _rate(e.succeeded, e.verified, v.success.lower),
                     v.limited_by or "",
+                    _next_cell(v),
                     reason_text(v.reason),
                 )
             )
