@@ -72,7 +72,11 @@ def test_generate_formats_on_stdout(history_csv: Path, fmt: str) -> None:
         assert levels(json.loads(out))["k8s.restart_pod"] == "auto_notify"
     elif fmt == "markdown":
         lines = out.splitlines()
-        assert lines[0].startswith("| group | level | change |")
+        assert lines[0].startswith("**trustctl autonomy policy** as of 20")
+        assert any(line.startswith("- input: ") and " sha256 `" in line for line in lines)
+        table = lines.index(next(line for line in lines if line.startswith("| group |")))
+        assert lines[table].startswith("| group | level | change |")
+        assert "| limited by | next | reason |" in lines[table]
         assert any(
             line.startswith("| `k8s.restart_pod` | auto_notify | promoted |") for line in lines
         )
