@@ -151,11 +151,14 @@ def history(
     until: dt.datetime | None = None,
     where: Sequence[Filter] = (),
     already: Decisions | None = None,
+    known: dict[dt.datetime, Read] | None = None,
 ) -> History:
     """The policy at each step from ``since`` (default: the window's start before
     ``until``) to ``until`` (default: when the latest row was recorded); only the
     decisions that meet every filter in ``where`` count. ``already``: the logs' decisions
-    already read whole (``whatif --replay`` replays many rules on one read)."""
+    already read whole (``whatif --replay`` replays many rules on one read); ``known``: the
+    logs as read again at earlier runs' steps, by moment, for runs on the same logs and
+    filters (filled in as the logs are read again)."""
     decisions = filtered(load_decisions(paths) if already is None else already, where)
     frame = decisions.frame
     recorded = pd.DatetimeIndex(frame["recorded_at"]).as_unit("us").asi8
@@ -176,7 +179,10 @@ def history(
             done = upto
         if bool(np.any(recorded[:upto] > cut)):
             reread += 1
-            read = Logs(paths, where=tuple(where)).read(moment)
+            cached = None if known is None else known.get(moment)
+            read = cached or Logs(paths, where=tuple(where)).read(moment)
+            if known is not None:
+                known[moment] = replace(read, decisions=None)  # the segments are what count
         else:
             read = Read(
                 segments=counted,

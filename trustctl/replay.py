@@ -23,7 +23,7 @@ from trustctl.evidence import GroupKey
 from trustctl.filters import Filter
 from trustctl.history import History, history
 from trustctl.ingest import HUMAN_CODES, OUTCOME_CODES, SEVERITY_CODES, load_decisions
-from trustctl.inputs import filtered
+from trustctl.inputs import Read, filtered
 from trustctl.levels import Level
 from trustctl.overrides import apply_overrides
 from trustctl.rules import LoadedRules, load_rules
@@ -149,6 +149,9 @@ def replay(
 ) -> Replay:
     """Replay the baseline and each scenario over the same steps, from one read of the logs.
 
+    A step at which some decision was still arriving reads the logs as known then (as
+    ``trustctl history`` does); runs with the same filters share those reads.
+
     The steps run from ``since`` (default: the baseline's window before ``until``) to
     ``until`` (default: when the latest row was recorded), ``every`` apart.
     """
@@ -163,15 +166,19 @@ def replay(
     end = until or times.at_micros(int(recorded.asi8.max()))
     start = since or end - rules.rules.window_span
 
+    known: dict[tuple[str, ...], dict[dt.datetime, Read]] = {}
+
     def run(scenario: Scenario, loaded: LoadedRules) -> Replayed:
+        filters = (*where, *scenario.where)
         found = history(
             paths,
             loaded,
             every=every,
             since=start,
             until=end,
-            where=(*where, *scenario.where),
+            where=filters,
             already=decisions,
+            known=known.setdefault(tuple(f.text for f in filters), {}),
         )
         total, groups = _exposures(found)
         return Replayed(scenario, loaded, found, total, groups, _promoted(found))
