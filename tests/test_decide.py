@@ -20,6 +20,7 @@ from scipy.stats import beta
 from trustctl.errors import PolicyError
 from trustctl.evaluate import Evaluation
 from trustctl.reasons import check_text, needs_text, reason_text
+from trustctl.verdict import Bound
 
 POD = "k8s.restart_pod"  # risk tier 1 by the default patterns: no cap below full
 
@@ -112,8 +113,52 @@ def _to_full(clean: int, unverified: int, **kwargs: Any) -> LogBuilder:
     )
 
 
+#: Today's gates for full, with unverified outcomes excluded from the success rate.
+EXCLUDE = {
+    "promote": {
+        "full": {
+            "agreement": {"min_decisions": 50, "threshold": 0.95},
+            "success": {
+                "min_decisions": 200,
+                "threshold": 0.99,
+                "max_unverified": 0.05,
+                "unverified": "exclude",
+            },
+        }
+    }
+}
+
+
+def test_unverified_outcomes_count_as_failures_by_default(tmp_path: Path) -> None:
+    # The worked example: 299 verified successes and 15 executions nobody verified.
+    # Excluded, the rate is 299 of 299 and the share 15/314 = 4.8% ≤ 5%: full. Counted as
+    # the failures they may be, it is 299 of 314 (95.2%): lower bound 0.927 < 0.99.
+    assert lower(299, 299) >= 0.99 > lower(299, 314)
+    excluded = verdict(run(tmp_path, _to_full(299, 15), rule_data=EXCLUDE, as_of=day(10)), POD)
+    assert excluded.level.value == "full"
+    assert "299 of 299 verified succeeded (100.0%, unverified excluded)" in (
+        reason_text(excluded.reason)
+    )
+    counted = verdict(run(tmp_path, _to_full(299, 15), as_of=day(10)), POD)
+    assert (counted.level.value, counted.change) == ("auto_notify", "unchanged")
+    bound = [c.finding for c in counted.checks if c.rule == "promote.full.success.threshold"]
+    assert isinstance(bound[0], Bound)
+    assert (bound[0].k, bound[0].n, bound[0].unverified) == (299, 314, "count_as_failure")
+    assert (
+        f"299 of 314 executed succeeded (95.2%, unverified counted as failures); 95% lower "
+        f"bound {math.floor(lower(299, 314) * 1000) / 1000:.3f} < 0.99"
+    ) in reason_text(counted.reason)
+    # Clean executions needed: the bound of (299 + m) of (314 + m) must reach 0.99.
+    m = counted.next.clean_decisions_needed
+    assert m is not None and lower(299 + m, 314 + m) >= 0.99 > lower(298 + m, 313 + m)
+    assert f"{m} more verified successes (success lower bound ≥ 0.99 over ≥ 200 executed)" in (
+        needs_text(counted.next)
+    )
+
+
 def test_unknown_outcomes_are_unverified_too(tmp_path: Path) -> None:
-    v = verdict(run(tmp_path, _to_full(299, 16, outcome="unknown"), as_of=day(10)), POD)
+    log = _to_full(299, 16, outcome="unknown")
+    v = verdict(run(tmp_path, log, rule_data=EXCLUDE, as_of=day(10)), POD)
     assert (v.level.value, v.state.evidence.unverified) == ("auto_notify", 16)
 
 
@@ -477,13 +522,13 @@ def test_clean_decisions_needed_respects_min_decisions(tmp_path: Path) -> None:
 def test_next_for_full_counts_unverified_share(tmp_path: Path) -> None:
     # 299 clean + 20 unverified at auto_notify: success gate passes, share 20/319 > 5%
     # needs e with 20 / e ≤ 0.05 → e ≥ 400 executed → 81 more
-    v = verdict(run(tmp_path, _to_full(299, 20), as_of=day(10)), POD)
+    v = verdict(run(tmp_path, _to_full(299, 20), rule_data=EXCLUDE, as_of=day(10)), POD)
     assert v.level.value == "auto_notify"
     assert v.next.clean_decisions_needed == 81
     log = _to_full(299, 20).clean(3, POD, 81, mode="auto_notify")
-    assert level(run(tmp_path, log, as_of=day(10))) == "full"
+    assert level(run(tmp_path, log, rule_data=EXCLUDE, as_of=day(10))) == "full"
     log = _to_full(299, 20).clean(3, POD, 80, mode="auto_notify")
-    assert level(run(tmp_path, log, as_of=day(10))) == "auto_notify"
+    assert level(run(tmp_path, log, rule_data=EXCLUDE, as_of=day(10))) == "auto_notify"
 
 
 def test_next_after_a_demotion_counts_from_zero(tmp_path: Path) -> None:

@@ -39,6 +39,20 @@ from trustctl.verdict import (
 )
 
 AS_OF = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)
+#: promote.full with unverified outcomes left out of the success rate (the old default).
+EXCLUDE: dict[str, Any] = {
+    "promote": {
+        "full": {
+            "agreement": {"min_decisions": 50, "threshold": 0.95},
+            "success": {
+                "min_decisions": 200,
+                "threshold": 0.99,
+                "max_unverified": 0.05,
+                "unverified": "exclude",
+            },
+        }
+    }
+}
 POD = "k8s.restart_pod"  # risk tier 1: no cap below full
 OBS, SUG, AUTO, FULL = Level.OBSERVE, Level.SUGGEST, Level.AUTO_NOTIFY, Level.FULL
 
@@ -213,13 +227,14 @@ CASES = [
         False,
     ),
     Case(
-        "full: 15 of 315 unverified is allowed",
+        "full: 15 of 315 unverified is allowed when excluded",
         state(AUTO, evidence(100, 100, 300, 300, unverified=15)),
         FULL,
         Promoted,
         None,
         "promote.full.success.max_unverified",
         True,
+        rule_data=EXCLUDE,
     ),
     Case(
         "full: 16 of 316 unverified is not",
@@ -228,6 +243,16 @@ CASES = [
         Stays,
         None,
         "promote.full.success.max_unverified",
+        False,
+        rule_data=EXCLUDE,
+    ),
+    Case(
+        "full: 15 unverified counted as failures (the default): 300 of 315",
+        state(AUTO, evidence(100, 100, 300, 300, unverified=15)),
+        AUTO,
+        Stays,
+        None,
+        "promote.full.success.threshold",
         False,
     ),
     Case(
@@ -393,6 +418,7 @@ def test_the_bounds_the_table_relies_on() -> None:
     assert lower(49, 49) >= 0.93 and lower(50, 50) >= 0.93
     assert lower(299, 299) >= 0.99 > lower(298, 298)
     assert lower(300, 300) >= 0.99 and 15 / 315 <= 0.05 < 16 / 316
+    assert lower(300, 315) < 0.99
     assert upper(80, 100) < 0.9 <= upper(88, 100) and lower(88, 100) < 0.95
     assert upper(280, 300) < 0.97 <= upper(296, 300)
 

@@ -309,6 +309,14 @@ def rates(counts: dict[str, int], metric: str) -> tuple[int, int]:
     )
 
 
+def gate_rates(counts: dict[str, int], metric: str, gate: Any) -> tuple[int, int]:
+    """What a promotion gate measures: with ``unverified: count_as_failure`` (the default),
+    success over every executed decision, an unverified one counting as a failure."""
+    if metric == "success" and gate.unverified == "count_as_failure":
+        return counts["succeeded"], counts["executed"]
+    return rates(counts, metric)
+
+
 @dataclass(frozen=True)
 class Judgement:
     level: str
@@ -372,7 +380,7 @@ def judge(recomputed: Recount, rules: TrustRules, as_of: dt.datetime) -> Judgeme
             gate = getattr(gates, metric)
             if gate is None:
                 continue
-            k, n = rates(recomputed.counts, metric)
+            k, n = gate_rates(recomputed.counts, metric, gate)
             if n < gate.min_decisions:
                 failing.append("min_decisions")
             if n == 0 or lower(k, n, confidence) < gate.threshold:
@@ -601,14 +609,11 @@ def test_distance_to_the_next_level(run: Run, action_class: str) -> None:
     # A demotion restarts the clock: nothing counted so far counts towards the way back.
     counts = dict.fromkeys(mine.counts, 0) if verdict.level != mine.current else mine.counts
     needed = 0
-    for metric, (good, base) in (
-        ("agreement", ("agreed", "reviewed")),
-        ("success", ("succeeded", "verified")),
-    ):
+    for metric in ("agreement", "success"):
         gate = getattr(gates, metric)
         if gate is None:
             continue
-        k, n = counts[good], counts[base]
+        k, n = gate_rates(counts, metric, gate)
         needed = max(needed, clean_needed(k, n, gate.threshold, gate.min_decisions, confidence))
         if gate.max_unverified is not None and counts["unverified"]:
             more = 0

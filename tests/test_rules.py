@@ -198,3 +198,15 @@ def test_approval_defaults_and_errors() -> None:
         parse_rules({"approval": {"required_for": ["observe"]}}, "r.yaml")
     with pytest.raises(RulesError, match=r"r.yaml: approval.required_for.0: "):
         parse_rules({"approval": {"required_for": ["fullest"]}}, "r.yaml")
+
+
+def test_unverified_belongs_to_the_success_gate() -> None:
+    gate = {"min_decisions": 50, "threshold": 0.95}
+    success = {**gate, "threshold": 0.99, "unverified": "exclude"}
+    given = parse_rules({"promote": {"full": {"agreement": gate, "success": success}}}, "r.yaml")
+    full = given.promote.full
+    assert full is not None and full.success is not None
+    assert full.success.unverified == "exclude"
+    bad = {"agreement": {**gate, "unverified": "exclude"}, "success": success}
+    with pytest.raises(RulesError, match=r"agreement\.unverified: only the success gate has it"):
+        parse_rules({"promote": {"full": bad}}, "r.yaml")

@@ -697,6 +697,86 @@ def review(
     say(f"wrote the review of {len(found.groups)} group(s) to {output}")
 
 
+class OcGate(str, Enum):
+    """The gates ``trustctl oc`` characterises."""
+
+    auto_notify = "auto_notify"
+    full = "full"
+    demote = "demote"
+
+
+class OcFormat(str, Enum):
+    """What ``oc`` prints."""
+
+    table = "table"
+    markdown = "markdown"
+    json = "json"
+
+
+MAX_OC_VOLUME = 2000
+"""Decisions per week ``oc`` accepts: the exact computation grows with its square."""
+
+
+def _volumes(given: list[str] | None) -> list[str] | None:
+    """Refuse a ``--volume`` that is not ``25`` or ``25/week`` (a usage error, exit 2)."""
+    for text in given or []:
+        number = text.removesuffix("/week")
+        if not number.isdigit() or not 1 <= int(number) <= MAX_OC_VOLUME:
+            raise typer.BadParameter(
+                f"{text!r} is not a volume like 25 or 25/week (1 to {MAX_OC_VOLUME})"
+            )
+    return given
+
+
+@app.command()
+@fails_cleanly
+def oc(
+    rules: RulesOption = None,
+    volume: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--volume",
+            metavar="N/week",
+            callback=_volumes,
+            help="Decisions a gate counts per week (25 or 25/week); repeat for several. "
+            "Default: 10, 25 and 100.",
+        ),
+    ] = None,
+    weeks: Annotated[
+        int, typer.Option("--weeks", min=1, max=104, help="Weekly runs looked at.")
+    ] = 26,
+    gate: Annotated[
+        list[OcGate] | None,
+        typer.Option(
+            "--gate", help="auto_notify, full or demote; repeat for several. Default: all."
+        ),
+    ] = None,
+    output_format: Annotated[
+        OcFormat, typer.Option("--format", help="table, markdown or json.")
+    ] = (OcFormat.table),
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the simulated rows.")] = 20261201,
+) -> None:
+    """Print how often, and how soon, the rules promote and demote a class of known true rate.
+
+    Examples:
+
+    \b
+      trustctl oc --volume 25 --gate auto_notify
+      trustctl oc --rules policies/rules.yaml --gate demote --volume 100 --format markdown
+    """
+    from trustctl import formats
+    from trustctl.oc import DEFAULT_VOLUMES, operating_characteristics
+
+    report = operating_characteristics(
+        _rules(rules).rules,
+        volumes=tuple(int(v.removesuffix("/week")) for v in volume) if volume else DEFAULT_VOLUMES,
+        weeks=weeks,
+        gates=tuple(g.value for g in gate) if gate else ("auto_notify", "full", "demote"),
+        seed=seed,
+    )
+    sys.stdout.write(formats.OC[output_format.value](report, out()))
+
+
 cli_weekly.register(app)
 
 

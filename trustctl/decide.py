@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from trustctl import bounds
 from trustctl.evidence import Evidence, GroupState, empty_evidence
 from trustctl.levels import LADDER, Level, lowest
-from trustctl.rules import Metric, PromoteTo, TrustRules
+from trustctl.rules import Metric, PromoteGate, PromoteTo, TrustRules, UnverifiedRule
 from trustctl.verdict import (
     AtTop,
     Bound,
@@ -52,6 +52,18 @@ def _counts(metric: Metric, evidence: Evidence) -> tuple[int, int]:
     return evidence.succeeded, evidence.verified
 
 
+def _gate_counts(
+    metric: Metric, gate: PromoteGate, evidence: Evidence
+) -> tuple[int, int, UnverifiedRule | None]:
+    """What a promotion gate measures: with ``count_as_failure``, success is counted over
+    every executed action, an unverified one as a failure (missing data never passes)."""
+    if metric == "agreement":
+        return evidence.agreed, evidence.reviewed, None
+    if gate.unverified == "count_as_failure":
+        return evidence.succeeded, evidence.executed, gate.unverified
+    return evidence.succeeded, evidence.verified, gate.unverified
+
+
 def cap_for(state: GroupState, rules: TrustRules) -> Cap:
     """The strictest tier cap over every tier the group's decisions touch.
 
@@ -91,21 +103,22 @@ def _promotion_checks(
     checks: list[Check] = []
     evidence = state.evidence
     for metric, gate in gates.gates():
-        k, n = _counts(metric, evidence)
+        k, n, counted_as = _gate_counts(metric, gate, evidence)
         rule = f"promote.{target.value}.{metric}"
         checks.append(
             Check(
                 rule=f"{rule}.min_decisions",
                 passed=n >= gate.min_decisions,
-                finding=MinDecisions(metric, n, gate.min_decisions),
+                finding=MinDecisions(metric, n, gate.min_decisions, counted_as),
             )
         )
         lower = bounds.lower_bound(k, n, confidence, method, prior)
+        finding = Bound(
+            metric, k, n, confidence, "lower", lower, gate.threshold, unverified=counted_as
+        )
         checks.append(
             Check(
-                rule=f"{rule}.threshold",
-                passed=n > 0 and lower >= gate.threshold,
-                finding=Bound(metric, k, n, confidence, "lower", lower, gate.threshold),
+                rule=f"{rule}.threshold", passed=n > 0 and lower >= gate.threshold, finding=finding
             )
         )
         if gate.max_unverified is not None:
@@ -159,18 +172,22 @@ def _demotion(state: GroupState, rules: TrustRules) -> tuple[Level, Demoted | No
         below = level.below()
         if demote_at is None or below is None or current.rank < level.rank:
             continue
+        records: list[tuple[Evidence, str | None]] = [(state.demotion_evidence, None)]
+        if state.recent_evidence is not None:
+            records.append((state.recent_evidence, rules.demote.recent))
         for metric, gate in demote_at.gates():
-            k, n = _counts(metric, state.demotion_evidence)
-            upper = bounds.upper_bound(k, n, confidence, method, prior)
-            bound = Check(
-                rule=f"demote.{level.value}.{metric}.threshold",
-                passed=upper >= gate.threshold,
-                finding=Bound(metric, k, n, confidence, "upper", upper, gate.threshold),
-            )
-            checks.append(bound)
-            if not bound.passed and below.rank < target.rank:
-                target = below
-                reason = Demoted(current, below, bound)
+            for record, recent in records:
+                k, n = _counts(metric, record)
+                upper = bounds.upper_bound(k, n, confidence, method, prior)
+                bound = Check(
+                    rule=f"demote.{level.value}.{metric}.threshold",
+                    passed=upper >= gate.threshold,
+                    finding=Bound(metric, k, n, confidence, "upper", upper, gate.threshold, recent),
+                )
+                checks.append(bound)
+                if not bound.passed and below.rank < target.rank:
+                    target = below
+                    reason = Demoted(current, below, bound)
     return target, reason, checks
 
 
@@ -240,14 +257,14 @@ def _next_step(
     method, confidence, prior = rules.bounds.method, rules.bounds.confidence, rules.bounds.prior
     evidence = state.evidence
     for metric, gate in gates.gates():
-        k, n = _counts(metric, evidence)
+        k, n, unverified = _gate_counts(metric, gate, evidence)
         more = bounds.clean_needed(
             k, n, gate.threshold, gate.min_decisions, confidence, method, prior
         )
         if more is None:
             return Next(up, (Unreachable(metric),), None)
         if more:
-            needs.append(MoreClean(metric, more, gate.threshold, gate.min_decisions))
+            needs.append(MoreClean(metric, more, gate.threshold, gate.min_decisions, unverified))
         clean = max(clean, more)
         if gate.max_unverified is not None and evidence.unverified:
             if gate.max_unverified == 0:
@@ -349,6 +366,7 @@ def decide(
     def summary(k: int, n: int) -> bounds.RateSummary:
         return bounds.summarise(k, n, confidence, method, prior)
 
+    recent = state.recent_evidence
     return Verdict(
         state=state,
         level=target,
@@ -373,4 +391,6 @@ def decide(
         pin=pin,
         checks=tuple(checks),
         next=_next_step(target, cap, pin, next_state, rules, cooldown_ends),
+        recent_agreement=None if recent is None else summary(recent.agreed, recent.reviewed),
+        recent_success=None if recent is None else summary(recent.succeeded, recent.verified),
     )

@@ -25,7 +25,7 @@ import pandas as pd
 
 from trustctl import segments, times
 from trustctl.levels import LADDER, Level
-from trustctl.rules import TrustRules
+from trustctl.rules import TrustRules, parse_duration
 from trustctl.segments import COUNTS, NO_TIME
 from trustctl.times import MICROS_PER_DAY
 
@@ -110,6 +110,9 @@ class GroupState:
     inherited_cap: tuple[Level, str] | None = None
     """For a group with no decisions read: the previous policy's cap, since its tiers are
     unknown now and missing data must never lift a cap."""
+    recent_evidence: Evidence | None = None
+    """With ``demote.recent``: the part of ``demotion_evidence`` in the last ``recent`` whole
+    UTC days, which the demotion checks judge too."""
 
     @property
     def last_change(self) -> dt.datetime | None:
@@ -246,6 +249,7 @@ def collect_segments(
             current[g] = t.prior.level.rank
     promotion = _count(groups, timelines, seg, has, "promotion", window_reason, current)
     demotion = _count(groups, timelines, seg, has, "demotion", window_reason, current)
+    recent = _count(groups, timelines, seg, has, "recent", _recent_reason(rules), current)
     states: dict[GroupKey, GroupState] = {}
     for g, t in timelines.items():
         key = groups.keys[g]
@@ -266,6 +270,7 @@ def collect_segments(
             risk_tiers=risk_tiers[g],
             agent_version=t.version,
             agent_version_since=t.version_since,
+            recent_evidence=recent.get(g),
         )
     for key, prior in previous.items():
         if key not in states:
@@ -313,6 +318,8 @@ class _Timeline:
     """When the agent last changed to ``version``, if that restarts the clock; else ``None``."""
     demotion: _Clock
     promotion: _Clock
+    recent: _Clock | None
+    """The demotion clock, or the recent window's start when that is later."""
 
 
 def _timeline(
@@ -344,6 +351,8 @@ def _timeline(
         version_since = None  # the group's first version: nothing to reset
     window = _Clock.window(window_start, window_reason)
     since_demotion = window.later(last_demoted, "last demotion", level=True)
+    # Demotion judges the record at the current level: since the last level change.
+    demotion = since_demotion.later(last_promoted, "last promotion", level=True)
     return _Timeline(
         prior=prior,
         last_promoted=last_promoted,
@@ -351,12 +360,24 @@ def _timeline(
         last_critical=last_critical,
         version=version,
         version_since=version_since,
-        # Demotion judges the record at the current level: since the last level change.
-        demotion=since_demotion.later(last_promoted, "last promotion", level=True),
+        demotion=demotion,
+        recent=_recent(demotion, rules, window_start),
         promotion=since_demotion.later(last_critical, "last critical failure").later(
             version_since, f"change to agent version {version}"
         ),
     )
+
+
+def _recent(demotion: _Clock, rules: TrustRules, window_start: int) -> _Clock | None:
+    """The recent record's clock: the demotion clock, unless the recent window starts later."""
+    if rules.demote.recent is None:
+        return None
+    as_of = window_start + rules.window_span // dt.timedelta(microseconds=1)
+    recent = _Clock.window(
+        as_of - parse_duration(rules.demote.recent) // dt.timedelta(microseconds=1),
+        _recent_reason(rules),
+    )
+    return recent if recent.day >= demotion.day else demotion
 
 
 @dataclass(frozen=True)
@@ -417,7 +438,9 @@ def _count(
     """
     days = np.full(len(groups.keys), np.iinfo(np.int64).max, dtype=np.int64)
     level_day = np.full(len(groups.keys), np.iinfo(np.int64).max, dtype=np.int64)
-    clocks: dict[int, _Clock] = {g: getattr(t, which) for g, t in timelines.items()}
+    clocks: dict[int, _Clock] = {
+        g: clock for g, t in timelines.items() if (clock := getattr(t, which)) is not None
+    }
     for g, clock in clocks.items():
         days[g] = clock.day
         if clock.level_day:
@@ -432,6 +455,11 @@ def _count(
         g: clock.evidence({name: int(values[g]) for name, values in totals.items()}, window_reason)
         for g, clock in clocks.items()
     }
+
+
+def _recent_reason(rules: TrustRules) -> str:
+    """What starts the recent record's clock when no level change is later."""
+    return f"recent window start ({rules.demote.recent} before as_of)"
 
 
 def _window_reason(rules: TrustRules) -> str:
@@ -456,6 +484,7 @@ def _absent_group(
     clock = window.later(prior.last_demoted, "last demotion", level=True)
     nothing = clock.evidence(dict.fromkeys(COUNTS, 0), _window_reason(rules))
     record = clock.later(prior.last_promoted, "last promotion", level=True)
+    recent = _recent(record, rules, window_start)
     # Its tiers are only known from its key; a tier in the key still caps it.
     system_tier = dict(zip(rules.group_by, key, strict=True)).get("system_tier", 0)
     return GroupState(
@@ -479,6 +508,11 @@ def _absent_group(
         agent_version=None,
         agent_version_since=None,
         inherited_cap=prior.cap,
+        recent_evidence=(
+            None
+            if recent is None
+            else recent.evidence(dict.fromkeys(COUNTS, 0), _recent_reason(rules))
+        ),
     )
 
 

@@ -1,4 +1,4 @@
-"""The output formats of ``generate``, ``diff``, ``history`` and ``review``: functions to text.
+"""The output formats of ``generate``, ``diff``, ``history``, ``review`` and ``oc``: to text.
 
 ``--format`` looks its value up here; adding a format is adding one entry. Tables are
 rendered on the console they will be printed on, so they take its width and colours.
@@ -14,11 +14,19 @@ from typing import TypeVar
 
 from rich.console import Console, RenderableType
 
-from trustctl import history_formats, render, replay_formats, review_pages, whatif_formats
+from trustctl import (
+    history_formats,
+    oc_report,
+    render,
+    replay_formats,
+    review_pages,
+    whatif_formats,
+)
 from trustctl.diff import LevelChange
 from trustctl.evaluate import Evaluation
 from trustctl.history import History
 from trustctl.ingest import BadRow
+from trustctl.oc import Report
 from trustctl.policy import to_json, to_yaml
 from trustctl.review import Review
 
@@ -26,6 +34,7 @@ __all__ = [
     "DIFF",
     "GENERATE",
     "HISTORY",
+    "OC",
     "REPLAY",
     "REVIEW",
     "WHATIF",
@@ -119,6 +128,13 @@ REVIEW: Mapping[str, Format[Review]] = {
     "markdown": lambda review, _: review_pages.markdown_page(review),
 }
 """``review --format``: one self-contained HTML page, or markdown (its charts only with -o)."""
+
+OC: Mapping[str, Format[Report]] = {
+    "table": lambda report, _: oc_report.table(report),
+    "markdown": lambda report, _: oc_report.markdown(report),
+    "json": lambda report, _: oc_report.as_json(report),
+}
+"""``oc --format``: plain-text tables, markdown, or every number as JSON."""
 
 
 WHATIF: Mapping[str, Format[whatif_formats.Shown]] = whatif_formats.FORMATS

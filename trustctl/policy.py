@@ -15,7 +15,9 @@ from typing import TypeAlias
 from pydantic import ValidationError
 
 from trustctl import __version__, numbers, times, yamlio
+from trustctl.bounds import RateSummary
 from trustctl.errors import PolicyError
+from trustctl.evidence import Evidence
 from trustctl.files import read_input
 from trustctl.ingest import IngestReport
 from trustctl.levels import Level
@@ -55,6 +57,32 @@ def _text_part(parts: dict[str, str | int], name: str) -> str | None:
     return None if value in (None, "") else str(value)
 
 
+def _record(
+    record: Evidence,
+    agreement: RateSummary,
+    success: RateSummary,
+    recent: DemotionRecord | None = None,
+) -> DemotionRecord:
+    return DemotionRecord(
+        counted_from=record.counted_from,
+        counted_from_reason=record.counted_from_reason,
+        agreed=record.agreed,
+        reviewed=record.reviewed,
+        agreement_upper=numbers.outward(agreement.upper, lower=False),
+        succeeded=record.succeeded,
+        verified=record.verified,
+        success_upper=numbers.outward(success.upper, lower=False),
+        recent=recent,
+    )
+
+
+def _recent(verdict: Verdict) -> DemotionRecord | None:
+    recent = verdict.state.recent_evidence
+    if recent is None or verdict.recent_agreement is None or verdict.recent_success is None:
+        return None
+    return _record(recent, verdict.recent_agreement, verdict.recent_success)
+
+
 def _evidence_entry(verdict: Verdict) -> ActionEvidence:
     """The counts and bounds of a verdict, floats rounded (bounds outwards)."""
     state, evidence, record = verdict.state, verdict.state.evidence, verdict.state.demotion_evidence
@@ -86,15 +114,8 @@ def _evidence_entry(verdict: Verdict) -> ActionEvidence:
         ),
         critical_failures=state.critical_failures,
         last_critical_failure=state.last_critical_failure,
-        for_demotion=DemotionRecord(
-            counted_from=record.counted_from,
-            counted_from_reason=record.counted_from_reason,
-            agreed=record.agreed,
-            reviewed=record.reviewed,
-            agreement_upper=numbers.outward(verdict.demotion_agreement.upper, lower=False),
-            succeeded=record.succeeded,
-            verified=record.verified,
-            success_upper=numbers.outward(verdict.demotion_success.upper, lower=False),
+        for_demotion=_record(
+            record, verdict.demotion_agreement, verdict.demotion_success, _recent(verdict)
         ),
     )
 
@@ -244,7 +265,7 @@ def _metadata(meta: Metadata) -> dict[str, Plain]:
 
 
 def _evidence(e: ActionEvidence) -> dict[str, Plain]:
-    a, s, r = e.agreement, e.success, e.for_demotion
+    a, s = e.agreement, e.success
     return {
         "decisions": e.decisions,
         "counted_from": times.stamp(e.counted_from),
@@ -272,17 +293,24 @@ def _evidence(e: ActionEvidence) -> dict[str, Plain]:
         },
         "critical_failures": e.critical_failures,
         "last_critical_failure": _when(e.last_critical_failure),
-        "for_demotion": {
-            "counted_from": times.stamp(r.counted_from),
-            "counted_from_reason": r.counted_from_reason,
-            "agreed": r.agreed,
-            "reviewed": r.reviewed,
-            "agreement_upper": r.agreement_upper,
-            "succeeded": r.succeeded,
-            "verified": r.verified,
-            "success_upper": r.success_upper,
-        },
+        "for_demotion": _record_data(e.for_demotion),
     }
+
+
+def _record_data(r: DemotionRecord) -> dict[str, Plain]:
+    data: dict[str, Plain] = {
+        "counted_from": times.stamp(r.counted_from),
+        "counted_from_reason": r.counted_from_reason,
+        "agreed": r.agreed,
+        "reviewed": r.reviewed,
+        "agreement_upper": r.agreement_upper,
+        "succeeded": r.succeeded,
+        "verified": r.verified,
+        "success_upper": r.success_upper,
+    }
+    if r.recent is not None:
+        data["recent"] = _record_data(r.recent)
+    return data
 
 
 def _action_data(action: Action, group_by: Sequence[str]) -> dict[str, Plain]:

@@ -182,6 +182,8 @@ class DemotionRecord(_Part):
     succeeded: int
     verified: int
     success_upper: float
+    recent: DemotionRecord | None = None
+    """With ``demote.recent``: the record's last days, which the checks judge too."""
 
 
 class ActionEvidence(_Part):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from trustctl import numbers, times
 from trustctl.evidence import Evidence
 from trustctl.levels import Level
-from trustctl.rules import Metric
+from trustctl.rules import Metric, UnverifiedRule
 from trustctl.verdict import (
     AtTop,
     Bound,
@@ -52,19 +52,30 @@ _NOUNS: dict[Metric, tuple[str, str]] = {
     "agreement": ("reviewed", "approved"),
     "success": ("verified", "succeeded"),
 }
+_UNVERIFIED: dict[UnverifiedRule, str] = {
+    "count_as_failure": "unverified counted as failures",
+    "exclude": "unverified excluded",
+}
+
+
+def _base(metric: Metric, unverified: UnverifiedRule | None) -> str:
+    """What a gate's ``n`` counts: every executed action when unverified ones are failures."""
+    return "executed" if unverified == "count_as_failure" else _NOUNS[metric][0]
 
 
 def finding_text(finding: Finding, passed: bool) -> str:
     """What one check measured, with its verdict as ``≥``/``<`` (``≤``/``>`` for shares)."""
     if isinstance(finding, MinDecisions):
-        base = _NOUNS[finding.metric][0]
+        base = _base(finding.metric, finding.unverified)
         return f"{finding.n} {base} {'≥' if passed else '<'} {finding.needed} needed"
     if isinstance(finding, Bound):
-        base, good = _NOUNS[finding.metric]
+        base, good = _base(finding.metric, finding.unverified), _NOUNS[finding.metric][1]
         k, n, threshold = finding.k, finding.n, finding.threshold
         bound = numbers.bound_against(finding.value, threshold, lower=finding.side == "lower")
+        recent = "" if finding.recent is None else f"in the last {finding.recent}: "
+        how = "" if finding.unverified is None else f", {_UNVERIFIED[finding.unverified]}"
         return (
-            f"{k} of {n} {base} {good} ({numbers.percent(k, n)}); "
+            f"{recent}{k} of {n} {base} {good} ({numbers.percent(k, n)}{how}); "
             f"{numbers.confidence_text(finding.confidence)} {finding.side} bound {bound} "
             f"{'≥' if passed else '<'} {threshold}"
         )
@@ -109,7 +120,8 @@ def evidence_days(evidence: Evidence, current: Level) -> str:
         )
     if evidence.reset:
         return f"{day}, the first whole UTC day after the {evidence.counted_from_reason}"
-    return f"{day}, the first whole UTC day in the window"
+    window = "recent window" if evidence.counted_from_reason.startswith("recent") else "window"
+    return f"{day}, the first whole UTC day in the {window}"
 
 
 def _stay_why(why: StayWhy) -> str:
@@ -198,7 +210,7 @@ def need_text(need: Need) -> str:
         noun = "clean approvals" if need.metric == "agreement" else "verified successes"
         return (
             f"{need.more} more {noun} ({need.metric} lower bound ≥ {need.threshold} over "
-            f"≥ {need.min_decisions} {_NOUNS[need.metric][0]})"
+            f"≥ {need.min_decisions} {_base(need.metric, need.unverified)})"
         )
     if isinstance(need, MoreVerified):
         return (

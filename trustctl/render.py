@@ -247,6 +247,13 @@ def print_explanation(console: Console, item: Explanation, group_by: tuple[str, 
         f"{_clock(record, state.current)}: {record.agreed} approved of {record.reviewed} reviewed, "
         f"{record.succeeded} succeeded of {record.verified} verified"
     )
+    recent = state.recent_evidence
+    if recent is not None:
+        say(
+            f"  and its recent part: {recent.decisions} decisions counted "
+            f"{_clock(recent, state.current)}: {recent.agreed} approved of {recent.reviewed} "
+            f"reviewed, {recent.succeeded} succeeded of {recent.verified} verified"
+        )
     console.print(_rules_table(v))
     next_level = v.next.level.value if v.next.level else "–"
     say(f"next: {next_level}: {needs_text(v.next)}")

@@ -47,6 +47,7 @@ __all__ = [
     "PromoteTo",
     "RiskTierPattern",
     "TrustRules",
+    "UnverifiedRule",
     "load_rules",
     "parse_duration",
     "parse_rules",
@@ -54,6 +55,7 @@ __all__ = [
 
 LevelName = Annotated[Level, Strict(False)]
 Metric = Literal["agreement", "success"]
+UnverifiedRule = Literal["count_as_failure", "exclude"]
 GroupField = Literal["action_class", "system_tier", "service", "agent_version"]
 
 _DURATION = re.compile(r"^([0-9]+)([smhdw])$")
@@ -127,6 +129,9 @@ class PromoteGate(_Model):
     """The bound (lower, at ``bounds.confidence``) must be at least this."""
     max_unverified: float | None = None
     """Success only: the largest allowed share of executed decisions without a verified outcome."""
+    unverified: UnverifiedRule = "count_as_failure"
+    """Success only: ``count_as_failure`` measures the rate on every executed decision, an
+    unverified one counting as a failure; ``exclude`` measures it on verified ones only."""
 
     @model_validator(mode="after")
     def _check(self) -> PromoteGate:
@@ -148,6 +153,10 @@ class PromoteTo(_Model):
             raise ValueError("needs at least one of 'agreement' or 'success'")
         if self.agreement is not None and self.agreement.max_unverified is not None:
             raise ValueError("agreement.max_unverified: only the success gate has it")
+        # A dump of the rules (overrides, scenarios) repeats the default: only another value
+        # says the agreement gate was given one.
+        if self.agreement is not None and self.agreement.unverified != "count_as_failure":
+            raise ValueError("agreement.unverified: only the success gate has it")
         return self
 
     def gates(self) -> list[tuple[Metric, PromoteGate]]:
@@ -209,12 +218,21 @@ class Demote(_Model):
     """Demotion checks per level, and where a critical failure sends a group."""
 
     critical_failure_to: LevelName = Level.SUGGEST
+    recent: str | None = None
+    """With a duration (``28d``), the checks also judge the record's last days: drift is
+    caught in weeks even after months at a level."""
     suggest: DemoteAt | None = None
     auto_notify: DemoteAt | None = DemoteAt(agreement=DemoteGate(threshold=0.90))
     full: DemoteAt | None = DemoteAt(success=DemoteGate(threshold=0.97))
 
     @model_validator(mode="after")
     def _check(self) -> Demote:
+        if self.recent is not None:
+            try:
+                if not parse_duration(self.recent):
+                    raise ValueError("must be > 0")
+            except ValueError as exc:
+                raise ValueError(f"recent: {exc}") from None
         if self.critical_failure_to is Level.FULL:
             raise ValueError(
                 "critical_failure_to: must be below full, or a critical failure would demote "

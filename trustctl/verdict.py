@@ -13,7 +13,7 @@ from typing import Literal, TypeAlias
 from trustctl.bounds import RateSummary
 from trustctl.evidence import Evidence, GroupState
 from trustctl.levels import Change, Level
-from trustctl.rules import Metric, Pin
+from trustctl.rules import Metric, Pin, UnverifiedRule
 
 __all__ = [
     "AtTop",
@@ -62,6 +62,8 @@ class MinDecisions:
     metric: Metric
     n: int
     needed: int
+    unverified: UnverifiedRule | None = None
+    """For a success gate: how executed actions without a verified outcome were counted."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,11 @@ class Bound:
     value: float
     """The exact bound."""
     threshold: float
+    recent: str | None = None
+    """For a demotion check on the recent record: ``demote.recent`` (``28d``)."""
+    unverified: UnverifiedRule | None = None
+    """For a success promotion gate: how executed actions without a verified outcome were
+    counted (``count_as_failure``: ``n`` is every executed action)."""
 
 
 @dataclass(frozen=True)
@@ -266,6 +273,7 @@ class MoreClean:
     more: int
     threshold: float
     min_decisions: int
+    unverified: UnverifiedRule | None = None
 
 
 @dataclass(frozen=True)
@@ -360,3 +368,7 @@ class Verdict:
     pin: PinStatus | None
     checks: tuple[Check, ...]
     next: Next
+    recent_agreement: RateSummary | None = None
+    """Agreement on the recent record (``state.recent_evidence``), with ``demote.recent``."""
+    recent_success: RateSummary | None = None
+    """Success on the recent record."""
