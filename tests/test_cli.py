@@ -429,8 +429,10 @@ def test_diff_table(two_policies: tuple[Path, Path]) -> None:
 
 def test_diff_markdown(two_policies: tuple[Path, Path]) -> None:
     out = ok("diff", *two_policies, "--format", "markdown").stdout
-    assert out.startswith("**1 autonomy level change(s)**: 1 promoted, 0 demoted.")
-    assert "| `k8s.restart_pod` | promoted | suggest | auto_notify | promoted suggest" in out
+    # The same body as `update --pr-body` (test_update.py checks its parts).
+    assert out.startswith("## trustctl: 1 level change(s) (1 promoted)\n")
+    change = "- **k8s.restart_pod**: suggest ↑ auto_notify (promoted)\n  - why: promoted suggest"
+    assert change in out
 
 
 def test_diff_json(two_policies: tuple[Path, Path]) -> None:
@@ -449,7 +451,9 @@ def test_diff_json(two_policies: tuple[Path, Path]) -> None:
 def test_diff_of_equal_policies(two_policies: tuple[Path, Path]) -> None:
     _, new = two_policies
     assert ok("diff", new, new).stdout == "no autonomy level changes\n"
-    assert ok("diff", new, new, "--format", "markdown").stdout == "No autonomy level changes.\n"
+    markdown = ok("diff", new, new, "--format", "markdown").stdout
+    assert markdown.startswith("## trustctl: no level changes\n")
+    assert "### Level changes\n\nNone.\n" in markdown
     assert json.loads(ok("diff", new, new, "--format", "json").stdout) == []
 
 

@@ -75,3 +75,30 @@ def test_shell_completion_is_on(shell: str) -> None:
     script = ok("--show-completion", shell).stdout
     assert "_TRUSTCTL_COMPLETE" in script
     assert "--install-completion" in ok("--help").stdout
+
+
+def test_diff_exit_code_is_1_only_when_a_level_differs(tmp_path: Path) -> None:
+    old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
+    ok("generate", "sample_data/", "--as-of", "2026-09-30", "-o", old)
+    ok("generate", "sample_data/", "-o", new)
+    assert ok("diff", new, new, "--exit-code").exit_code == 0
+    assert ok("diff", old, new).exit_code == 0
+    differs = run("diff", old, new, "--exit-code", "--format", "json")
+    assert differs.exit_code == 1, differs.output
+    assert differs.stdout.startswith("[") or differs.stdout.startswith("{")
+
+
+@pytest.mark.parametrize("env", [{}, {"NO_COLOR": "1"}, {"NO_COLOR": "1", "TERM": "xterm"}])
+def test_no_colour_in_a_pipe_or_with_no_color(env: dict[str, str]) -> None:
+    import os
+    import subprocess
+    import sys
+
+    trustctl = Path(sys.executable).with_name("trustctl")
+    environment = {**os.environ, **env}
+    environment.pop("FORCE_COLOR", None)
+    for args in (["generate", "sample_data/", "--format", "table"], ["explain", "k8s.scal", "x"]):
+        done = subprocess.run(
+            [trustctl, *args], capture_output=True, text=True, env=environment, check=False
+        )
+        assert "\x1b[" not in done.stdout + done.stderr

@@ -78,7 +78,10 @@ def test_a_demotion_names_the_incidents_reviewers_and_rationales(week: Path) -> 
     assert result.exit_code == 1, result.output
     body = (week / "body.md").read_text(encoding="utf-8")
     assert "- **feature_flag.disable**: auto_notify ↓ suggest (demoted)" in body
-    assert "  - agreement: 105/108 approved, lower bound 0.929, upper 0.993" in body
+    assert (
+        "  - record at the old level (from 2026-09-06): 164/167 approved, upper bound 0.996; "
+        "163/164 succeeded, upper bound 1.000"
+    ) in body
     assert (
         "  - `d-0005841` 2026-11-16 rejected, reviewer j.moreau@example.com, "
         '“runbook says "page the owner first"”'
@@ -98,6 +101,15 @@ def test_a_level_edited_by_hand_fails_the_job(week: Path) -> None:
     )
     assert (week / "policy.yaml").read_text(encoding="utf-8") == edited
     assert not (week / "body.md").exists()
+
+
+def test_diff_markdown_is_the_same_body_without_the_logs(week: Path) -> None:
+    shutil.copy(week / "policy.yaml", week / "before.yaml")
+    _next_week(week)
+    run("update", "logs/", "--policy", "policy.yaml", "--pr-body", "body.md")
+    body = (week / "body.md").read_text(encoding="utf-8")
+    diff = ok("diff", "before.yaml", "policy.yaml", "--format", "markdown").stdout
+    assert diff.split("### Reproduce")[0] == body.split("### Reproduce")[0]
 
 
 def test_bad_input_is_exit_2_and_writes_nothing(week: Path) -> None:

@@ -322,6 +322,10 @@ def diff(
     output_format: Annotated[
         DiffFormat, typer.Option("--format", help="table, markdown (pull request body) or json.")
     ] = DiffFormat.table,
+    exit_code: Annotated[
+        bool,
+        typer.Option("--exit-code", help="Exit 1 when any level differs (as git diff does)."),
+    ] = False,
 ) -> None:
     """What changed between two policies, with the reasons.
 
@@ -330,14 +334,18 @@ def diff(
     \b
       trustctl diff old.yaml policy.yaml
       trustctl diff old.yaml policy.yaml --format markdown
+      trustctl diff policy.yaml policy.yaml --exit-code
     """
     from trustctl import formats
     from trustctl.diff import diff_policies
     from trustctl.policy import load_policy
 
-    changes = formats.Changes(diff_policies(load_policy(old), load_policy(new)))
+    before, after = load_policy(old), load_policy(new)
+    changes = formats.Changes(diff_policies(before, after), before, after, str(new))
     console = out()
     sys.stdout.write(formats.DIFF[output_format.value](changes, console))
+    if exit_code and changes.changes:
+        raise typer.Exit(EXIT_DRIFT)
 
 
 @app.command()

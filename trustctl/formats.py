@@ -28,7 +28,9 @@ from trustctl.history import History
 from trustctl.ingest import BadRow
 from trustctl.oc import Report
 from trustctl.policy import to_json, to_yaml
+from trustctl.policy_model import Policy
 from trustctl.review import Review
+from trustctl.weekly import Update, pr_body
 
 __all__ = [
     "DIFF",
@@ -61,6 +63,10 @@ class Changes:
     """What ``diff`` shows: the level changes between two policies."""
 
     changes: Sequence[LevelChange]
+    old: Policy
+    new: Policy
+    new_path: str
+    """The new policy's path as given, for the commands that reproduce a verdict."""
 
 
 def _printed(console: Console, *items: RenderableType) -> str:
@@ -111,7 +117,9 @@ def _diff_table(result: Changes, console: Console) -> str:
 
 DIFF: Mapping[str, Format[Changes]] = {
     "table": _diff_table,
-    "markdown": lambda result, _: render.diff_markdown(result.changes),
+    "markdown": lambda result, _: pr_body(
+        Update(result.old, result.new, (), result.new_path, None)
+    ),
     "json": lambda result, _: render.diff_json(result.changes),
 }
 """``diff --format``: a table, markdown for a pull request body, or JSON."""

@@ -30,7 +30,6 @@ __all__ = [
     "NEXT_WIDTH",
     "check_word",
     "diff_json",
-    "diff_markdown",
     "diff_table",
     "print_explanation",
     "review_markdown",
@@ -155,24 +154,6 @@ def diff_table(changes: Sequence[LevelChange]) -> Table:
     for c in changes:
         table.add_row(*_cells(c.label, c.kind, c.old or "–", c.new or "–", c.reason or ""))
     return table
-
-
-def diff_markdown(changes: Sequence[LevelChange]) -> str:
-    """Level changes as markdown, for a pull request body."""
-    if not changes:
-        return "No autonomy level changes.\n"
-    counts = {kind: sum(c.kind == kind for c in changes) for kind in ("promoted", "demoted")}
-    lines = [
-        f"**{len(changes)} autonomy level change(s)**: {counts['promoted']} promoted, "
-        f"{counts['demoted']} demoted.",
-        "",
-        "| group | change | old | new | reason |",
-        "|---|---|---|---|---|",
-    ]
-    for c in changes:
-        cells = (f"`{c.label}`", c.kind, c.old or "–", c.new or "–", c.reason or "")
-        lines.append("| " + " | ".join(_md_cell(x) for x in cells) + " |")
-    return "\n".join(lines) + "\n"
 
 
 def diff_json(changes: Sequence[LevelChange]) -> str:

@@ -147,7 +147,9 @@ def _changes(update: Update) -> list[str]:
         if change.reason:
             lines.append(f"  - why: {change.reason}")
         action = actions.get(change.key)
-        if action is not None:
+        if action is not None and change.kind == "demoted":
+            lines += [f"  - {line}" for line in _record(action)]
+        elif action is not None:
             lines += [f"  - {line}" for line in _numbers(action)]
         if change.kind == "demoted":
             lines += _behind(change.label, update.explanations)
@@ -164,6 +166,20 @@ def _numbers(action: Action) -> list[str]:
         f"lower bound {_down(agreement.lower)}, upper {_up(agreement.upper)}",
         f"success: {success.succeeded}/{success.verified} verified, "
         f"lower bound {_down(success.lower)}; {success.unverified} unverified",
+        f"critical failures in the window: {evidence.critical_failures}",
+    ]
+
+
+def _record(action: Action) -> list[str]:
+    """The record the demotion checks judged: at the old level since its last change."""
+    evidence = action.evidence
+    if evidence is None:
+        return []
+    record = evidence.for_demotion
+    return [
+        f"record at the old level (from {record.counted_from:%Y-%m-%d}): "
+        f"{record.agreed}/{record.reviewed} approved, upper bound {_up(record.agreement_upper)}; "
+        f"{record.succeeded}/{record.verified} succeeded, upper bound {_up(record.success_upper)}",
         f"critical failures in the window: {evidence.critical_failures}",
     ]
 
@@ -219,7 +235,8 @@ def _closest(policy: Policy) -> list[str]:
 
 
 def _reproduce(update: Update) -> list[str]:
-    logs = " ".join(shlex.quote(path) for path in update.logs)
+    # Without the logs (``diff``), logs/ stands for the logs the new policy was made from.
+    logs = " ".join(shlex.quote(path) for path in update.logs) or "logs/"
     rules = f" --rules {shlex.quote(update.rules_path)}" if update.rules_path else ""
     as_of = _stamp(update.new.metadata.as_of)
     policy = shlex.quote(update.policy_path)
