@@ -50,8 +50,9 @@ def test_generate_writes_yaml_and_prints_the_table(history_csv: Path, tmp_path: 
     assert policy["metadata"]["inputs"][0]["rows"] == 110
     assert "trustctl autonomy policy" in result.stdout
     assert "k8s.restart_pod" in result.stdout and "promoted" in result.stdout
-    assert f"3 groups: 1 promoted, 0 demoted, 2 unchanged, 0 new; policy written to {out}" in (
-        result.stdout
+    assert (
+        f"3 groups: 1 promoted, 0 demoted, 2 unchanged, 0 new, 0 proposed; policy written to {out}"
+        in result.stdout
     )
     assert "\x1b[" not in result.stdout, "NO_COLOR and a pipe: no escape codes"
     assert result.stderr == ""
@@ -355,7 +356,10 @@ def _edit_level(policy: Path, action_class: str, level: str) -> None:
 
 def test_check_passes_on_a_fresh_policy(history_csv: Path, committed: Path) -> None:
     result = ok("check", history_csv, "--policy", committed)
-    assert f"{committed}: up to date (3 groups)" in result.stdout
+    ledger = committed.with_suffix(".ledger.jsonl")
+    assert f"{committed}: up to date (3 groups; ledger {ledger}: 4 entries, chain intact)" in (
+        result.stdout
+    )
 
 
 @pytest.mark.parametrize(
@@ -371,11 +375,19 @@ def test_check_finds_an_edited_level(
     _edit_level(committed, action_class, level)
     result = run("check", history_csv, "--policy", committed)
     assert result.exit_code == 1, result.output
-    assert f"{committed}: 1 group(s) would change:" in result.stdout
-    line = next(x for x in result.stdout.splitlines() if x.strip().startswith(action_class))
-    assert f"{action_class}: {level} → suggest (demoted): " in line
-    assert why in line
+    assert result.stdout.splitlines() == [
+        f"policy: {committed}: {action_class}: level {level} is not in the ledger (last entry: "
+        "suggest on 2026-03-23) — edited by hand?",
+        f"{committed}: 1 problem(s) (policy)",
+    ]
     assert "Traceback" not in result.output
+    # Without the ledger's record, the evidence still says why the level cannot stand.
+    committed.with_suffix(".ledger.jsonl").unlink()
+    result = run("check", history_csv, "--policy", committed)
+    assert result.exit_code == 1, result.output
+    line = next(x for x in result.stdout.splitlines() if f": {action_class}: " in x)
+    assert f"drift: {committed}: {action_class}: would be demoted {level} → suggest: " in line
+    assert why in line
 
 
 def test_check_malformed_policy_names_the_key(history_csv: Path, committed: Path) -> None:
@@ -592,12 +604,12 @@ def test_python_dash_m() -> None:
 def test_an_unexpected_exception_is_an_internal_error(
     history_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import trustctl.evaluate
+    import trustctl.record
 
     def explode(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(trustctl.evaluate, "evaluate", explode)
+    monkeypatch.setattr(trustctl.record, "evaluate", explode)
     out = tmp_path / "policy.yaml"
     result = run("generate", history_csv, "-o", out)
     assert result.exit_code == 3

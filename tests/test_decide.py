@@ -494,7 +494,14 @@ def test_new_group_only_with_a_previous_policy(tmp_path: Path) -> None:
     assert verdict(evaluation, "k8s.scale").change == "unchanged"
     assert verdict(evaluation, "x.y").level.value == "observe"
     summary = evaluation.policy["metadata"]["summary"]
-    assert summary == {"groups": 3, "promoted": 0, "demoted": 0, "unchanged": 2, "new": 1}
+    assert summary == {
+        "groups": 3,
+        "promoted": 0,
+        "demoted": 0,
+        "unchanged": 2,
+        "new": 1,
+        "proposed": 0,
+    }
     without = run(tmp_path, log, as_of=day(10))
     assert verdict(without, POD).change == "promoted"
 

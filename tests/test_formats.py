@@ -7,11 +7,19 @@ import json
 import pytest
 import typer.main
 import yaml
-from clirun import ok
+from clirun import ok, run
 from conftest import LogFiles, history
 
 from trustctl import formats
-from trustctl.cli import DiffFormat, HistoryFormat, OcFormat, OutputFormat, ReviewFormat, app
+from trustctl.cli import (
+    CheckFormat,
+    DiffFormat,
+    HistoryFormat,
+    OcFormat,
+    OutputFormat,
+    ReviewFormat,
+    app,
+)
 from trustctl.cli_whatif import WhatifFormat
 
 #: Per command with ``--format``: its choices and its registry.
@@ -21,6 +29,7 @@ COMMANDS = {
     "history": (HistoryFormat, formats.HISTORY),
     "whatif": (WhatifFormat, formats.WHATIF),
     "review": (ReviewFormat, formats.REVIEW),
+    "check": (CheckFormat, formats.CHECK),
 }
 #: Every command with ``--format``; oc's formats run in tests/test_oc.py (every one,
 #: byte-identical for one seed).
@@ -51,12 +60,16 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
     old, new = folder / "old.yaml", folder / "new.yaml"
     ok("generate", log, "--as-of", "2026-02-01", "-o", old)
     ok("generate", log, "-o", new)
+    edited = folder / "edited.yaml"
+    edited.write_text(new.read_text().replace("level: auto_notify", "level: full", 1))
+    (folder / "edited.ledger.jsonl").write_bytes((folder / "new.ledger.jsonl").read_bytes())
     return {
         "generate": ["generate", str(log)],
         "diff": ["diff", str(old), str(new)],
         "history": ["history", str(log), "--every", "30d"],
         "whatif": ["whatif", str(log), "--scenario", "strict: window=30d"],
         "review": ["review", str(log)],
+        "check": ["check", str(log), "--policy", str(edited)],
     }
 
 
@@ -66,7 +79,9 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
 def test_every_registered_format_runs(
     command: str, name: str, inputs: dict[str, list[str]]
 ) -> None:
-    text = ok(*inputs[command], "--format", name).stdout
+    result = run(*inputs[command], "--format", name)
+    assert result.exit_code == (1 if command == "check" else 0), result.output
+    text = result.stdout
     assert text.endswith("\n") and "k8s.restart_pod" in text  # in the policy and in the diff
     if name == "json":
         assert isinstance(json.loads(text), (dict, list))
@@ -78,5 +93,7 @@ def test_every_registered_format_runs(
         assert text.startswith("as_of,group,")
     elif name == "html":
         assert text.startswith("<!DOCTYPE html>") and "<svg" in text
+    elif command == "check":
+        assert "level full is not in the ledger" in text
     else:
         assert "─" in text  # a rich table

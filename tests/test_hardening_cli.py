@@ -150,7 +150,12 @@ def test_the_previous_policy_may_be_replaced_by_its_successor(folder: Path) -> N
     assert run("generate", "log.csv", "-o", "policy.yaml").exit_code == 0
     result = run("generate", "log.csv", "--previous", "policy.yaml", "-o", "policy.yaml")
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in folder.iterdir()) == ["log.csv", "policy.yaml", "rules.yaml"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "log.csv",
+        "policy.ledger.jsonl",
+        "policy.yaml",
+        "rules.yaml",
+    ]
 
 
 def test_an_output_symlink_is_written_through(folder: Path) -> None:

@@ -73,4 +73,8 @@ def test_kill_9_leaves_the_old_or_the_new_policy_and_no_temporary_file(
     # A kill in the millisecond of the write may leave a temporary file named for its
     # process; the next write of the policy removes it, that process being gone.
     assert _generate() == new
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv", "policy.yaml"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "log.csv",
+        "policy.ledger.jsonl",
+        "policy.yaml",
+    ]

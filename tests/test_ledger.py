@@ -375,7 +375,7 @@ def _leftovers(folder: Path) -> list[str]:
 def test_write_together_replaces_both(tmp_path: Path) -> None:
     policy, ledger = _pair(tmp_path)
     new = tmp_path / "new.jsonl"
-    write_together([(ledger, b"new ledger\n"), (policy, b"new policy\n"), (new, b"x\n")])
+    write_together([(policy, b"new policy\n"), (ledger, b"new ledger\n"), (new, b"x\n")])
     assert (ledger.read_text(), policy.read_text(), new.read_text()) == (
         "new ledger\n",
         "new policy\n",
@@ -394,13 +394,14 @@ def test_when_the_second_rename_fails_the_first_file_is_restored(
 
     def second_fails(source: Any, target: Any) -> None:
         calls.append(str(target))
-        if len(calls) == 3:  # ledger, then fresh, then the policy fails
+        if len(calls) == 3:  # renamed last first: the ledger, then fresh, then the policy
             raise OSError(errno.ENOSPC, "No space left on device")
         real(source, target)
 
     monkeypatch.setattr(os, "replace", second_fails)
     with pytest.raises(TrustctlError, match=r"policy.yaml: cannot write: No space left"):
-        write_together([(ledger, b"new ledger\n"), (fresh, b"x\n"), (policy, b"new policy\n")])
+        write_together([(policy, b"new policy\n"), (fresh, b"x\n"), (ledger, b"new ledger\n")])
+    assert calls[:3] == [str(ledger), str(fresh), str(policy)]
     assert (ledger.read_text(), policy.read_text()) == ("old ledger\n", "old policy\n")
     assert not fresh.exists(), "a file that did not exist is removed again"
     assert _leftovers(tmp_path) == []
@@ -428,7 +429,7 @@ def test_a_read_only_directory_changes_neither_file(
     monkeypatch.setattr(tempfile, "mkstemp", refuse_read_only)
     try:
         with pytest.raises(TrustctlError, match=r"p.yaml: cannot write: Permission denied"):
-            write_together([(ledger, b"new ledger\n"), (policy, b"new policy\n")])
+            write_together([(policy, b"new policy\n"), (ledger, b"new ledger\n")])
     finally:
         read_only.chmod(0o755)
     assert (ledger.read_text(), policy.read_text()) == ("old ledger\n", "old policy\n")
@@ -450,6 +451,17 @@ def test_an_interrupt_between_the_renames_restores_the_first(
 
     monkeypatch.setattr(os, "replace", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        write_together([(ledger, b"new ledger\n"), (policy, b"new policy\n")])
+        write_together([(policy, b"new policy\n"), (ledger, b"new ledger\n")])
     assert (ledger.read_text(), policy.read_text()) == ("old ledger\n", "old policy\n")
     assert _leftovers(tmp_path) == []
+
+
+def test_the_readme_worked_example_re_hashes() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## The ledger", 1)[1]
+    line = section.split("```json\n", 1)[1].split("\n```", 1)[0]
+    data = json.loads(line)
+    claimed = data.pop("hash")
+    assert hashlib.sha256(canonical(data)).hexdigest() == claimed
+    assert canonical({**data, "hash": claimed}) == line.encode("utf-8")
+    assert f"`{claimed[:8]}…{claimed[-4:]}`" in section

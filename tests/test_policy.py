@@ -123,6 +123,7 @@ def test_metadata_summary_and_inputs(tmp_path: Path) -> None:
         "demoted": 1,
         "unchanged": 2,
         "new": 0,
+        "proposed": 0,
     }
     assert metadata["inputs"][0]["rows"] == metadata["inputs"][0]["decisions"] == 74 + 53 + 13
     assert metadata["group_by"] == ["action_class"]

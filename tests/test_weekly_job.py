@@ -112,7 +112,14 @@ def test_three_weeks_of_the_job(tmp_path: Path) -> None:
     assert "- **dns.update**: suggest ↑ auto_notify (promoted)" in body
     assert "- **k8s.cordon_node**: suggest ↑ auto_notify (promoted)" in body
     assert "$ trustctl explain dns.update logs --previous before.yaml" in body
-    assert repo.git("status", "--porcelain").split() == ["M", "policy.yaml", "??", "logs/w48.csv"]
+    assert repo.git("status", "--porcelain").split() == [
+        "M",
+        "policy.ledger.jsonl",
+        "M",
+        "policy.yaml",
+        "??",
+        "logs/w48.csv",
+    ]
     # The README's "Weekly job" section shows this body; the golden file keeps them honest.
     assert body == BODY_OUT.read_text(encoding="utf-8")
     repo.merge("week 48")

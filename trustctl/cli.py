@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
+from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -21,7 +22,6 @@ from trustctl.cli_options import SetOption, WhereOption, filters_of, rules_with
 __all__ = ["app", "main"]
 
 if TYPE_CHECKING:
-    from trustctl.evaluate import Evaluation
     from trustctl.ingest import IngestReport
     from trustctl.inputs import Source
     from trustctl.policy_model import Policy
@@ -110,6 +110,37 @@ PreviousOption = Annotated[
 ]
 
 
+LedgerOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--ledger",
+        help="The ledger of level changes. Default: beside the policy, its suffix replaced "
+        "by .ledger.jsonl (policy.yaml → policy.ledger.jsonl).",
+    ),
+]
+ByOption = Annotated[str, typer.Option("--by", help="Who signs: a person's name.")]
+ReasonOption = Annotated[str, typer.Option("--reason", help="Why, in a sentence.")]
+
+
+class CheckFormat(str, Enum):
+    """What ``check`` prints."""
+
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+def _signer(by: str, reason: str) -> tuple[str, str]:
+    from trustctl.errors import TrustctlError
+    from trustctl.ledger import TRUSTCTL
+
+    if not by.strip() or by.strip() == TRUSTCTL:
+        raise TrustctlError("--by: the name of the person who signs")
+    if not reason.strip():
+        raise TrustctlError("--reason: say why")
+    return by.strip(), reason.strip()
+
+
 def _rules(path: Path | None, sets: list[str] | None = None) -> LoadedRules:
     return rules_with(path, sets)
 
@@ -195,6 +226,7 @@ def generate(
     low_memory: LowMemoryOption = False,
     sets: SetOption = None,
     where: WhereOption = None,
+    ledger: LedgerOption = None,
 ) -> None:
     """Compute the autonomy policy from decision logs (the main job).
 
@@ -203,13 +235,15 @@ def generate(
     \b
       trustctl generate sample_data/ -o policy.yaml
       trustctl generate sample_data/ --as-of 2026-09-30 -o old.yaml
+      trustctl generate sample_data/ -o candidate.yaml
       trustctl generate sample_data/ --previous policy.yaml --format markdown
     """
     from trustctl import formats
     from trustctl.errors import TrustctlError
-    from trustctl.evaluate import evaluate
     from trustctl.files import write_atomically
     from trustctl.inputs import EvidenceFiles
+    from trustctl.pair import ledger_paths, open_ledger, write_pair
+    from trustctl.record import run, settled
 
     if bad_rows_out is not None and on_bad_rows is not BadRows.skip:
         raise TrustctlError("--bad-rows-out needs --on-bad-rows skip")
@@ -218,18 +252,34 @@ def generate(
             "--on-bad-rows and --low-memory apply to logs; evidence files were checked when built"
         )
     # -o may name the --previous policy: replacing it with its successor is the weekly run.
-    _refuse_overwrites([output, bad_rows_out], logs, rules, evidence=evidence)
-    _refuse_overwrites([bad_rows_out], [], previous)
+    read_from, write_to = ledger_paths(previous, output, ledger)
+    _refuse_overwrites([output, bad_rows_out, write_to], logs, rules, evidence=evidence)
+    _refuse_overwrites([bad_rows_out, write_to], [], previous)
     loaded = _rules(rules, sets)
     source = (
         EvidenceFiles(logs, where=filters_of(where))
         if evidence
         else _logs(logs, on_bad_rows, low_memory, where)
     )
-    result = evaluate(source, loaded, _policy(previous), _as_of(as_of))
+    committed = _policy(previous)
+    book = open_ledger(committed, previous, read_from)
+    done = run(source, loaded, book, committed, _as_of(as_of))
+    if done.mismatches and write_to is not None:
+        raise TrustctlError(
+            f"{book.path}: {done.mismatches[0]}; the ledger records another run as of "
+            "this moment: pass a later --as-of"
+        )
+    result = settled(done, done.ledger.head if write_to is not None else None)
+    final = result.document
     _notes(result.report)
-    for path, text in _outputs(result, output, bad_rows_out):
-        write_atomically(path, text)
+    # Every text is ready before any file is written, and the policy and its ledger go
+    # first: a policy that cannot be written leaves no bad-rows file behind, as if the run
+    # had not happened. If only the bad-rows file fails, the run exits 2 naming it; the
+    # policy written is complete and counts the skipped rows in its metadata.
+    if output is not None and write_to is not None:
+        write_pair(final, output, book, done.ledger, write_to)
+    if bad_rows_out is not None:
+        write_atomically(bad_rows_out, formats.bad_rows_jsonl(result.bad_rows))
     chosen = output_format or (OutputFormat.table if output else OutputFormat.yaml)
     console = out()
     sys.stdout.write(formats.GENERATE[chosen.value](formats.Generated(result, output), console))
@@ -250,28 +300,6 @@ def _notes(report: IngestReport) -> None:
         )
 
 
-def _outputs(
-    result: Evaluation, output: Path | None, bad_rows_out: Path | None
-) -> list[tuple[Path, str]]:
-    """The files ``generate`` writes and their texts, in the order they are written.
-
-    Every text is ready before any file is written, and the policy goes first: a policy
-    that cannot be written leaves no bad-rows file behind, as if the run had not
-    happened. If only the bad-rows file fails, the run exits 2 naming it; the policy
-    written is complete and counts the skipped rows in its metadata.
-    """
-    from trustctl import formats
-    from trustctl.policy import to_json, to_yaml
-
-    writes: list[tuple[Path, str]] = []
-    if output is not None:
-        is_json = output.suffix.lower() == ".json"
-        writes.append((output, (to_json if is_json else to_yaml)(result.document)))
-    if bad_rows_out is not None:
-        writes.append((bad_rows_out, formats.bad_rows_jsonl(result.bad_rows)))
-    return writes
-
-
 @app.command()
 @fails_cleanly
 def check(
@@ -282,36 +310,154 @@ def check(
     low_memory: LowMemoryOption = False,
     sets: SetOption = None,
     where: WhereOption = None,
+    ledger: LedgerOption = None,
+    output_format: Annotated[
+        CheckFormat,
+        typer.Option("--format", help="text, json, or markdown (a CI step summary)."),
+    ] = CheckFormat.text,
 ) -> None:
-    """Exit 1 when the committed policy's levels are not what the evidence gives (for CI).
+    """Exit 1 unless the policy is what its ledger records and what the evidence gives (CI).
 
     Examples:
 
     \b
       trustctl check sample_data/ --policy policy.yaml
+      trustctl check sample_data/ --policy policy.yaml --format markdown
     """
-    from trustctl.evaluate import evaluate
+    from trustctl import audit, formats
+    from trustctl.ledger import read
+    from trustctl.pair import default_ledger
     from trustctl.policy import load_policy
 
     loaded = _rules(rules, sets)
     source = _logs(logs, BadRows.fail, low_memory, where)
     committed = load_policy(policy)
-    result = evaluate(source, loaded, committed, _as_of(as_of))
-    drift = [v for v in result.verdicts if v.change != "unchanged"]
-    if not drift:
-        say(f"{policy}: up to date ({len(result.verdicts)} groups)")
-        return
-    from trustctl.diff import label
-    from trustctl.reasons import reason_text
+    book = read(ledger or default_ledger(policy))
+    found = audit.check(source, loaded, committed, policy, book, _as_of(as_of))
+    checked = formats.Checked(policy, book.path, len(committed.actions), len(book.entries), found)
+    sys.stdout.write(formats.CHECK[output_format.value](checked, out()))
+    if found:
+        raise typer.Exit(EXIT_DRIFT)
 
-    group_by = tuple(committed.metadata.group_by)
-    say(f"{policy}: {len(drift)} group(s) would change:")
-    for v in drift:
-        say(
-            f"  {label(group_by, v.state.key)}: {v.previous_level.value} → {v.level.value} "
-            f"({v.change}): {reason_text(v.reason)}"
-        )
-    raise typer.Exit(EXIT_DRIFT)
+
+@app.command()
+@fails_cleanly
+def verify(
+    policy: Annotated[Path, typer.Option("--policy", help="The policy whose ledger to verify.")],
+    logs: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Decision logs: re-derive every automatic entry from them."),
+    ] = None,
+    ledger: LedgerOption = None,
+    rules: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--rules",
+            help="Rules the ledger's runs were made with (repeatable). Default: the built-in.",
+        ),
+    ] = None,
+) -> None:
+    """Exit 1 unless every ledger entry is intact and either earned from the logs or signed.
+
+    Examples:
+
+    \b
+      trustctl verify --policy policy.yaml sample_data/
+      trustctl verify --policy policy.yaml
+    """
+    from trustctl import audit
+    from trustctl.inputs import Logs as LogFiles
+    from trustctl.ledger import read
+    from trustctl.pair import default_ledger
+    from trustctl.policy import load_policy
+
+    committed = load_policy(policy)
+    book = read(ledger or default_ledger(policy), missing_ok=False)
+    loaded = [_rules(path) for path in rules] if rules else [_rules(None)]
+    source = LogFiles(logs) if logs else None
+    found, derived = audit.verify(book, committed, policy, source, loaded)
+    for finding in found:
+        say(f"{finding.kind}: {finding}")
+    if found:
+        say(f"{book.path}: {len(found)} problem(s)")
+        raise typer.Exit(EXIT_DRIFT)
+    how = (
+        f"{derived} automatic entries re-derived from the logs"
+        if source is not None
+        else "no logs given: automatic entries not re-derived"
+    )
+    say(f"{book.path}: {len(book.entries)} entries, chain intact, head matches {policy}; {how}")
+
+
+@app.command()
+@fails_cleanly
+def approve(
+    group: Annotated[str, typer.Argument(help="The group, e.g. k8s.restart_pod.")],
+    logs: Logs,
+    policy: Annotated[Path, typer.Option("--policy", help="The policy to sign.")],
+    by: ByOption,
+    reason: ReasonOption,
+    rules: RulesOption = None,
+    as_of: AsOfOption = None,
+    ledger: LedgerOption = None,
+) -> None:
+    """Apply a promotion waiting for sign-off, if the logs still earn it (exit 1 if not).
+
+    Examples:
+
+    \b
+      trustctl approve k8s.restart_pod sample_data/ --policy policy.yaml --by Dana --reason ok
+    """
+    from trustctl import approvals
+    from trustctl.inputs import Logs as LogFiles
+    from trustctl.ledger import read
+    from trustctl.pair import default_ledger, write_pair
+    from trustctl.policy import load_policy
+    from trustctl.record import usable
+
+    name, why = _signer(by, reason)
+    committed = load_policy(policy)
+    path = ledger or default_ledger(policy)
+    book = usable(read(path))
+    approvals.trusted(committed, policy, book)
+    signed, after, what = approvals.approve(
+        LogFiles(logs), _rules(rules), committed, book, group, name, why, _as_of(as_of)
+    )
+    write_pair(signed, policy, book, after, path)
+    say(f"{what} approved by {name}; {policy} and {path} written")
+
+
+@app.command()
+@fails_cleanly
+def reject(
+    group: Annotated[str, typer.Argument(help="The group, e.g. k8s.restart_pod.")],
+    policy: Annotated[Path, typer.Option("--policy", help="The policy to sign.")],
+    by: ByOption,
+    reason: ReasonOption,
+    rules: RulesOption = None,
+    ledger: LedgerOption = None,
+) -> None:
+    """Reject a promotion waiting for sign-off; it is not proposed again before it expires.
+
+    Examples:
+
+    \b
+      trustctl reject k8s.restart_pod --policy candidate.yaml --by Dana --reason "Q4 freeze"
+    """
+    from trustctl import approvals
+    from trustctl.ledger import read
+    from trustctl.pair import default_ledger, write_pair
+    from trustctl.policy import load_policy
+    from trustctl.record import usable
+
+    name, why = _signer(by, reason)
+    committed = load_policy(policy)
+    path = ledger or default_ledger(policy)
+    book = usable(read(path))
+    approvals.trusted(committed, policy, book)
+    signed, after, what = approvals.reject(committed, book, _rules(rules), group, name, why)
+    write_pair(signed, policy, book, after, path)
+    say(f"{what} rejected by {name}; {policy} and {path} written")
 
 
 @app.command()
@@ -358,8 +504,9 @@ def explain(
     as_of: AsOfOption = None,
     sets: SetOption = None,
     where: WhereOption = None,
+    ledger: LedgerOption = None,
 ) -> None:
-    """The full reasoning for one action class: evidence, gates, caps, pins, next step.
+    """The full reasoning for one action class: evidence, gates, caps, pins, next step, history.
 
     Examples:
 
@@ -368,16 +515,26 @@ def explain(
       trustctl explain cert.renew sample_data/ --previous old.yaml
     """
     from trustctl import render
-    from trustctl.evaluate import evaluate
     from trustctl.explain import explain as explain_class
+    from trustctl.ledger import group_key
+    from trustctl.pair import ledger_paths, open_ledger
+    from trustctl.record import run
 
     _class_first(action_class, logs)
     loaded = _rules(rules, sets)
     source = _logs(logs, BadRows.fail, False, where)
-    result = evaluate(source, loaded, _policy(previous), _as_of(as_of))
+    committed = _policy(previous)
+    book = open_ledger(committed, previous, ledger_paths(previous, None, ledger)[0])
+    done = run(source, loaded, book, committed, _as_of(as_of))
+    result = replace(done.evaluation, verdicts=tuple(o.verdict for o in done.outcomes))
+    group_by = loaded.rules.group_by
     console = out()
     for item in explain_class(result, action_class, loaded.rules.window_span):
-        render.print_explanation(console, item, loaded.rules.group_by)
+        render.print_explanation(console, item, group_by)
+        key = item.verdict.state.key
+        history = [e for e in done.ledger.entries if group_key(group_by, e.group) == key]
+        if history:
+            console.print(render.history_table(history))
 
 
 def _class_first(action_class: str, logs: list[Path]) -> None:

@@ -86,11 +86,13 @@ def update(
     """
     from trustctl import cli
     from trustctl.errors import PolicyError
-    from trustctl.evaluate import evaluate
     from trustctl.explain import explain
     from trustctl.files import write_atomically
     from trustctl.inputs import Logs
-    from trustctl.policy import load_policy, to_json, to_yaml
+    from trustctl.pair import default_ledger, open_ledger, write_pair
+    from trustctl.policy import load_policy
+    from trustctl.record import run as run_on_ledger
+    from trustctl.record import settled
     from trustctl.weekly import Update, hand_edits, summary, title
     from trustctl.weekly import pr_body as body_of
 
@@ -100,7 +102,10 @@ def update(
     if edited:
         raise PolicyError("\n".join(f"{policy}: {line}" for line in edited))
     loaded = cli._rules(rules)
-    result = evaluate(Logs(logs, "fail"), loaded, old, cli._as_of(as_of))
+    ledger_path = default_ledger(policy)
+    book = open_ledger(old, policy if old is not None else None, ledger_path)
+    done = run_on_ledger(Logs(logs, "fail"), loaded, book, old, cli._as_of(as_of))
+    result = settled(done, done.ledger.head)
     run = Update(old, result.document, tuple(map(str, logs)), str(policy), _text(rules))
     demoted = sorted({str(c.key[0]) for c in run.changes if c.kind == "demoted"})
     window = loaded.rules.window_span
@@ -108,8 +113,7 @@ def update(
     run = Update(run.old, run.new, run.logs, run.policy_path, run.rules_path, explained)
     writes: list[tuple[Path, str]] = []
     if run.changed:
-        is_json = policy.suffix.lower() == ".json"
-        writes.append((policy, (to_json if is_json else to_yaml)(result.document)))
+        write_pair(result.document, policy, book, done.ledger, ledger_path)
     if pr_body is not None:
         writes.append((pr_body, body_of(run)))
     if summary_json is not None:

@@ -47,3 +47,9 @@ def first_line(exc: BaseException) -> str:
     """A library's message as one line: its first (Arrow appends a whole schema to some)."""
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+class SignOffRefused(TrustctlError):
+    """``approve`` or ``reject`` found no promotion waiting for the group (exit code 1)."""
+
+    exit_code = 1

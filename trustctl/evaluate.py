@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from trustctl import times
 from trustctl.decide import decide
 from trustctl.errors import InputError, PolicyError
-from trustctl.evidence import collect_segments
+from trustctl.evidence import GroupKey, PriorState, collect_segments
 from trustctl.ingest import BadRow, Decisions, IngestReport
 from trustctl.inputs import Logs, Source
 from trustctl.policy import Plain, build_policy, to_data
@@ -18,7 +18,11 @@ from trustctl.policy_model import Policy
 from trustctl.rules import LoadedRules
 from trustctl.verdict import Verdict
 
-__all__ = ["Evaluation", "evaluate"]
+__all__ = ["Evaluation", "PriorAt", "evaluate"]
+
+
+PriorAt = Callable[[dt.datetime], "dict[GroupKey, PriorState] | None"]
+"""Where each group starts at a moment (``None``: from the log alone)."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,7 @@ def evaluate(
     rules: LoadedRules,
     previous: Policy | None = None,
     as_of: dt.datetime | None = None,
+    prior_at: PriorAt | None = None,
 ) -> Evaluation:
     """Read the source and decide every group's level as of ``as_of``.
 
@@ -54,6 +59,8 @@ def evaluate(
     computed at that moment. Without ``as_of`` the source's own cut is used (the
     ``--as-of`` evidence files were aggregated at), else the time the last thing read
     was recorded (never the wall clock), so the same inputs always give the same policy.
+    ``prior_at``, when given, says where each group starts at that moment (the ledger's
+    state before it) in place of ``previous``'s levels.
     """
     if previous is not None and tuple(previous.metadata.group_by) != rules.rules.group_by:
         raise PolicyError(
@@ -71,7 +78,10 @@ def evaluate(
             f"{times.stamp(moment)}: a policy cannot build on one from its future; "
             "pass an earlier --previous or a later --as-of"
         )
-    prior = None if previous is None else previous.prior_states()
+    if prior_at is not None:
+        prior = prior_at(moment)
+    else:
+        prior = None if previous is None else previous.prior_states()
     states = collect_segments(read.segments, rules.rules, moment, prior)
     if not states:
         # Most likely a mistyped --as-of or window: an empty policy would say nothing.

@@ -147,15 +147,18 @@ def atomic_writer(path: Path) -> Iterator[BinaryIO]:
 def write_together(writes: Sequence[tuple[Path, bytes]]) -> None:
     """Replace every path with its bytes, or, if any of them cannot be written, none.
 
-    Every new content is first written and synced to a temporary file beside its target;
-    only then are the temporary files renamed over the targets, in the order given. If a
-    rename fails, the targets already replaced get their old bytes back (a target that did
-    not exist is removed again). Raise ``TrustctlError`` naming the file that failed.
+    Every new content is first written and synced to a temporary file beside its target,
+    in the order given; only then are the temporary files renamed over the targets, in the
+    reverse order (so the first target given, the one a user named, is the one a failure to
+    write is reported for, and the last is replaced first). If a rename fails, the targets
+    already replaced get their old bytes back (a target that did not exist is removed
+    again). Raise ``TrustctlError`` naming the file that failed.
     """
     staged: list[tuple[Path, Path, str]] = []
     try:
         for path, data in writes:
             staged.append((path, Path(os.path.realpath(path)), _stage(path, data)))
+        staged.reverse()
         old = [_old_bytes(target) for _, target, _ in staged]
         done: list[tuple[Path, bytes | None]] = []
         for (path, target, temporary), before in zip(staged, old, strict=True):

@@ -22,6 +22,7 @@ from trustctl import (
     review_pages,
     whatif_formats,
 )
+from trustctl.audit import Finding
 from trustctl.diff import LevelChange
 from trustctl.evaluate import Evaluation
 from trustctl.history import History
@@ -33,6 +34,7 @@ from trustctl.review import Review
 from trustctl.weekly import Update, pr_body
 
 __all__ = [
+    "CHECK",
     "DIFF",
     "GENERATE",
     "HISTORY",
@@ -41,6 +43,7 @@ __all__ = [
     "REVIEW",
     "WHATIF",
     "Changes",
+    "Checked",
     "Generated",
     "bad_rows_jsonl",
 ]
@@ -93,7 +96,7 @@ def _policy_table(result: Generated, console: Console) -> str:
     return table + _line(
         console,
         f"{summary.groups} groups: {summary.promoted} promoted, {summary.demoted} demoted, "
-        f"{summary.unchanged} unchanged, {summary.new} new"
+        f"{summary.unchanged} unchanged, {summary.new} new, {summary.proposed} proposed"
         + (f"; policy written to {result.written_to}" if result.written_to else ""),
     )
 
@@ -165,3 +168,70 @@ def bad_rows_jsonl(rows: Iterable[BadRow]) -> str:
         + "\n"
         for b in rows
     )
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What ``check`` shows: the policy, its ledger, and what was found wrong."""
+
+    policy: Path
+    ledger: Path
+    groups: int
+    entries: int
+    findings: Sequence[Finding]
+
+    @property
+    def verdict(self) -> str:
+        """One line: up to date, or how many problems of which classes."""
+        if not self.findings:
+            return (
+                f"{self.policy}: up to date ({self.groups} groups; ledger {self.ledger}: "
+                f"{self.entries} entries, chain intact)"
+            )
+        kinds = sorted({f.kind for f in self.findings})
+        return f"{self.policy}: {len(self.findings)} problem(s) ({', '.join(kinds)})"
+
+
+def _check_text(result: Checked, console: Console) -> str:
+    lines = [f"{f.kind}: {f}" for f in result.findings]
+    return "".join(_line(console, text) for text in [*lines, result.verdict])
+
+
+def _check_markdown(result: Checked, _: Console) -> str:
+    head = f"### trustctl check: `{result.policy}`\n\n{result.verdict}\n"
+    if not result.findings:
+        return head
+    rows = [
+        "| class | file | group | finding |",
+        "|---|---|---|---|",
+        *(
+            f"| {f.kind} | `{f.where}` | {'' if f.group is None else f'`{f.group}`'} | "
+            + f.message.replace("|", "\\|")
+            + " |"
+            for f in result.findings
+        ),
+    ]
+    return head + "\n" + "\n".join(rows) + "\n"
+
+
+def _check_json(result: Checked, _: Console) -> str:
+    data = {
+        "policy": str(result.policy),
+        "ledger": str(result.ledger),
+        "ok": not result.findings,
+        "groups": result.groups,
+        "entries": result.entries,
+        "findings": [
+            {"class": f.kind, "file": f.where, "group": f.group, "message": f.message}
+            for f in result.findings
+        ],
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+CHECK: Mapping[str, Format[Checked]] = {
+    "text": _check_text,
+    "json": _check_json,
+    "markdown": _check_markdown,
+}
+"""``check --format``: one line per problem, JSON, or markdown for a CI step summary."""

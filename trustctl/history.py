@@ -1,10 +1,10 @@
 """The policy evaluated step by step over time, each step building on the one before.
 
-A weekly job that regenerates the policy with ``--previous`` set to last week's gives,
-at each run, what ``trustctl history`` gives at each step: the first step starts from
-the log's modes, every later one from the step before. The logs are read once; each
-step adds the evidence segments of the decisions made since the step before to those
-already counted, so a step costs days × groups, not rows. A decision whose rows were
+A weekly job that regenerates the policy with ``--previous`` set to last week's (and the
+ledger beside it) gives, at each run, what ``trustctl history`` gives at each step: the
+first step starts from the log's modes, every later one from the step before. The logs
+are read once; each step adds the evidence segments of the decisions made since the step
+before to those already counted, so a step costs days × groups, not rows. A decision whose rows were
 still arriving at a step's moment (proposed before it, judged or verified after) is not
 yet what the whole log says: at such a step the logs are read as known at that moment,
 as ``generate --as-of`` would.
@@ -24,13 +24,14 @@ import pandas as pd
 from trustctl import segments, times
 from trustctl.diff import label
 from trustctl.errors import InputError, TrustctlError
-from trustctl.evaluate import Evaluation, evaluate
 from trustctl.evidence import GroupKey
 from trustctl.filters import Filter
 from trustctl.ingest import OUTCOME_CODES, SEVERITY_CODES, Decisions, load_decisions
 from trustctl.inputs import Logs, Read, filtered
+from trustctl.ledger import Ledger
 from trustctl.levels import Level
 from trustctl.policy_model import Policy
+from trustctl.record import Run, document, run
 from trustctl.rules import LoadedRules
 from trustctl.verdict import Verdict
 
@@ -170,6 +171,8 @@ def history(
     counted = segments.empty()
     done = 0
     previous: Policy | None = None
+    book = Ledger(Path("history.ledger.jsonl"))
+    """The ledger the steps build, as ``generate -o`` would at each (kept in memory)."""
     reread = 0
     for moment, active in zip(moments, activity, strict=True):
         cut = times.micros(moment)
@@ -191,12 +194,14 @@ def history(
                 latest=moment,
                 until=moment,
             )
-        result = _evaluated(_Known(read), rules, previous, moment)
+        result = _evaluated(_Known(read), rules, previous, book, moment)
         if result is None:
             steps.append(Step(as_of=moment, verdicts=(), activity=active))
             continue
-        previous = result.document
-        steps.append(Step(as_of=moment, verdicts=result.verdicts, activity=active))
+        book = result.ledger
+        previous = document(result, book.head)
+        verdicts = tuple(o.verdict for o in result.outcomes)
+        steps.append(Step(as_of=moment, verdicts=verdicts, activity=active))
     return History(
         steps=tuple(steps),
         group_by=rules.rules.group_by,
@@ -206,13 +211,14 @@ def history(
 
 
 def _evaluated(
-    source: _Known, rules: LoadedRules, previous: Policy | None, moment: dt.datetime
-) -> Evaluation | None:
-    """The step's evaluation; ``None`` when nothing was decided in its window yet."""
+    source: _Known, rules: LoadedRules, previous: Policy | None, book: Ledger, moment: dt.datetime
+) -> Run | None:
+    """The step's run on the ledger so far; ``None`` when nothing was decided in its window
+    yet."""
     if previous is None and not len(source.known.segments):
         return None
     try:
-        return evaluate(source, rules, previous, moment)
+        return run(source, rules, book, previous, moment)
     except InputError:
         if previous is None:
             return None  # nothing in the window yet: the first steps may predate the log

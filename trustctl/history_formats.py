@@ -92,7 +92,7 @@ def _lower(n: int, lower: float) -> str:
     return numbers.bound_text(lower, 3, lower=True) if n else "–"
 
 
-_CHANGE = {"promoted": "↑", "demoted": "↓", "unchanged": " ", "new": "+"}
+_CHANGE = {"promoted": "↑", "demoted": "↓", "unchanged": " ", "new": "+", "proposed": "⇡"}
 
 
 def history_table(found: History) -> Table:

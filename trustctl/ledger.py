@@ -16,15 +16,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from trustctl import times
 from trustctl.errors import LedgerError
 from trustctl.levels import Level
 
 __all__ = [
-    "AUTOMATIC",
-    "PINS",
     "SIGNED",
     "TRUSTCTL",
     "BrokenLink",
@@ -39,6 +37,7 @@ __all__ = [
     "PinRecord",
     "Proposal",
     "Rejection",
+    "Source",
     "broken_link",
     "canonical",
     "chain",
@@ -60,17 +59,15 @@ Kind = Literal[
     "unpinned",
     "expired",
 ]
+Source = Literal["log", "previous policy"]
+"""Where an ``initial`` entry took the group's level from."""
 GroupFields = dict[str, str | int | None]
 """A group key as the policy writes it: ``{"action_class": "k8s.scale", ...}``."""
 EvidenceNumbers = dict[str, int | str | None]
 """Counts as integers, bounds as decimal strings (``"0.967512"``), dates as stamps."""
 
-AUTOMATIC: frozenset[str] = frozenset({"initial", "promoted", "demoted", "proposed", "expired"})
-"""Kinds trustctl writes on its own, re-derivable from the logs and the rules."""
 SIGNED: frozenset[str] = frozenset({"approved", "rejected"})
 """Kinds a person writes with ``approve`` or ``reject``."""
-PINS: frozenset[str] = frozenset({"pinned", "unpinned"})
-"""Kinds recorded when a pin appears in or leaves the rules (``expired`` also ends one)."""
 TRUSTCTL = "trustctl"
 """The ``actor`` of automatic entries."""
 
@@ -112,8 +109,9 @@ class History(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
-    source: Literal["log", "previous policy", "initial_level"]
+    source: Source
     since: str | None
+    """The starting level's ``since`` as the run found it (``None`` when not recorded)."""
     last_promoted: str | None
     last_demoted: str | None
     cap: dict[str, str] | None
@@ -126,14 +124,18 @@ class History(BaseModel):
 class Event(BaseModel):
     """What happened to one group, before it is chained into the ledger."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     at: str
     """The run's ``as_of`` (a manual entry: the ``as_of`` of the policy it signs)."""
     kind: Kind
     group: GroupFields
-    from_level: Level | None = Field(alias="from")
-    to_level: Level | None = Field(alias="to")
+    from_level: Level | None = Field(
+        validation_alias=AliasChoices("from", "from_level"), serialization_alias="from"
+    )
+    to_level: Level | None = Field(
+        validation_alias=AliasChoices("to", "to_level"), serialization_alias="to"
+    )
     rule: str
     """The rule that fired (``promote.full``, ``demote.auto_notify.agreement.threshold``,
     ``approval.required_for``, ``pins``, ...)."""
@@ -359,10 +361,13 @@ class GroupHistory:
 
     level: Level
     since: str | None
+    """When the level was reached, as far as known (as a policy's ``since``)."""
     last_promoted: str | None
     last_demoted: str | None
     source: str
-    """Where the first entry took the level from (``log``, ``previous policy``, ...)."""
+    """Where the first entry took the level from (``log`` or ``previous policy``)."""
+    changed: str
+    """The ``at`` of the entry that set the level."""
     cap: dict[str, str] | None = None
     proposal: Proposal | None = None
     rejection: Rejection | None = None
@@ -406,12 +411,15 @@ def replay(
                 raise LedgerError(
                     f"line {entry.seq}: {entry.kind} for a group with no initial entry"
                 )
+            start = entry.history
+            known = [t for t in (start.last_promoted, start.last_demoted) if t is not None]
             states[key] = GroupHistory(
                 level=entry.to_level,
-                since=entry.history.since,
-                last_promoted=entry.history.last_promoted,
-                last_demoted=entry.history.last_demoted,
-                source=entry.history.source,
+                since=start.since or max(known, key=instant, default=None),
+                last_promoted=start.last_promoted,
+                last_demoted=start.last_demoted,
+                source=start.source,
+                changed=entry.at,
                 cap=entry.history.cap,
                 entries=(entry.seq,),
             )
@@ -437,6 +445,7 @@ def _step(state: GroupHistory, entry: Entry) -> GroupHistory:
             state,
             level=to,
             since=entry.at,
+            changed=entry.at,
             last_promoted=entry.at if up else state.last_promoted,
             last_demoted=entry.at if not up else state.last_demoted,
             proposal=None,

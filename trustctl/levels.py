@@ -44,5 +44,5 @@ def lowest(*levels: Level) -> Level:
     return min(levels, key=lambda level: level.rank)
 
 
-Change = Literal["promoted", "demoted", "unchanged", "new"]
+Change = Literal["promoted", "demoted", "unchanged", "new", "proposed"]
 """How a group's level moved in a run (``new``: absent from the previous policy)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TypeAlias
 
@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from trustctl import __version__, numbers, times, yamlio
 from trustctl.bounds import RateSummary
 from trustctl.errors import PolicyError
-from trustctl.evidence import Evidence
+from trustctl.evidence import Evidence, GroupKey
 from trustctl.files import read_input
 from trustctl.ingest import IngestReport
 from trustctl.levels import Level
@@ -31,10 +31,12 @@ from trustctl.policy_model import (
     DemotionRecord,
     IngestCounts,
     InputFile,
+    LedgerHead,
     Metadata,
     NextStep,
     PinEntry,
     Policy,
+    ProposalEntry,
     RulesFile,
     SuccessEvidence,
     Summary,
@@ -120,7 +122,9 @@ def _evidence_entry(verdict: Verdict) -> ActionEvidence:
     )
 
 
-def _action(verdict: Verdict, group_by: Sequence[str]) -> Action:
+def _action(
+    verdict: Verdict, group_by: Sequence[str], proposed: ProposalEntry | None = None
+) -> Action:
     state, pin = verdict.state, verdict.pin
     # Tier 0 and "" are parts not given: written as null.
     parts = dict(zip(group_by, state.key, strict=True))
@@ -149,6 +153,7 @@ def _action(verdict: Verdict, group_by: Sequence[str]) -> Action:
             expires=pin.pin.expires_at(),
             active=pin.active,
         ),
+        proposed=proposed,
         next=NextStep(
             level=verdict.next.level,
             needs=needs_text(verdict.next),
@@ -164,8 +169,12 @@ def build_policy(
     as_of: dt.datetime,
     after_as_of: int,
     filters: Sequence[str] = (),
+    proposals: Mapping[GroupKey, ProposalEntry] | None = None,
+    ledger: LedgerHead | None = None,
 ) -> Policy:
-    """The policy document of some verdicts (``filters``: the ``--where`` applied)."""
+    """The policy document of some verdicts (``filters``: the ``--where`` applied), with the
+    promotions waiting for sign-off and the head of the ledger written with it."""
+    proposals = proposals or {}
     changes = [v.change for v in verdicts]
     group_by = rules.rules.group_by
     bounds = rules.rules.bounds
@@ -204,9 +213,11 @@ def build_policy(
                 demoted=changes.count("demoted"),
                 unchanged=changes.count("unchanged"),
                 new=changes.count("new"),
+                proposed=changes.count("proposed"),
             ),
+            ledger=ledger,
         ),
-        actions=tuple(_action(v, group_by) for v in verdicts),
+        actions=tuple(_action(v, group_by, proposals.get(v.state.key)) for v in verdicts),
     )
 
 
@@ -260,7 +271,10 @@ def _metadata(meta: Metadata) -> dict[str, Plain]:
             "demoted": s.demoted,
             "unchanged": s.unchanged,
             "new": s.new,
+            "proposed": s.proposed,
         }
+    if meta.ledger is not None:
+        data["ledger"] = {"seq": meta.ledger.seq, "hash": meta.ledger.hash}
     return data
 
 
@@ -337,6 +351,14 @@ def _action_data(action: Action, group_by: Sequence[str]) -> dict[str, Plain]:
             "reason": pin.reason,
             "expires": _when(pin.expires),
             "active": pin.active,
+        }
+    if action.proposed is not None:
+        proposed = action.proposed
+        data["proposed"] = {
+            "level": _level(proposed.level),
+            "since": times.stamp(proposed.since),
+            "reason": proposed.reason,
+            "expires": _when(proposed.expires),
         }
     step = action.next
     data["next"] = (

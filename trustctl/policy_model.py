@@ -34,10 +34,12 @@ __all__ = [
     "DemotionRecord",
     "IngestCounts",
     "InputFile",
+    "LedgerHead",
     "Metadata",
     "NextStep",
     "PinEntry",
     "Policy",
+    "ProposalEntry",
     "RulesFile",
     "SuccessEvidence",
     "Summary",
@@ -114,6 +116,15 @@ class Summary(_Part):
     demoted: int
     unchanged: int
     new: int
+    proposed: int = 0
+    """Promotions waiting for a person's sign-off."""
+
+
+class LedgerHead(_Part):
+    """The last entry of the ledger written with the policy (``trustctl.ledger``)."""
+
+    seq: int
+    hash: str
 
 
 class Metadata(_Part):
@@ -133,6 +144,8 @@ class Metadata(_Part):
     filters: tuple[str, ...] = ()
     """``--where`` expressions every decision counted met; written only when given."""
     summary: Summary | None = None
+    ledger: LedgerHead | None = None
+    """The ledger's head when the policy was written with it; ``None`` without a ledger."""
 
 
 class AgreementEvidence(_Part):
@@ -220,6 +233,17 @@ class PinEntry(_Part):
     active: bool
 
 
+class ProposalEntry(_Part):
+    """A promotion the evidence earned, waiting for a person's sign-off."""
+
+    level: Level
+    since: Instant
+    """When it was proposed."""
+    reason: str
+    expires: MaybeInstant
+    """When it lapses unless approved (``approval.expires`` after ``since``)."""
+
+
 class NextStep(_Part):
     """What the next promotion needs."""
 
@@ -255,6 +279,8 @@ class Action(_Part):
     cap: CapEntry | None = None
     pin: PinEntry | None = None
     """Present only when a pin matches the group."""
+    proposed: ProposalEntry | None = None
+    """Present only while a promotion waits for sign-off (``approval.required_for``)."""
     next: NextStep | None = None
 
     def part(self, name: str) -> str | int | None:

@@ -11,6 +11,7 @@ from trustctl.evidence import Evidence
 from trustctl.levels import Level
 from trustctl.rules import Metric, UnverifiedRule
 from trustctl.verdict import (
+    Approved,
     AtTop,
     Bound,
     CapBinds,
@@ -31,7 +32,11 @@ from trustctl.verdict import (
     Pinned,
     PinnedBy,
     Promoted,
+    Proposed,
     Reason,
+    Rejected,
+    RejectedUntil,
+    SignOff,
     Stays,
     StayWhy,
     Unreachable,
@@ -143,6 +148,12 @@ def _is_count(check: Check) -> bool:
     return isinstance(check.finding, MinDecisions)
 
 
+def _gates(gates: tuple[Check, ...]) -> str:
+    """Passing gates: the bounds, then the counts."""
+    passed = _joined(tuple(c for c in gates if not _is_count(c)))
+    return f"{passed}; {_joined(tuple(c for c in gates if _is_count(c)))}"
+
+
 def reason_text(reason: Reason) -> str:
     """The one-line reason of a verdict, as the policy writes it."""
     if isinstance(reason, Stays):
@@ -159,9 +170,24 @@ def reason_text(reason: Reason) -> str:
             text += f", after the last promotion on {times.stamp(reason.after_promotion)}"
         return text
     if isinstance(reason, Promoted):
-        passed = _joined(tuple(c for c in reason.gates if not _is_count(c)))
-        counts = _joined(tuple(c for c in reason.gates if _is_count(c)))
-        return f"promoted {reason.level.value} → {reason.to.value}: {passed}; {counts}"
+        return f"promoted {reason.level.value} → {reason.to.value}: {_gates(reason.gates)}"
+    if isinstance(reason, Proposed):
+        return (
+            f"proposed {reason.level.value} → {reason.to.value} on {times.stamp(reason.since)}, "
+            f"waiting for sign-off (approval.required_for): {_gates(reason.gates)}"
+        )
+    if isinstance(reason, Approved):
+        return (
+            f"promoted {reason.level.value} → {reason.to.value}: approved by {reason.by} "
+            f"({reason.why}); {_gates(reason.gates)}"
+        )
+    if isinstance(reason, Rejected):
+        until = "an unknown date" if reason.until is None else times.stamp(reason.until)
+        return (
+            f"stays at {reason.level.value}: the promotion to {reason.to.value} was rejected "
+            f"by {reason.by} on {times.stamp(reason.at)} ({reason.why}); not proposed again "
+            f"before {until}"
+        )
     if isinstance(reason, CooldownBlocks):
         passed = _joined(tuple(c for c in reason.gates if not _is_count(c)))
         cooldown = reason.cooldown
@@ -194,6 +220,12 @@ def reason_text(reason: Reason) -> str:
 
 def need_text(need: Need) -> str:
     """One thing the next promotion needs (or what stands in its way)."""
+    if isinstance(need, SignOff):
+        by = "" if need.expires is None else f" before {times.stamp(need.expires)}"
+        return f"a person's sign-off: trustctl approve {need.group} --by NAME --reason TEXT{by}"
+    if isinstance(need, RejectedUntil):
+        until = "an unknown date" if need.until is None else times.stamp(need.until)
+        return f"time: not proposed again before {until} (rejected by {need.by})"
     if isinstance(need, PinnedBy):
         return f"pinned by {need.owner}; the pin must be removed or expire"
     if isinstance(need, AtTop):

@@ -21,6 +21,7 @@ from trustctl import numbers, times
 from trustctl.diff import LevelChange, label
 from trustctl.evidence import Evidence
 from trustctl.explain import Explanation, Incident
+from trustctl.ledger import Entry
 from trustctl.levels import Level
 from trustctl.policy_model import Metadata
 from trustctl.reasons import check_text, evidence_days, first_need, needs_text, reason_text
@@ -36,7 +37,7 @@ __all__ = [
     "review_table",
 ]
 
-_ARROW = {"promoted": "↑", "demoted": "↓", "unchanged": "=", "new": "+"}
+_ARROW = {"promoted": "↑", "demoted": "↓", "unchanged": "=", "new": "+", "proposed": "⇡"}
 
 NEXT_WIDTH = 56
 """The longest ``next`` cell of the review table: ``auto_notify: the cooldown to end on <time>``."""
@@ -282,3 +283,18 @@ def _clock(evidence: Evidence, level: Level) -> str:
 
 def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.6f}"
+
+
+def history_table(entries: Sequence[Entry]) -> Table:
+    """A group's ledger entries, newest first: date, event, levels, who, why."""
+    table = Table(title="history (ledger, newest first)", title_justify="left")
+    for heading in ("line", "at", "event", "from → to", "actor", "reason"):
+        table.add_column(heading, no_wrap=heading in ("at", "event"))
+    for entry in reversed(entries):
+        moves = " → ".join(
+            "–" if level is None else level.value for level in (entry.from_level, entry.to_level)
+        )
+        table.add_row(
+            *_cells(str(entry.seq), entry.at, entry.kind, moves, entry.actor, entry.reason)
+        )
+    return table

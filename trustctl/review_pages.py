@@ -11,10 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from trustctl.evaluate import evaluate
 from trustctl.files import write_atomically
 from trustctl.history import history, pick_groups
+from trustctl.inputs import Logs
+from trustctl.pair import default_ledger, open_ledger
 from trustctl.policy_model import Policy
+from trustctl.record import run, settled
 from trustctl.review import Review, build_review
 from trustctl.review_page import slug, to_html, to_markdown
 from trustctl.rules import LoadedRules
@@ -37,7 +39,10 @@ class Request:
 
 def review_of(request: Request) -> Review:
     """The review's data: the verdicts as ``generate`` gives them, the history behind them."""
-    evaluation = evaluate(request.logs, request.rules, request.previous, request.as_of)
+    where = None if request.policy is None else default_ledger(request.policy)
+    book = open_ledger(request.previous, request.policy, where)
+    done = run(Logs(request.logs), request.rules, book, request.previous, request.as_of)
+    evaluation = settled(done)
     found = history(request.logs, request.rules, until=evaluation.as_of)
     found = pick_groups(found, request.groups)
     return build_review(

@@ -16,6 +16,7 @@ from trustctl.levels import Change, Level
 from trustctl.rules import Metric, Pin, UnverifiedRule
 
 __all__ = [
+    "Approved",
     "AtTop",
     "Bound",
     "Cap",
@@ -43,7 +44,11 @@ __all__ = [
     "Pinned",
     "PinnedBy",
     "Promoted",
+    "Proposed",
     "Reason",
+    "Rejected",
+    "RejectedUntil",
+    "SignOff",
     "StayWhy",
     "Stays",
     "Unreachable",
@@ -233,7 +238,53 @@ class PinExpired:
     pin: Pin
 
 
-Reason: TypeAlias = Stays | Demoted | Promoted | CooldownBlocks | CappedDown | Pinned | PinExpired
+@dataclass(frozen=True)
+class Proposed:
+    """The gates pass for a level whose promotions wait for a person's sign-off
+    (``approval.required_for``): the group stays until someone approves."""
+
+    level: Level
+    to: Level
+    gates: tuple[Check, ...]
+    since: dt.datetime
+    """When it was proposed."""
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A person rejected the promotion to ``to``: not proposed again before ``until``."""
+
+    level: Level
+    to: Level
+    by: str
+    at: dt.datetime
+    why: str
+    until: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class Approved:
+    """A person approved the waiting promotion, which the evidence still earns."""
+
+    level: Level
+    to: Level
+    gates: tuple[Check, ...]
+    by: str
+    why: str
+
+
+Reason: TypeAlias = (
+    Stays
+    | Demoted
+    | Promoted
+    | CooldownBlocks
+    | CappedDown
+    | Pinned
+    | PinExpired
+    | Proposed
+    | Rejected
+    | Approved
+)
 
 
 # --- the next step -----------------------------------------------------------------------------
@@ -291,8 +342,26 @@ class CooldownEnds:
     ends: dt.datetime
 
 
+@dataclass(frozen=True)
+class SignOff:
+    """A person's sign-off on the waiting proposal (``trustctl approve``)."""
+
+    group: str
+    expires: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class RejectedUntil:
+    """A rejection holds the group until ``until``."""
+
+    by: str
+    until: dt.datetime | None
+
+
 Need: TypeAlias = (
-    PinnedBy
+    SignOff
+    | RejectedUntil
+    | PinnedBy
     | AtTop
     | CappedAt
     | NotConfigured

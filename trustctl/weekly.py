@@ -64,7 +64,7 @@ def hand_edits(policy: Policy) -> list[str]:
         if before is None or change is None or change == "new":
             continue
         step = (action.level.rank > before.rank) - (action.level.rank < before.rank)
-        expected = {"promoted": 1, "demoted": -1, "unchanged": 0}[change]
+        expected = {"promoted": 1, "demoted": -1, "unchanged": 0, "proposed": 0}[change]
         if step != expected:
             found.append(
                 f"{label(policy.metadata.group_by, key)}: level {action.level.value}, but the "

@@ -14,11 +14,14 @@ import pandas as pd
 
 from trustctl import times
 from trustctl.errors import TrustctlError
-from trustctl.evaluate import Evaluation, evaluate
+from trustctl.evaluate import Evaluation
 from trustctl.filters import Filter, parse_filter
 from trustctl.ingest import Decisions, OnBadRows, load_decisions
 from trustctl.inputs import DecisionsRead, Known, Logs, Read
+from trustctl.ledger import Ledger
 from trustctl.overrides import Override, apply_overrides, parse_override
+from trustctl.record import run as run_on_ledger
+from trustctl.record import settled
 from trustctl.rules import LoadedRules, load_rules
 
 __all__ = [
@@ -207,7 +210,8 @@ def whatif(
     def run(scenario: Scenario, loaded: LoadedRules) -> Outcome:
         moment = scenario.as_of or as_of
         read = reads.read(base + scenario.where, moment)
-        return Outcome(scenario, loaded, evaluate(Known(read), loaded, None, moment))
+        done = run_on_ledger(Known(read), loaded, Ledger(Path("whatif.ledger.jsonl")), None, moment)
+        return Outcome(scenario, loaded, settled(done))
 
     baseline = run(Scenario("baseline"), rules)
     outcomes = []
