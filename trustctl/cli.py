@@ -158,6 +158,20 @@ def _as_of(text: str | None, option: str = "--as-of") -> dt.datetime | None:
         raise TrustctlError(f"{option}: {exc}") from None
 
 
+def _every(text: str) -> dt.timedelta:
+    """An ``--every`` step: a duration (``7d``) that moves forward."""
+    from trustctl.errors import TrustctlError
+    from trustctl.rules import parse_duration
+
+    try:
+        step = parse_duration(text)
+    except ValueError as exc:
+        raise TrustctlError(f"--every: {exc}") from None
+    if not step:
+        raise TrustctlError(f"--every: a step of {text} never moves; give one like 7d")
+    return step
+
+
 def _policy(path: Path | None) -> Policy | None:
     from trustctl.policy import load_policy
 
@@ -756,21 +770,13 @@ def history(
       trustctl history sample_data/ --every 14d --group k8s.scale --format csv
     """
     from trustctl import formats
-    from trustctl.errors import TrustctlError
     from trustctl.history import history as history_of
     from trustctl.history import pick_groups
-    from trustctl.rules import parse_duration
 
-    try:
-        step = parse_duration(every)
-    except ValueError as exc:
-        raise TrustctlError(f"--every: {exc}") from None
-    if not step:
-        raise TrustctlError(f"--every: a step of {every} never moves; give one like 7d")
     found = history_of(
         logs,
         _rules(rules, sets),
-        every=step,
+        every=_every(every),
         since=_as_of(since, "--since"),
         until=_as_of(until, "--until"),
         where=filters_of(where),

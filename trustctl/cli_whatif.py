@@ -16,6 +16,7 @@ from trustctl.cli import (
     OnBadRowsOption,
     RulesOption,
     _as_of,
+    _every,
     _notes,
     _rules,
     app,
@@ -150,21 +151,13 @@ def _replay(
     output_format: WhatifFormat,
 ) -> None:
     from trustctl import formats
-    from trustctl.errors import TrustctlError
     from trustctl.replay import replay
-    from trustctl.rules import parse_duration
 
-    try:
-        step = parse_duration(every)
-    except ValueError as exc:
-        raise TrustctlError(f"--every: {exc}") from None
-    if not step:
-        raise TrustctlError(f"--every: a step of {every} never moves; give one like 7d")
     found = replay(
         logs,
         loaded,
         scenarios,
-        every=step,
+        every=_every(every),
         since=_as_of(since, "--since"),
         until=_as_of(as_of),
         where=filters_of(where),
