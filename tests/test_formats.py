@@ -11,15 +11,9 @@ from clirun import ok, run
 from conftest import LogFiles, history
 
 from trustctl import formats
-from trustctl.cli import (
-    CheckFormat,
-    DiffFormat,
-    HistoryFormat,
-    OcFormat,
-    OutputFormat,
-    ReviewFormat,
-    app,
-)
+from trustctl.cli import app
+from trustctl.cli_policy import CheckFormat, DiffFormat, OutputFormat
+from trustctl.cli_review import HistoryFormat, OcFormat, ReviewFormat
 from trustctl.cli_whatif import WhatifFormat
 
 #: Per command with ``--format``: its choices and its registry.

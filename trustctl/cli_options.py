@@ -1,18 +1,92 @@
-"""Options every evaluating command shares: ``--set`` over the rules and ``--where`` filters."""
+"""The options commands share, and what their values become: rules, instants, logs, outputs."""
 
 from __future__ import annotations
 
+import datetime as dt
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from trustctl._terminal import err
+
 if TYPE_CHECKING:
     from trustctl.filters import Filter
+    from trustctl.ingest import IngestReport
+    from trustctl.inputs import Source
+    from trustctl.policy_model import Policy
     from trustctl.rules import LoadedRules
 
-__all__ = ["SetOption", "WhereOption", "filters_of", "rules_with"]
+__all__ = [
+    "AsOfOption",
+    "BadRows",
+    "LedgerOption",
+    "Logs",
+    "LowMemoryOption",
+    "OnBadRowsOption",
+    "PreviousOption",
+    "RulesOption",
+    "SetOption",
+    "WhereOption",
+    "every_step",
+    "filters_of",
+    "instant",
+    "log_source",
+    "policy_or_none",
+    "reading_notes",
+    "refuse_overwrites",
+    "rules_with",
+]
 
+
+class BadRows(str, Enum):
+    """What to do with rows that break the log schema."""
+
+    fail = "fail"
+    skip = "skip"
+
+
+Logs = Annotated[
+    list[Path],
+    typer.Argument(help="Decision-log files or directories (*.csv, *.jsonl, *.parquet, *.gz)."),
+]
+RulesOption = Annotated[
+    Path | None,
+    typer.Option("--rules", help="Rules file (TrustRules YAML). Default: the built-in rules."),
+]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Decide as of this ISO-8601 time; later decisions are ignored. "
+        "Default: the latest decision's timestamp.",
+    ),
+]
+OnBadRowsOption = Annotated[
+    BadRows,
+    typer.Option("--on-bad-rows", help="fail: refuse bad input; skip: leave out and count."),
+]
+LowMemoryOption = Annotated[
+    bool,
+    typer.Option(
+        "--low-memory",
+        help="Read the logs one slice of decisions at a time: the same result in bounded "
+        "memory, at the cost of one pass over the files per slice.",
+    ),
+]
+PreviousOption = Annotated[
+    Path | None,
+    typer.Option("--previous", help="The policy in force (its levels and dates are the start)."),
+]
+LedgerOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--ledger",
+        help="The ledger of level changes. Default: beside the policy, its suffix replaced "
+        "by .ledger.jsonl (policy.yaml → policy.ledger.jsonl).",
+    ),
+]
 SetOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -31,7 +105,7 @@ WhereOption = Annotated[
 ]
 
 
-def rules_with(path: Path | None, sets: list[str] | None) -> LoadedRules:
+def rules_with(path: Path | None, sets: list[str] | None = None) -> LoadedRules:
     """The rules file (or the built-in rules) with every ``--set`` laid over it."""
     from trustctl.overrides import apply_overrides, parse_override
     from trustctl.rules import load_rules
@@ -45,3 +119,74 @@ def filters_of(where: list[str] | None) -> tuple[Filter, ...]:
     from trustctl.filters import parse_filter
 
     return tuple(parse_filter(text) for text in where or [])
+
+
+def instant(text: str | None, option: str = "--as-of") -> dt.datetime | None:
+    """An instant option's value (ISO-8601; naive means UTC)."""
+    from trustctl import times
+    from trustctl.errors import TrustctlError
+
+    if text is None:
+        return None
+    try:
+        return times.parse(text)
+    except ValueError as exc:
+        raise TrustctlError(f"{option}: {exc}") from None
+
+
+def every_step(text: str) -> dt.timedelta:
+    """An ``--every`` step: a duration (``7d``) that moves forward."""
+    from trustctl.errors import TrustctlError
+    from trustctl.rules import parse_duration
+
+    try:
+        step = parse_duration(text)
+    except ValueError as exc:
+        raise TrustctlError(f"--every: {exc}") from None
+    if not step:
+        raise TrustctlError(f"--every: a step of {text} never moves; give one like 7d")
+    return step
+
+
+def policy_or_none(path: Path | None) -> Policy | None:
+    """The policy at ``path``, or ``None`` when no path was given."""
+    from trustctl.policy import load_policy
+
+    return None if path is None else load_policy(path)
+
+
+def refuse_overwrites(
+    outputs: list[Path | None], inputs: list[Path], *others: Path | None, evidence: bool = False
+) -> None:
+    """The one rule for outputs (``files.check_outputs``), checked before anything is read."""
+    from trustctl.evidence_files import find_evidence
+    from trustctl.files import check_outputs
+    from trustctl.sources import find_logs
+
+    found = (find_evidence if evidence else find_logs)(inputs) if inputs else []
+    check_outputs(outputs, [*found, *others])
+
+
+def log_source(
+    paths: list[Path], on_bad_rows: BadRows, low_memory: bool, where: list[str] | None = None
+) -> Source:
+    """The logs as a source: read whole, or one slice of decisions at a time."""
+    from trustctl.inputs import Logs, LowMemoryLogs
+
+    kind = LowMemoryLogs if low_memory else Logs
+    return kind(paths, on_bad_rows.value, where=filters_of(where))
+
+
+def reading_notes(report: IngestReport) -> None:
+    """What the reading left out or assumed, on stderr."""
+    if report.skipped_decisions:
+        err().print(
+            f"warning: skipped {report.skipped_decisions} decision(s) "
+            f"({report.skipped_rows} row(s)) with bad data",
+            markup=False,
+        )
+    if report.naive_timestamps:
+        err().print(
+            f"note: {report.naive_timestamps} timestamp(s) had no time zone and were read as UTC",
+            markup=False,
+        )

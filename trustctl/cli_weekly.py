@@ -11,8 +11,9 @@ from typing import Annotated
 import typer
 
 from trustctl._terminal import EXIT_DRIFT, fails_cleanly, say
+from trustctl.cli_options import instant, refuse_overwrites, rules_with
 
-__all__ = ["register"]
+__all__ = ["SchemaName", "schema", "update"]
 
 
 class SchemaName(str, Enum):
@@ -84,7 +85,6 @@ def update(
       trustctl update sample_data/ --policy policy.yaml
       trustctl update sample_data/ --policy policy.yaml --pr-body body.md --summary-json run.json
     """
-    from trustctl import cli
     from trustctl.errors import PolicyError
     from trustctl.explain import explain
     from trustctl.files import write_atomically
@@ -96,15 +96,15 @@ def update(
     from trustctl.weekly import Update, hand_edits, summary, title
     from trustctl.weekly import pr_body as body_of
 
-    cli._refuse_overwrites([policy, pr_body, summary_json], logs, rules)
+    refuse_overwrites([policy, pr_body, summary_json], logs, rules)
     old = load_policy(policy) if policy.exists() else None
     edited = hand_edits(old) if old is not None else []
     if edited:
         raise PolicyError("\n".join(f"{policy}: {line}" for line in edited))
-    loaded = cli._rules(rules)
+    loaded = rules_with(rules)
     ledger_path = default_ledger(policy)
     book = open_ledger(old, policy if old is not None else None, ledger_path)
-    done = run_on_ledger(Logs(logs, "fail"), loaded, book, old, cli._as_of(as_of))
+    done = run_on_ledger(Logs(logs, "fail"), loaded, book, old, instant(as_of))
     result = settled(done, done.ledger.head)
     run = Update(old, result.document, tuple(map(str, logs)), str(policy), _text(rules))
     demoted = sorted({str(c.key[0]) for c in run.changes if c.kind == "demoted"})
@@ -131,9 +131,3 @@ def update(
 
 def _text(path: Path | None) -> str | None:
     return None if path is None else str(path)
-
-
-def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
-    app.command()(update)
-    app.command()(schema)

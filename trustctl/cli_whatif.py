@@ -1,4 +1,4 @@
-"""The ``whatif`` command: scenarios side by side, on the app ``trustctl.cli`` defines."""
+"""The ``whatif`` command: the baseline and scenarios side by side, or replayed."""
 
 from __future__ import annotations
 
@@ -9,19 +9,20 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from trustctl._terminal import fails_cleanly, out
-from trustctl.cli import (
+from trustctl.cli_options import (
     AsOfOption,
     BadRows,
     Logs,
     OnBadRowsOption,
     RulesOption,
-    _as_of,
-    _every,
-    _notes,
-    _rules,
-    app,
+    SetOption,
+    WhereOption,
+    every_step,
+    filters_of,
+    instant,
+    reading_notes,
+    rules_with,
 )
-from trustctl.cli_options import SetOption, WhereOption, filters_of
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -41,7 +42,6 @@ class WhatifFormat(str, Enum):
     csv = "csv"
 
 
-@app.command()
 @fails_cleanly
 def whatif(
     logs: Logs,
@@ -125,17 +125,17 @@ def whatif(
     if replay:
         if on_bad_rows is not BadRows.fail:
             raise TrustctlError("--replay refuses bad rows; --on-bad-rows skip is not supported")
-        _replay(logs, _rules(rules, sets), scenarios, where, as_of, every, since, output_format)
+        _replay(logs, rules_with(rules, sets), scenarios, where, as_of, every, since, output_format)
         return
     found = whatif_of(
         logs,
-        _rules(rules, sets),
+        rules_with(rules, sets),
         scenarios,
         where=filters_of(where),
-        as_of=_as_of(as_of),
+        as_of=instant(as_of),
         on_bad_rows=on_bad_rows.value,
     )
-    _notes(found.baseline.evaluation.report)
+    reading_notes(found.baseline.evaluation.report)
     shown = Shown(found, reasons, None if sweep is None else sweep.partition("=")[0].strip())
     sys.stdout.write(formats.WHATIF[output_format.value](shown, out()))
 
@@ -157,9 +157,9 @@ def _replay(
         logs,
         loaded,
         scenarios,
-        every=_every(every),
-        since=_as_of(since, "--since"),
-        until=_as_of(as_of),
+        every=every_step(every),
+        since=instant(since, "--since"),
+        until=instant(as_of),
         where=filters_of(where),
     )
     sys.stdout.write(formats.REPLAY[output_format.value](found, out()))
