@@ -33,6 +33,7 @@ def test_every_help_has_examples(name: str) -> None:
     assert all(example in shown for example in _examples(_commands()[name]))
 
 
+@pytest.mark.slow
 def test_every_example_runs_on_the_sample(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("sample_data", "policies"):
         (tmp_path / name).symlink_to(ROOT / name)

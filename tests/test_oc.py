@@ -191,6 +191,7 @@ def demotions() -> dict[bool, Report]:
     ("recent", "volume", "median_at_most"),
     [(False, 100, None), (False, 25, None), (True, 100, 4), (True, 25, 8)],
 )
+@pytest.mark.slow
 def test_drift_matches_an_independent_simulation_and_meets_the_targets(
     demotions: dict[bool, Report], recent: bool, volume: int, median_at_most: int | None
 ) -> None:

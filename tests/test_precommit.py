@@ -29,6 +29,7 @@ def test_the_hook_checks_rules_and_policies_by_kind(
     assert capsys.readouterr().err.startswith(f"error: {bad}: initial_level:")
 
 
+@pytest.mark.slow
 def test_pre_commit_try_repo_runs_the_hook(tmp_path: Path) -> None:
     repo = tmp_path / "ops"
     (repo / "policies").mkdir(parents=True)

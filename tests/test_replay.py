@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from clirun import failure, ok, run
 from conftest import SAMPLE_CSV
@@ -77,6 +78,7 @@ def _exposure(levels: list[dict[str, str]], moments: list[dt.datetime]) -> dict[
     return counts
 
 
+@pytest.mark.slow
 def test_replay_equals_chained_weekly_generate_and_hand_counted_exposure(tmp_path: Path) -> None:
     rules = tmp_path / "loose.yaml"
     rules.write_text(LOOSE)
@@ -98,6 +100,7 @@ def test_replay_equals_chained_weekly_generate_and_hand_counted_exposure(tmp_pat
     assert run_.total.failures > 0
 
 
+@pytest.mark.slow
 def test_replay_prints_each_scenarios_price() -> None:
     text = ok(
         "whatif", SAMPLE, "--replay", "--since", "2026-09-01",
@@ -130,6 +133,7 @@ def test_replay_refuses_an_as_of_scenario_and_a_bad_step() -> None:
     )
 
 
+@pytest.mark.slow
 def test_replay_offers_every_format_whatif_offers() -> None:
     from trustctl import formats
     from trustctl.cli_whatif import WhatifFormat

@@ -24,6 +24,7 @@ def sample_review() -> Review:
     return review_of(Request(logs=(SAMPLE_CSV,), rules=load_rules(None), groups=GROUPS))
 
 
+@pytest.mark.slow
 def test_the_html_page_is_self_contained_and_deterministic(tmp_path: Path) -> None:
     pages = []
     for name in ("a.html", "b.html"):

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from logbuilder import COLUMNS, LogBuilder, day, iso, load, rules
@@ -269,6 +270,7 @@ POOLS = Pools(
     window=st.sampled_from(("180d", "10d", "3d")),
     later_hours=st.integers(0, 24 * 12),
 )
+@pytest.mark.slow
 def test_segments_of_any_split_merge_into_the_segments_of_the_whole(
     tmp_path: Path, spec: Any, data: st.DataObject, window: str, later_hours: int
 ) -> None:

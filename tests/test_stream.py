@@ -29,6 +29,7 @@ def test_the_sample_is_read_in_several_slices(here: Path) -> None:
     assert stream.slices_for([SAMPLE_CSV]) == -(-SAMPLE_CSV.stat().st_size // 100_000) > 5
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("slices", [1, 2, 7, 64])
 def test_slices_merge_into_the_segments_and_report_of_the_whole(slices: int) -> None:
     whole = load_decisions([SAMPLE_CSV])
@@ -44,6 +45,7 @@ def test_low_memory_gives_the_same_policy(here: Path) -> None:
     assert policy_yaml("decisions.csv", "--low-memory") == policy_yaml("decisions.csv")
 
 
+@pytest.mark.slow
 def test_low_memory_with_as_of_and_previous(here: Path) -> None:
     (here / "decisions.csv").write_bytes(SAMPLE_CSV.read_bytes())
     assert (

@@ -88,6 +88,7 @@ class Repo:
         self.git("commit", "-q", "-m", message)
 
 
+@pytest.mark.slow
 def test_three_weeks_of_the_job(tmp_path: Path) -> None:
     repo = Repo(tmp_path / "ops")
     logs = repo.root / "logs"
