@@ -338,6 +338,25 @@ def test_cooldown_length_comes_from_the_rules(tmp_path: Path) -> None:
     assert level(run(tmp_path, log, rule_data=rules, as_of=day(7))) == "auto_notify"
 
 
+def test_a_weekly_cooldown_is_seven_days_whatever_the_time_of_day_of_the_last_row(
+    tmp_path: Path,
+) -> None:
+    # Each weekly run is as of its log's last row: 14:00 the first week, 13:46 the next.
+    log = LogBuilder().reviewed(1, POD, 60, mode="observe")
+    log.add(7, POD, mode="observe", spacing=0).rows[-1]["timestamp"] = iso(day(7, 14 * 3600))
+    first = run(tmp_path, log)
+    assert (first.as_of, level(first)) == (day(7, 14 * 3600), "suggest")
+    cooldown = "the cooldown to end on 2026-01-15T00:00:00Z"
+    assert needs_text(verdict(first, POD).next) == cooldown
+    log.add(14, POD).rows[-1]["timestamp"] = iso(day(14, 13 * 3600 + 46 * 60))
+    second = run(tmp_path, log, previous=save(tmp_path, first))
+    assert second.as_of - first.as_of == dt.timedelta(days=7, minutes=-14)
+    assert (level(second), verdict(second, POD).change) == ("auto_notify", "promoted")
+    # The day before, the cooldown still holds, at any time of day.
+    held = run(tmp_path, log, previous=save(tmp_path, first), as_of=day(14, -1))
+    assert (level(held), verdict(held, POD).limited_by) == ("suggest", "cooldown")
+
+
 # --- caps -----------------------------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ import datetime as dt
 import fnmatch
 import hashlib
 import itertools
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -395,7 +396,9 @@ def judge(recomputed: Recount, rules: TrustRules, as_of: dt.datetime) -> Judgeme
         elif failing:
             short = "min_decisions" in failing or recomputed.counts["decisions"] == 0
             limited_by = "insufficient_data" if short else None
-        elif changes and as_of - max(changes) < rules.cooldown_span:
+        elif changes and as_of.date() < max(changes).date() + dt.timedelta(
+            days=math.ceil(rules.cooldown_span / dt.timedelta(days=1))
+        ):
             limited_by = "cooldown"
         else:
             target = nxt

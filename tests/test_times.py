@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from trustctl import times
+from trustctl.rules import parse_duration
 
 UTC = dt.timezone.utc
 
@@ -73,3 +74,21 @@ def test_stamp_keeps_sub_seconds_only_when_there_are_any() -> None:
     assert times.stamp(dt.datetime(2026, 1, 1, 0, 0, 0, 5, tzinfo=UTC)) == (
         "2026-01-01T00:00:00.000005Z"
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "span", "ends"),
+    [
+        ("2026-01-06T14:00:00Z", "7d", "2026-01-13T00:00:00Z"),
+        ("2026-01-06T00:00:00Z", "7d", "2026-01-13T00:00:00Z"),
+        ("2026-01-06T23:59:59.999999Z", "7d", "2026-01-13T00:00:00Z"),
+        ("2026-01-06T14:00:00Z", "12h", "2026-01-07T00:00:00Z"),
+        ("2026-01-06T14:00:00Z", "25h", "2026-01-08T00:00:00Z"),
+        ("2026-01-06T14:00:00Z", "0s", "2026-01-06T00:00:00Z"),
+    ],
+)
+def test_whole_days_after_counts_from_the_start_of_the_day_rounding_the_span_up(
+    value: str, span: str, ends: str
+) -> None:
+    found = times.whole_days_after(times.parse(value), parse_duration(span))
+    assert times.stamp(found) == ends

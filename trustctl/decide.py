@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
-from trustctl import bounds
+from trustctl import bounds, times
 from trustctl.evidence import Evidence, GroupState, empty_evidence
 from trustctl.levels import LADDER, Level, lowest
 from trustctl.rules import Metric, PromoteGate, PromoteTo, TrustRules, UnverifiedRule
@@ -224,8 +224,9 @@ def _promotion(
         limited = "insufficient_data" if short or evidence.decisions == 0 else None
         return _Outcome(current, Stays(current, GatesFail(up, failing), evidence), limited, None)
     last_change = state.last_change
-    if last_change is not None and as_of - last_change < rules.cooldown_span:
-        ends = last_change + rules.cooldown_span
+    # Whole UTC days: a weekly run is never held a second week by the time of day of a row.
+    ends = None if last_change is None else times.whole_days_after(last_change, rules.cooldown_span)
+    if last_change is not None and ends is not None and as_of < ends:
         cooldown = CooldownRule(last_change, rules.cooldown, ends)
         checks.append(Check(rule="cooldown", passed=False, finding=cooldown))
         blocked = CooldownBlocks(current, up, tuple(gate_checks), cooldown)
@@ -354,7 +355,7 @@ def decide(
 
     changed = target is not current
     if changed:
-        cooldown_ends = as_of + rules.cooldown_span
+        cooldown_ends = times.whole_days_after(as_of, rules.cooldown_span)
     next_state = state
     if target.rank < current.rank:
         # The demotion restarts the evidence clock now: nothing counted so far will count.

@@ -21,6 +21,7 @@ __all__ = [
     "parse",
     "stamp",
     "utc_instant",
+    "whole_days_after",
 ]
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
@@ -124,6 +125,13 @@ def day_after(value: dt.datetime, span: dt.timedelta = dt.timedelta(0)) -> dt.da
     """Midnight UTC of the first day that begins at or after ``value - span``."""
     start = micros(value - span)
     return day_start(-(-start // MICROS_PER_DAY))
+
+
+def whole_days_after(value: dt.datetime, span: dt.timedelta) -> dt.datetime:
+    """Midnight UTC ``span`` after the start of ``value``'s UTC day, ``span`` rounded up to
+    whole days: a 7-day span from any time on a Tuesday ends as the next Tuesday begins."""
+    day = micros(value) // MICROS_PER_DAY
+    return day_start(day - (-(span // _MICROSECOND) // MICROS_PER_DAY))
 
 
 def stamp(value: dt.datetime) -> str:
