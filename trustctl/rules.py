@@ -7,7 +7,7 @@ import fnmatch
 import hashlib
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar, cast
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import (
     BaseModel,
@@ -24,7 +24,21 @@ from trustctl import times, yamlio
 from trustctl.errors import RulesError
 from trustctl.files import read_input
 from trustctl.levels import LADDER, Level
+from trustctl.rules_gates import (
+    Bounds,
+    Demote,
+    DemoteAt,
+    DemoteGate,
+    LevelName,
+    Metric,
+    Promote,
+    PromoteGate,
+    PromoteTo,
+    RulesModel,
+    UnverifiedRule,
+)
 from trustctl.suggest import did_you_mean, model_keys
+from trustctl.times import MAX_DURATION_DAYS, parse_duration
 
 __all__ = [
     "DEFAULT_RISK_TIERS",
@@ -53,197 +67,7 @@ __all__ = [
     "parse_rules",
 ]
 
-LevelName = Annotated[Level, Strict(False)]
-Metric = Literal["agreement", "success"]
-UnverifiedRule = Literal["count_as_failure", "exclude"]
 GroupField = Literal["action_class", "system_tier", "service", "agent_version"]
-
-_DURATION = re.compile(r"^([0-9]+)([smhdw])$")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-MAX_DURATION_DAYS = 36500
-"""About a century: longer spans are typos, and would overflow date arithmetic."""
-_DURATION_DIGITS = 10
-"""More digits than any duration allowed has (in seconds): refused before they are read."""
-
-
-def parse_duration(text: str) -> dt.timedelta:
-    """Parse ``"180d"``, ``"12h"``, ``"2w"``… into a timedelta; raise ``ValueError`` otherwise.
-
-    Durations longer than ``MAX_DURATION_DAYS`` are refused.
-    """
-    match = _DURATION.match(text)
-    if match is None:
-        raise ValueError(f"{text!r} is not a duration like '180d', '12h' or '2w'")
-    if len(match.group(1)) > _DURATION_DIGITS:
-        raise ValueError(f"at most {MAX_DURATION_DAYS}d, not {text!r}")
-    seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-    if seconds > MAX_DURATION_DAYS * _UNIT_SECONDS["d"]:
-        raise ValueError(f"at most {MAX_DURATION_DAYS}d, not {text!r}")
-    return dt.timedelta(seconds=seconds)
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
-
-
-def _open_unit_interval(value: float) -> float:
-    if value <= 0:
-        raise ValueError("must be > 0")
-    if value >= 1:
-        raise ValueError("must be < 1")
-    return value
-
-
-class Bounds(_Model):
-    """How a rate's uncertainty is turned into a gate."""
-
-    method: Literal["clopper-pearson", "beta", "anytime"] = "clopper-pearson"
-    """``clopper-pearson`` (exact, conservative), ``beta`` (quantile of the posterior) or
-    ``anytime`` (a confidence sequence: valid however often the gate is re-checked)."""
-    confidence: float = 0.95
-    """One-sided confidence of the lower (promotion) and upper (demotion) bounds."""
-    prior: Annotated[tuple[float, float], Strict(False)] = (1.0, 1.0)
-    """Beta prior ``[a, b]``, used by method ``beta`` and for the reported posterior."""
-
-    @model_validator(mode="after")
-    def _check(self) -> Bounds:
-        _open_unit_interval_at(self.confidence, "confidence")
-        if self.prior[0] <= 0 or self.prior[1] <= 0:
-            raise ValueError("prior: both parameters must be > 0")
-        return self
-
-
-def _open_unit_interval_at(value: float, key: str) -> None:
-    try:
-        _open_unit_interval(value)
-    except ValueError as exc:
-        raise ValueError(f"{key}: {exc}") from None
-
-
-class PromoteGate(_Model):
-    """What one metric must show before a promotion."""
-
-    min_decisions: int = Field(default=50, ge=1)
-    """Minimum number of counted decisions (reviewed for agreement, verified for success)."""
-    threshold: float
-    """The bound (lower, at ``bounds.confidence``) must be at least this."""
-    max_unverified: float | None = None
-    """Success only: the largest allowed share of executed decisions without a verified outcome."""
-    unverified: UnverifiedRule = "count_as_failure"
-    """Success only: ``count_as_failure`` measures the rate on every executed decision, an
-    unverified one counting as a failure; ``exclude`` measures it on verified ones only."""
-
-    @model_validator(mode="after")
-    def _check(self) -> PromoteGate:
-        _open_unit_interval_at(self.threshold, "threshold")
-        if self.max_unverified is not None and not 0 <= self.max_unverified < 1:
-            raise ValueError("max_unverified: must be in [0, 1)")
-        return self
-
-
-class PromoteTo(_Model):
-    """The gates for promotion to one level; every gate given must pass."""
-
-    agreement: PromoteGate | None = None
-    success: PromoteGate | None = None
-
-    @model_validator(mode="after")
-    def _check(self) -> PromoteTo:
-        if self.agreement is None and self.success is None:
-            raise ValueError("needs at least one of 'agreement' or 'success'")
-        if self.agreement is not None and self.agreement.max_unverified is not None:
-            raise ValueError("agreement.max_unverified: only the success gate has it")
-        # A dump of the rules (overrides, scenarios) repeats the default: only another value
-        # says the agreement gate was given one.
-        if self.agreement is not None and self.agreement.unverified != "count_as_failure":
-            raise ValueError("agreement.unverified: only the success gate has it")
-        return self
-
-    def gates(self) -> list[tuple[Metric, PromoteGate]]:
-        """The configured gates, agreement first."""
-        return _by_metric(self.agreement, self.success)
-
-
-class DemoteGate(_Model):
-    """Demote when the metric's upper bound falls below ``threshold``."""
-
-    threshold: float
-
-    @model_validator(mode="after")
-    def _check(self) -> DemoteGate:
-        _open_unit_interval_at(self.threshold, "threshold")
-        return self
-
-
-class DemoteAt(_Model):
-    """Checks for groups at this level or above; a failing check drops to the level below it."""
-
-    agreement: DemoteGate | None = None
-    success: DemoteGate | None = None
-
-    def gates(self) -> list[tuple[Metric, DemoteGate]]:
-        """The configured checks, agreement first."""
-        return _by_metric(self.agreement, self.success)
-
-
-_Gate = TypeVar("_Gate", PromoteGate, DemoteGate)
-
-
-def _by_metric(agreement: _Gate | None, success: _Gate | None) -> list[tuple[Metric, _Gate]]:
-    pairs: tuple[tuple[Metric, _Gate | None], ...] = (
-        ("agreement", agreement),
-        ("success", success),
-    )
-    return [(metric, gate) for metric, gate in pairs if gate is not None]
-
-
-class Promote(_Model):
-    """Promotion gates per target level."""
-
-    suggest: PromoteTo | None = PromoteTo(agreement=PromoteGate(min_decisions=30, threshold=0.8))
-    auto_notify: PromoteTo | None = PromoteTo(
-        agreement=PromoteGate(min_decisions=50, threshold=0.95)
-    )
-    full: PromoteTo | None = PromoteTo(
-        agreement=PromoteGate(min_decisions=50, threshold=0.95),
-        success=PromoteGate(min_decisions=200, threshold=0.99, max_unverified=0.05),
-    )
-
-    def to(self, level: Level) -> PromoteTo | None:
-        """The gates for promotion to ``level`` (``None``: no promotion to it)."""
-        return None if level is Level.OBSERVE else getattr(self, level.value)
-
-
-class Demote(_Model):
-    """Demotion checks per level, and where a critical failure sends a group."""
-
-    critical_failure_to: LevelName = Level.SUGGEST
-    recent: str | None = None
-    """With a duration (``28d``), the checks also judge the record's last days: drift is
-    caught in weeks even after months at a level."""
-    suggest: DemoteAt | None = None
-    auto_notify: DemoteAt | None = DemoteAt(agreement=DemoteGate(threshold=0.90))
-    full: DemoteAt | None = DemoteAt(success=DemoteGate(threshold=0.97))
-
-    @model_validator(mode="after")
-    def _check(self) -> Demote:
-        if self.recent is not None:
-            try:
-                if not parse_duration(self.recent):
-                    raise ValueError("must be > 0")
-            except ValueError as exc:
-                raise ValueError(f"recent: {exc}") from None
-        if self.critical_failure_to is Level.FULL:
-            raise ValueError(
-                "critical_failure_to: must be below full, or a critical failure would demote "
-                "nothing"
-            )
-        return self
-
-    def at(self, level: Level) -> DemoteAt | None:
-        """The checks that apply from ``level`` upwards."""
-        return None if level is Level.OBSERVE else getattr(self, level.value)
-
 
 DEFAULT_RISK_TIER_CAPS: dict[Literal[1, 2, 3], Level] = {
     1: Level.FULL,
@@ -258,7 +82,7 @@ DEFAULT_SYSTEM_TIER_CAPS: dict[Literal[1, 2, 3, 4], Level] = {
 }
 
 
-class Caps(_Model):
+class Caps(RulesModel):
     """The highest level allowed per tier, whatever the statistics say.
 
     Each map is laid over its defaults: a tier left out keeps its default cap, so
@@ -291,14 +115,14 @@ class Caps(_Model):
         return self.system_tier[cast(Literal[1, 2, 3, 4], tier)]
 
 
-class RiskTierPattern(_Model):
+class RiskTierPattern(RulesModel):
     """Action classes matching ``pattern`` (a glob) have risk tier ``tier``."""
 
     pattern: str
     tier: Literal[1, 2, 3]
 
 
-class Pin(_Model):
+class Pin(RulesModel):
     """A human decision that sets a level whatever the evidence, until it expires."""
 
     action_class: str
@@ -322,7 +146,7 @@ class Pin(_Model):
         return self.expires
 
 
-class Approval(_Model):
+class Approval(RulesModel):
     """Which promotions wait for a person's sign-off, and for how long."""
 
     required_for: Annotated[tuple[LevelName, ...], Strict(False)] = (Level.FULL,)
@@ -359,7 +183,7 @@ DEFAULT_RISK_TIERS: tuple[RiskTierPattern, ...] = (
 )
 
 
-class TrustRules(_Model):
+class TrustRules(RulesModel):
     """Every knob of the decision, with the defaults of the shipped ``policies/rules.yaml``."""
 
     apiVersion: Literal["trustctl/v1"] = "trustctl/v1"

@@ -1,13 +1,16 @@
-"""Instants: parsing, naive-means-UTC, the years allowed, epoch microseconds, UTC days, stamps."""
+"""Instants and spans: parsing, naive-means-UTC, the years allowed, epoch microseconds, UTC days,
+stamps, durations (``180d``)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 __all__ = [
     "EARLIEST",
     "EPOCH",
     "LATEST",
+    "MAX_DURATION_DAYS",
     "MICROS_PER_DAY",
     "RANGE_TEXT",
     "as_utc",
@@ -19,6 +22,7 @@ __all__ = [
     "instant_or_none",
     "micros",
     "parse",
+    "parse_duration",
     "stamp",
     "utc_instant",
     "whole_days_after",
@@ -142,3 +146,27 @@ def stamp(value: dt.datetime) -> str:
     """
     utc = value.astimezone(dt.timezone.utc)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if utc.microsecond else "%Y-%m-%dT%H:%M:%SZ")
+
+
+_DURATION = re.compile(r"^([0-9]+)([smhdw])$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+MAX_DURATION_DAYS = 36500
+"""About a century: longer spans are typos, and would overflow date arithmetic."""
+_DURATION_DIGITS = 10
+"""More digits than any duration allowed has (in seconds): refused before they are read."""
+
+
+def parse_duration(text: str) -> dt.timedelta:
+    """Parse ``"180d"``, ``"12h"``, ``"2w"``… into a timedelta; raise ``ValueError`` otherwise.
+
+    Durations longer than ``MAX_DURATION_DAYS`` are refused.
+    """
+    match = _DURATION.match(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a duration like '180d', '12h' or '2w'")
+    if len(match.group(1)) > _DURATION_DIGITS:
+        raise ValueError(f"at most {MAX_DURATION_DAYS}d, not {text!r}")
+    seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if seconds > MAX_DURATION_DAYS * _UNIT_SECONDS["d"]:
+        raise ValueError(f"at most {MAX_DURATION_DAYS}d, not {text!r}")
+    return dt.timedelta(seconds=seconds)
