@@ -124,7 +124,7 @@ def generate(
     from trustctl.errors import TrustctlError
     from trustctl.files import write_atomically
     from trustctl.inputs import EvidenceFiles
-    from trustctl.pair import ledger_paths, open_ledger, write_pair
+    from trustctl.pair import by_rerunning, ledger_paths, open_ledger, write_pair
     from trustctl.record import run, settled
 
     if bad_rows_out is not None and on_bad_rows is not BadRows.skip:
@@ -144,7 +144,12 @@ def generate(
         else log_source(logs, on_bad_rows, low_memory, where)
     )
     committed = policy_or_none(previous)
-    book = open_ledger(committed, previous, read_from)
+    book = open_ledger(
+        committed,
+        previous,
+        read_from,
+        confirm=by_rerunning(source, loaded, committed),
+    )
     done = run(source, loaded, book, committed, instant(as_of))
     if done.mismatches and write_to is not None:
         raise TrustctlError(
@@ -261,14 +266,19 @@ def explain(
     from trustctl import render
     from trustctl.explain import explain as explain_class
     from trustctl.ledger import group_key
-    from trustctl.pair import ledger_paths, open_ledger
+    from trustctl.pair import by_rerunning, ledger_paths, open_ledger
     from trustctl.record import run
 
     _class_first(action_class, logs)
     loaded = rules_with(rules, sets)
     source = log_source(logs, BadRows.fail, False, where)
     committed = policy_or_none(previous)
-    book = open_ledger(committed, previous, ledger_paths(previous, None, ledger)[0])
+    book = open_ledger(
+        committed,
+        previous,
+        ledger_paths(previous, None, ledger)[0],
+        confirm=by_rerunning(source, loaded, committed),
+    )
     done = run(source, loaded, book, committed, instant(as_of))
     result = replace(done.evaluation, verdicts=tuple(o.verdict for o in done.outcomes))
     group_by = loaded.rules.group_by

@@ -89,7 +89,7 @@ def update(
     from trustctl.explain import explain
     from trustctl.files import write_atomically
     from trustctl.inputs import Logs
-    from trustctl.pair import default_ledger, open_ledger, write_pair
+    from trustctl.pair import by_rerunning, default_ledger, open_ledger, write_pair
     from trustctl.policy import load_policy
     from trustctl.record import run as run_on_ledger
     from trustctl.record import settled
@@ -103,8 +103,14 @@ def update(
         raise PolicyError("\n".join(f"{policy}: {line}" for line in edited))
     loaded = rules_with(rules)
     ledger_path = default_ledger(policy)
-    book = open_ledger(old, policy if old is not None else None, ledger_path)
-    done = run_on_ledger(Logs(logs, "fail"), loaded, book, old, instant(as_of))
+    source = Logs(logs, "fail")
+    book = open_ledger(
+        old,
+        policy if old is not None else None,
+        ledger_path,
+        confirm=by_rerunning(source, loaded, old),
+    )
+    done = run_on_ledger(source, loaded, book, old, instant(as_of))
     result = settled(done, done.ledger.head)
     run = Update(old, result.document, tuple(map(str, logs)), str(policy), _text(rules))
     demoted = sorted({str(c.key[0]) for c in run.changes if c.kind == "demoted"})

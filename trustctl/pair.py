@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from trustctl.audit import disagreements
 from trustctl.errors import LedgerError
 from trustctl.files import write_together
-from trustctl.ledger import Ledger, read
+from trustctl.inputs import Source
+from trustctl.ledger import SIGNED, Entry, Ledger, read
 from trustctl.policy import to_json, to_yaml
 from trustctl.policy_model import Policy
-from trustctl.record import usable
+from trustctl.record import run, usable
+from trustctl.rules import LoadedRules
 
-__all__ = ["default_ledger", "ledger_paths", "open_ledger", "write_pair"]
+__all__ = [
+    "Confirm",
+    "ahead",
+    "by_rerunning",
+    "default_ledger",
+    "ledger_paths",
+    "open_ledger",
+    "write_pair",
+]
+
+Confirm = Callable[[Ledger, dt.datetime], Sequence[object]]
+"""Re-run the evaluation on a ledger as of a moment: the mismatches with what it records."""
 
 
 def default_ledger(policy: Path) -> Path:
@@ -37,9 +53,16 @@ def ledger_paths(
     )
 
 
-def open_ledger(policy: Policy | None, policy_path: Path | None, path: Path | None) -> Ledger:
+def open_ledger(
+    policy: Policy | None, policy_path: Path | None, path: Path | None, *, confirm: Confirm
+) -> Ledger:
     """The ledger a run builds on (empty when there is none): refused when its chain is
-    broken, or when ``policy`` (``--previous``) is not what it records."""
+    broken, or when ``policy`` (``--previous``) is not what it records.
+
+    A policy one run behind its ledger (the write was interrupted between the ledger and
+    the policy; see :func:`ahead`) is accepted only when ``confirm`` finds that the logs
+    give exactly the entries it lacks: that run is then completed, never laundered.
+    """
     if path is None:
         return Ledger(Path("ledger.jsonl"))
     ledger = usable(read(path))
@@ -49,13 +72,50 @@ def open_ledger(policy: Policy | None, policy_path: Path | None, path: Path | No
             f"{policy_path}: records ledger head {recorded.seq}, but {path} does not exist "
             "(pass it with --ledger)"
         )
-    if policy is not None and policy_path is not None and ledger.entries:
-        problems = disagreements(policy, policy_path, ledger)
-        if problems:
-            raise LedgerError(
-                f"{problems[0]}; --previous and its ledger disagree (see trustctl check)"
-            )
-    return ledger
+    if policy is None or policy_path is None or not ledger.entries:
+        return ledger
+    problems = disagreements(policy, policy_path, ledger)
+    if not problems:
+        return ledger
+    missing = ahead(policy, policy_path, ledger)
+    if missing:
+        mismatches = confirm(ledger, missing[0].when)
+        if not mismatches:
+            return ledger
+        raise LedgerError(
+            f"{ledger.path}: lines {missing[0].seq}-{missing[-1].seq} are ahead of "
+            f"{policy_path}, and a run as of {missing[0].at} does not give them "
+            f"({mismatches[0]}): not an interrupted write (see trustctl verify)"
+        )
+    raise LedgerError(f"{problems[0]}; --previous and its ledger disagree (see trustctl check)")
+
+
+def by_rerunning(source: Source, rules: LoadedRules, previous: Policy | None) -> Confirm:
+    """Confirm a ledger's entries by running the evaluation again as of their moment."""
+    return lambda ledger, at: run(source, rules, ledger, previous, at).mismatches
+
+
+def ahead(policy: Policy, policy_path: Path, ledger: Ledger) -> tuple[Entry, ...]:
+    """The entries of one unsigned run that ``ledger`` has after the head ``policy`` records,
+    when the policy is otherwise exactly what the ledger recorded up to its head.
+
+    That is what a write interrupted between its two renames leaves (the ledger is replaced
+    first, so it is never behind its policy). Empty for anything else.
+    """
+    recorded = policy.metadata.ledger
+    if recorded is None or not 0 < recorded.seq < len(ledger.entries):
+        return ()
+    if ledger.entries[recorded.seq - 1].hash != recorded.hash:
+        return ()
+    before = replace(
+        ledger, entries=ledger.entries[: recorded.seq], lines=ledger.lines[: recorded.seq]
+    )
+    if disagreements(policy, policy_path, before):
+        return ()
+    extra = ledger.entries[recorded.seq :]
+    if any(e.kind in SIGNED or e.when != extra[0].when for e in extra):
+        return ()
+    return extra
 
 
 def write_pair(

@@ -14,7 +14,7 @@ from pathlib import Path
 from trustctl.files import write_atomically
 from trustctl.history import history, pick_groups
 from trustctl.inputs import Logs
-from trustctl.pair import default_ledger, open_ledger
+from trustctl.pair import by_rerunning, default_ledger, open_ledger
 from trustctl.policy_model import Policy
 from trustctl.record import run, settled
 from trustctl.review import Review, build_review
@@ -40,8 +40,10 @@ class Request:
 def review_of(request: Request) -> Review:
     """The review's data: the verdicts as ``generate`` gives them, the history behind them."""
     where = None if request.policy is None else default_ledger(request.policy)
-    book = open_ledger(request.previous, request.policy, where)
-    done = run(Logs(request.logs), request.rules, book, request.previous, request.as_of)
+    source = Logs(request.logs)
+    confirm = by_rerunning(source, request.rules, request.previous)
+    book = open_ledger(request.previous, request.policy, where, confirm=confirm)
+    done = run(source, request.rules, book, request.previous, request.as_of)
     evaluation = settled(done)
     found = history(request.logs, request.rules, until=evaluation.as_of)
     found = pick_groups(found, request.groups)
