@@ -28,12 +28,11 @@ from trustctl.inputs import DecisionsRead
 from trustctl.policy import load_policy
 from trustctl.policy_model import Policy
 from trustctl.rules import LoadedRules, parse_rules
-from trustctl.sources import SCHEMA_COLUMNS
+from trustctl.schema import COLUMNS
 from trustctl.verdict import Verdict
 
 EPOCH = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
 
-COLUMNS = SCHEMA_COLUMNS
 
 _EXECUTED_BY_DEFAULT = {"approved", "modified", "overridden"}
 

@@ -11,7 +11,8 @@ from conftest import SAMPLE_CSV
 
 from trustctl import bounds
 from trustctl.calibration import CUTS, calibrate
-from trustctl.ingest import HUMAN_CODES, load_decisions
+from trustctl.ingest import load_decisions
+from trustctl.schema import HUMAN_CODES
 
 REFERENCE = json.loads(
     (Path(__file__).parent / "reference" / "calibration_reference.json").read_text()

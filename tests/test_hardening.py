@@ -13,8 +13,7 @@ import pytest
 from conftest import LogFiles, row
 
 from trustctl.errors import InputError
-from trustctl.ingest import load_decisions
-from trustctl.sources import find_logs
+from trustctl.ingest import find_logs, load_decisions
 
 
 def _raw(logs: LogFiles, name: str, data: bytes) -> Path:

@@ -14,9 +14,9 @@ import pytest
 from conftest import START, LogFiles, Row, row
 
 from trustctl.errors import InputError
-from trustctl.ingest import HUMAN_CODES, OUTCOME_CODES, SEVERITY_CODES, load_decisions
+from trustctl.ingest import find_logs, load_decisions
 from trustctl.levels import Level
-from trustctl.sources import find_logs
+from trustctl.schema import HUMAN_CODES, OUTCOME_CODES, SEVERITY_CODES
 
 
 def _load(*paths: Path, on_bad_rows: Any = "fail") -> pd.DataFrame:
@@ -754,16 +754,16 @@ def test_many_conflicts_list_twenty_and_count_the_rest(logs: LogFiles) -> None:
 def test_the_error_path_reads_each_file_once(
     logs: LogFiles, monkeypatch: pytest.MonkeyPatch, on_bad_rows: Any
 ) -> None:
-    import trustctl.sources
+    import trustctl.ingest.textfile
 
     opened: list[Path] = []
-    real = trustctl.sources._open_text
+    real = trustctl.ingest.textfile.open_text
 
     def counting(path: Path) -> Any:
         opened.append(path)
         return real(path)
 
-    monkeypatch.setattr(trustctl.sources, "_open_text", counting)
+    monkeypatch.setattr(trustctl.ingest.textfile, "open_text", counting)
     bad = logs.csv([row("a", mode="boss"), row("b"), row("c", executed="maybe")], name="bad.csv")
     good = logs.csv([row("d")], name="good.csv")
     if on_bad_rows == "skip":
@@ -782,12 +782,14 @@ def test_the_error_path_reads_each_file_once(
 def test_ingest_validates_without_assert() -> None:
     """``python -O`` removes asserts: validation and narrowing must be explicit code."""
     import ast
+    import importlib
     import inspect
+    import pkgutil
 
     import trustctl.ingest
-    import trustctl.sources
 
-    for module in (trustctl.ingest, trustctl.sources):
+    for info in pkgutil.iter_modules(trustctl.ingest.__path__, "trustctl.ingest."):
+        module = importlib.import_module(info.name)
         tree = ast.parse(inspect.getsource(module))
         asserts = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Assert)]
         assert asserts == [], f"{module.__name__}: assert on lines {asserts}"
@@ -929,10 +931,11 @@ def test_naive_times_among_z_times_are_read_and_counted(logs: LogFiles) -> None:
 
 
 def _batches_of(monkeypatch: pytest.MonkeyPatch, size: int) -> None:
-    import trustctl.sources
+    import trustctl.ingest.csv_log
+    import trustctl.ingest.log_source
 
-    monkeypatch.setattr(trustctl.sources, "_CSV_BLOCK", size)
-    monkeypatch.setattr(trustctl.sources, "_PARQUET_BATCH", 7)
+    monkeypatch.setattr(trustctl.ingest.csv_log, "CSV_BLOCK", size)
+    monkeypatch.setattr(trustctl.ingest.log_source, "BATCH_ROWS", 7)
 
 
 def _long_log() -> list[Row]:

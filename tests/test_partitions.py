@@ -12,7 +12,7 @@ import yaml
 from clirun import policy_yaml
 from conftest import SAMPLE_CSV
 
-from trustctl.sources import hive_values
+from trustctl.ingest.parquet_log import hive_values
 
 
 def _sample() -> pa.Table:

@@ -10,10 +10,10 @@ import pytest
 from clirun import failure, ok, run
 from conftest import SAMPLE_CSV
 
-from trustctl.ingest import HUMAN_CODES
 from trustctl.review import Review
 from trustctl.review_pages import Request, review_of
 from trustctl.rules import load_rules
+from trustctl.schema import HUMAN_CODES
 
 GROUPS = ("k8s.cordon_node", "k8s.scale", "cache.flush")
 _JUDGED = [HUMAN_CODES[h] for h in ("approved", "rejected", "modified", "overridden")]

@@ -161,7 +161,7 @@ def refuse_overwrites(
     """The one rule for outputs (``files.check_outputs``), checked before anything is read."""
     from trustctl.evidence_files import find_evidence
     from trustctl.files import check_outputs
-    from trustctl.sources import find_logs
+    from trustctl.ingest import find_logs
 
     found = (find_evidence if evidence else find_logs)(inputs) if inputs else []
     check_outputs(outputs, [*found, *others])

@@ -28,7 +28,8 @@ from trustctl import __version__, segments, times
 from trustctl.errors import InputError, first_line
 from trustctl.files import atomic_writer
 from trustctl.ingest import IngestReport, SourceSummary, summed_report
-from trustctl.sources import is_directory, once, walk
+from trustctl.ingest.find import is_directory, once, walk
+from trustctl.schema import MODE_SPELLINGS
 from trustctl.times import at_micros, in_range
 
 __all__ = ["FORMAT", "Aggregated", "find_evidence", "read", "write"]
@@ -181,7 +182,7 @@ def _segments_of(path: Path, table: pa.Table) -> pd.DataFrame:
             outside = pc.or_(pc.less(column, first), pc.greater(column, last))  # null: not bad
             bad = outside if bad is None else pc.or_kleene(bad, outside)
         if field.name == "mode":
-            bad = pc.is_null(pc.index_in(column, value_set=pa.array(_MODES)))
+            bad = pc.is_null(pc.index_in(column, value_set=pa.array(list(MODE_SPELLINGS))))
         if bad is not None and pc.any(bad).as_py():
             _refuse(path, field.name, column, bad, "is not valid")
     # A segment with decisions has its first and last; one with critical failures, its latest.
@@ -246,9 +247,6 @@ def _shown(scalar: Any) -> str:
     except (OverflowError, ValueError):
         return f"{scalar.cast(pa.int64()).as_py()} (microseconds since 1970)"
     return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else repr(value)
-
-
-_MODES = ["observe", "suggest", "auto_notify", "auto-notify", "full"]
 
 
 def _report(path: Path, meta: dict[str, Any]) -> IngestReport:

@@ -10,7 +10,7 @@ import pandas as pd
 from trustctl import times
 from trustctl.errors import TrustctlError
 from trustctl.evaluate import Evaluation
-from trustctl.ingest import HUMAN_CODES, OUTCOME_CODES, SEVERITY_CODES
+from trustctl.schema import HUMAN_CODES, OUTCOME_CODES, SEVERITY_CODES
 from trustctl.suggest import did_you_mean
 from trustctl.verdict import Verdict
 

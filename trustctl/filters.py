@@ -13,8 +13,8 @@ import pandas as pd
 
 from trustctl import times
 from trustctl.errors import TrustctlError
-from trustctl.ingest import HUMAN_CODES, OUTCOME_CODES, SEVERITY_CODES
 from trustctl.levels import LEVEL_SPELLINGS
+from trustctl.schema import HUMAN_CODES, OUTCOME_CODES, SEVERITY_CODES
 
 __all__ = ["EVIDENCE_COLUMNS", "Filter", "keep", "keep_segments", "none_left", "parse_filter"]
 

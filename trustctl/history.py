@@ -26,13 +26,14 @@ from trustctl.diff import label
 from trustctl.errors import InputError, TrustctlError
 from trustctl.evidence import GroupKey
 from trustctl.filters import Filter
-from trustctl.ingest import OUTCOME_CODES, SEVERITY_CODES, Decisions, load_decisions
+from trustctl.ingest import Decisions, load_decisions
 from trustctl.inputs import Logs, Read, filtered
 from trustctl.ledger import Ledger
 from trustctl.levels import Level
 from trustctl.policy_model import Policy
 from trustctl.record import Run, document, run
 from trustctl.rules import LoadedRules
+from trustctl.schema import OUTCOME_CODES, SEVERITY_CODES
 from trustctl.verdict import Verdict
 
 __all__ = ["Activity", "History", "Step", "history", "pick_groups", "step_times"]

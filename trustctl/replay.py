@@ -22,11 +22,12 @@ from trustctl.errors import TrustctlError
 from trustctl.evidence import GroupKey
 from trustctl.filters import Filter
 from trustctl.history import History, history
-from trustctl.ingest import HUMAN_CODES, OUTCOME_CODES, SEVERITY_CODES, load_decisions
+from trustctl.ingest import load_decisions
 from trustctl.inputs import Read, filtered
 from trustctl.levels import Level
 from trustctl.overrides import apply_overrides
 from trustctl.rules import LoadedRules, load_rules
+from trustctl.schema import HUMAN_CODES, OUTCOME_CODES, SEVERITY_CODES
 from trustctl.whatif import Scenario
 
 __all__ = ["Exposure", "Replay", "Replayed", "replay"]

@@ -21,9 +21,9 @@ from trustctl.diff import label
 from trustctl.evaluate import Evaluation
 from trustctl.evidence import GroupKey
 from trustctl.history import History
-from trustctl.ingest import HUMAN_CODES, OUTCOME_CODES, SEVERITY_CODES
 from trustctl.levels import Level
 from trustctl.rules import LoadedRules, Metric, TrustRules
+from trustctl.schema import HUMAN_CODES, OUTCOME_CODES, SEVERITY_CODES
 from trustctl.verdict import MoreClean, MoreVerified, Verdict
 
 __all__ = [

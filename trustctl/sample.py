@@ -16,11 +16,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from trustctl import times
+from trustctl import schema, times
 from trustctl.errors import TrustctlError
 from trustctl.files import atomic_writer
 from trustctl.levels import LADDER, Level
-from trustctl.sources import SCHEMA_COLUMNS
 
 __all__ = [
     "AGENT_VERSIONS",
@@ -50,7 +49,7 @@ DEFAULT_END = dt.datetime(2026, 11, 20, tzinfo=dt.timezone.utc)
 SPAN_DAYS = 180
 """The sample covers the ``SPAN_DAYS`` days before ``end``."""
 
-COLUMNS: tuple[str, ...] = SCHEMA_COLUMNS
+COLUMNS: tuple[str, ...] = schema.COLUMNS
 """Every column of decision-log schema v1, in order."""
 
 SERVICE_TIERS: dict[str, int] = {
@@ -279,9 +278,9 @@ RATIONALES: dict[str, tuple[str, ...]] = {
 }
 """Free-text rationale per situation; commas and quotes exercise CSV quoting."""
 
-_HUMAN = ("", "approved", "rejected", "modified", "timeout", "overridden")
-_OUTCOME = ("", "success", "failure", "unknown")
-_SEVERITY = ("", "minor", "major", "critical")
+_HUMAN = ("", *schema.HUMAN_CODES)
+_OUTCOME = ("", *schema.OUTCOME_CODES)
+_SEVERITY = ("", *schema.SEVERITY_CODES)
 _OFFSETS = (("Z", 0), ("+02:00", 120), ("-05:00", -300), ("+05:30", 330), ("+09:00", 540))
 _VERDICT_COLUMNS = ("human_decision", "outcome", "severity", "reviewer", "rationale", "incident_id")
 _FREE_TEXT_COLUMNS = ("rationale",)
@@ -498,7 +497,7 @@ def _to_rows(
         "action_class": _take([s.action_class for s in SCENARIOS], codes("action_class")),
         "mode": _take([level.value for level in LADDER], codes("mode")),
         "human_decision": _take(_HUMAN, codes("human_decision")),
-        "executed": _take(("false", "true"), codes("executed")),
+        "executed": _take((schema.FALSE_SPELLINGS[0], schema.TRUE_SPELLINGS[0]), codes("executed")),
         "outcome": _take(_OUTCOME, codes("outcome")),
         "severity": _take(_SEVERITY, codes("severity")),
         "service": _take(services, codes("service")),

@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from trustctl.ingest import HUMAN_CODES, OUTCOME_CODES, SEVERITY_CODES
 from trustctl.levels import LADDER, LEVEL_SPELLINGS
+from trustctl.schema import HUMAN_CODES, JUDGED, OUTCOME_CODES, SEVERITY_CODES
 from trustctl.times import MICROS_PER_DAY
 
 __all__ = [
@@ -83,7 +83,7 @@ _TEXT = ("action_class", "service", "agent_version", "first_id", "last_id", "cri
 NO_TIME = np.iinfo(np.int64).min
 _NEVER = np.iinfo(np.int64).max
 
-_JUDGED = [HUMAN_CODES[h] for h in ("approved", "rejected", "modified", "overridden")]
+_JUDGED = [HUMAN_CODES[h] for h in JUDGED]
 
 
 def _micros(column: pd.Series) -> np.ndarray:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from trustctl import __version__
 from trustctl.levels import LADDER
+from trustctl.schema import FALSE_SPELLINGS, JUDGED, TRUE_SPELLINGS, VERIFIED, ZONED_PATTERN
 
 __all__ = ["DIALECTS", "render"]
 
@@ -34,9 +35,6 @@ DIALECTS: tuple[str, ...] = ("duckdb", "spark", "bigquery", "postgres")
 _NAME_PART = re.compile(r"[A-Za-z0-9_]+(?:-[A-Za-z0-9_]+)*")
 _MAX_PARTS = 4
 _MAX_PART_LENGTH = 128
-
-#: A time of day followed by a zone (``trustctl.ingest``'s rule): the rest are naive, UTC.
-_ZONED = "[Tt ].*([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)$"
 
 
 @dataclass(frozen=True)
@@ -69,7 +67,7 @@ def _zoned_or_naive(zoned: str, naive: str, matches: str) -> Callable[[str], str
 
     def parse(column: str) -> str:
         return (
-            f"CASE WHEN {matches.format(column=column, pattern=_ZONED)} "
+            f"CASE WHEN {matches.format(column=column, pattern=ZONED_PATTERN)} "
             f"THEN {zoned.format(column=column)} ELSE {naive.format(column=column)} END"
         )
 
@@ -226,17 +224,22 @@ def render(dialect: str, table: str) -> str:
     return _query(spelling, _quoted_table(table, spelling))
 
 
+def _listed(values: Sequence[str]) -> str:
+    """Schema values as a list of SQL strings (they hold no quote)."""
+    return ", ".join(f"'{value}'" for value in values)
+
+
 _KEY = ("action_class", "service", "system_tier", "risk_tier", "agent_version", "mode_name")
 #: Each count's name and the decisions it counts (``None``: all of them).
 _COUNTS: tuple[tuple[str, str | None], ...] = (
     ("decisions", None),
-    ("reviewed", "human_decision IN ('approved', 'rejected', 'modified', 'overridden')"),
+    ("reviewed", f"human_decision IN ({_listed(JUDGED)})"),
     ("agreed", "human_decision = 'approved'"),
     ("timeouts", "human_decision = 'timeout'"),
     ("executed", "executed_flag = 1"),
-    ("verified", "executed_flag = 1 AND outcome IN ('success', 'failure')"),
+    ("verified", f"executed_flag = 1 AND outcome IN ({_listed(VERIFIED)})"),
     ("succeeded", "executed_flag = 1 AND outcome = 'success'"),
-    ("unverified", "executed_flag = 1 AND COALESCE(outcome, '') NOT IN ('success', 'failure')"),
+    ("unverified", f"executed_flag = 1 AND COALESCE(outcome, '') NOT IN ({_listed(VERIFIED)})"),
 )
 _CRITICAL = "executed_flag = 1 AND outcome = 'failure' AND severity = 'critical'"
 
@@ -303,8 +306,8 @@ log_rows AS (
     CASE WHEN {q("mode")} = 'auto-notify' THEN 'auto_notify' ELSE {given("mode")} END AS mode_name,
     {given("human_decision")} AS human_decision,
     CASE
-      WHEN LOWER({q("executed")}) IN ('true', '1', 'yes') THEN 1
-      WHEN LOWER({q("executed")}) IN ('false', '0', 'no') THEN 0
+      WHEN LOWER({q("executed")}) IN ({_listed(TRUE_SPELLINGS)}) THEN 1
+      WHEN LOWER({q("executed")}) IN ({_listed(FALSE_SPELLINGS)}) THEN 0
     END AS executed_flag,
     {given("outcome")} AS outcome,
     {given("severity")} AS severity,

@@ -24,10 +24,10 @@ from trustctl.ingest import (
     IngestReport,
     OnBadRows,
     SourceSummary,
+    find_logs,
     load_slice,
     summed_report,
 )
-from trustctl.sources import find_logs
 
 __all__ = ["SLICE_BYTES", "Streamed", "slices_for", "stream_segments"]
 
