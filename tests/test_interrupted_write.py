@@ -87,3 +87,15 @@ def test_a_hand_edited_policy_behind_its_ledger_is_still_refused(
     assert "disagree" in message
     assert Path("policy.yaml").read_bytes() == edited
     assert Path("policy.ledger.jsonl").read_bytes() == ledger
+
+
+def test_validate_reads_the_ledger_beside_the_policy(interrupted: tuple[bytes, ...]) -> None:
+    _, new, _ = interrupted
+    assert "records ledger head" in failure(run("validate", "--policy", "policy.yaml"))
+    Path("policy.yaml").write_bytes(new)
+    shown = ok("validate", "--policy", "policy.yaml").stdout
+    entries = len(read(Path("policy.ledger.jsonl")).entries)
+    assert f"ledger: ok (policy.ledger.jsonl, {entries} entries, the policy's head)" in shown
+    Path("policy.ledger.jsonl").rename("elsewhere.jsonl")
+    message = failure(run("validate", "--policy", "policy.yaml"))
+    assert "but policy.ledger.jsonl does not exist" in message

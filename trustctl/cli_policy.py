@@ -319,13 +319,17 @@ def validate(
       trustctl validate sample_data/ --rules policies/rules.yaml --policy policy.yaml
     """
     from trustctl.ingest import load_decisions
+    from trustctl.pair import check_pair
     from trustctl.policy import load_policy
 
     loaded = rules_with(rules)
     say(f"rules: ok ({loaded.path or 'built-in defaults'})")
     if policy is not None:
         document = load_policy(policy)
+        book = check_pair(document, policy)
         say(f"policy: ok ({policy}, {len(document.actions)} groups)")
+        if book is not None:
+            say(f"ledger: ok ({book.path}, {len(book.entries)} entries, the policy's head)")
     if logs:
         report = load_decisions(logs).report
         say(

@@ -21,6 +21,7 @@ __all__ = [
     "Confirm",
     "ahead",
     "by_rerunning",
+    "check_pair",
     "default_ledger",
     "ledger_paths",
     "open_ledger",
@@ -88,6 +89,24 @@ def open_ledger(
             f"({mismatches[0]}): not an interrupted write (see trustctl verify)"
         )
     raise LedgerError(f"{problems[0]}; --previous and its ledger disagree (see trustctl check)")
+
+
+def check_pair(policy: Policy, policy_path: Path) -> Ledger | None:
+    """The ledger beside ``policy_path`` when there is one, refused when its chain is broken
+    or the policy is not what it records (``validate``: no logs, nothing computed)."""
+    path = default_ledger(policy_path)
+    recorded = policy.metadata.ledger
+    if not path.exists():
+        if recorded is None:
+            return None
+        raise LedgerError(
+            f"{policy_path}: records ledger head {recorded.seq}, but {path} does not exist"
+        )
+    ledger = usable(read(path))
+    problems = disagreements(policy, policy_path, ledger)
+    if problems:
+        raise LedgerError(f"{problems[0]} (see trustctl check)")
+    return ledger
 
 
 def by_rerunning(source: Source, rules: LoadedRules, previous: Policy | None) -> Confirm:
