@@ -7,8 +7,9 @@ from dataclasses import dataclass, replace
 
 from trustctl import bounds, times
 from trustctl.evidence import Evidence, GroupState, empty_evidence
+from trustctl.gate_checks import counts, gate_counts, promotion_checks
 from trustctl.levels import LADDER, Level, lowest
-from trustctl.rules import Metric, PromoteGate, PromoteTo, TrustRules, UnverifiedRule
+from trustctl.rules import TrustRules
 from trustctl.verdict import (
     AtTop,
     Bound,
@@ -28,6 +29,7 @@ from trustctl.verdict import (
     MoreClean,
     MoreVerified,
     Need,
+    NewVersion,
     Next,
     NotConfigured,
     NoUnverifiedAllowed,
@@ -39,29 +41,10 @@ from trustctl.verdict import (
     Reason,
     Stays,
     Unreachable,
-    Unverified,
     Verdict,
 )
 
 __all__ = ["cap_for", "decide", "pin_for"]
-
-
-def _counts(metric: Metric, evidence: Evidence) -> tuple[int, int]:
-    if metric == "agreement":
-        return evidence.agreed, evidence.reviewed
-    return evidence.succeeded, evidence.verified
-
-
-def _gate_counts(
-    metric: Metric, gate: PromoteGate, evidence: Evidence
-) -> tuple[int, int, UnverifiedRule | None]:
-    """What a promotion gate measures: with ``count_as_failure``, success is counted over
-    every executed action, an unverified one as a failure (missing data never passes)."""
-    if metric == "agreement":
-        return evidence.agreed, evidence.reviewed, None
-    if gate.unverified == "count_as_failure":
-        return evidence.succeeded, evidence.executed, gate.unverified
-    return evidence.succeeded, evidence.verified, gate.unverified
 
 
 def cap_for(state: GroupState, rules: TrustRules) -> Cap:
@@ -94,43 +77,6 @@ def pin_for(state: GroupState, rules: TrustRules, as_of: dt.datetime) -> PinStat
     if active:
         return PinStatus(pin=min(active, key=lambda p: p.level.rank), active=True)
     return PinStatus(pin=matching[0], active=False) if matching else None
-
-
-def _promotion_checks(
-    target: Level, gates: PromoteTo, state: GroupState, rules: TrustRules
-) -> list[Check]:
-    method, confidence, prior = rules.bounds.method, rules.bounds.confidence, rules.bounds.prior
-    checks: list[Check] = []
-    evidence = state.evidence
-    for metric, gate in gates.gates():
-        k, n, counted_as = _gate_counts(metric, gate, evidence)
-        rule = f"promote.{target.value}.{metric}"
-        checks.append(
-            Check(
-                rule=f"{rule}.min_decisions",
-                passed=n >= gate.min_decisions,
-                finding=MinDecisions(metric, n, gate.min_decisions, counted_as),
-            )
-        )
-        lower = bounds.lower_bound(k, n, confidence, method, prior)
-        finding = Bound(
-            metric, k, n, confidence, "lower", lower, gate.threshold, unverified=counted_as
-        )
-        checks.append(
-            Check(
-                rule=f"{rule}.threshold", passed=n > 0 and lower >= gate.threshold, finding=finding
-            )
-        )
-        if gate.max_unverified is not None:
-            executed, unverified = evidence.executed, evidence.unverified
-            checks.append(
-                Check(
-                    rule=f"{rule}.max_unverified",
-                    passed=executed > 0 and unverified <= gate.max_unverified * executed,
-                    finding=Unverified(unverified, executed, gate.max_unverified),
-                )
-            )
-    return checks
 
 
 def _critical_failure(state: GroupState, rules: TrustRules) -> tuple[Check | None, bool]:
@@ -177,7 +123,7 @@ def _demotion(state: GroupState, rules: TrustRules) -> tuple[Level, Demoted | No
             records.append((state.recent_evidence, rules.demote.recent))
         for metric, gate in demote_at.gates():
             for record, recent in records:
-                k, n = _counts(metric, record)
+                k, n = counts(metric, record)
                 upper = bounds.upper_bound(k, n, confidence, method, prior)
                 bound = Check(
                     rule=f"demote.{level.value}.{metric}.threshold",
@@ -188,7 +134,26 @@ def _demotion(state: GroupState, rules: TrustRules) -> tuple[Level, Demoted | No
                 if not bound.passed and below.rank < target.rank:
                     target = below
                     reason = Demoted(current, below, bound)
+    probation = _probation(state, rules)
+    if probation is not None:
+        checks.append(probation)
+        if not probation.passed and Level.AUTO_NOTIFY.rank < target.rank:
+            target = Level.AUTO_NOTIFY
+            reason = Demoted(current, target, probation)
     return target, reason, checks
+
+
+def _probation(state: GroupState, rules: TrustRules) -> Check | None:
+    """With ``agent_version_change: probation``: whether a group at ``full`` whose agent version
+    changed since its level was set keeps it, judged by the new version's own record."""
+    change, gates = state.version_change, rules.promote.full
+    if change is None or gates is None or state.current is not Level.FULL:
+        return None
+    if state.last_change is not None and change.at <= state.last_change:
+        return None  # the level was set on the new version's watch
+    checks = tuple(promotion_checks(Level.FULL, gates, change.record, rules))
+    finding = NewVersion(change.previous, change.version, change.at, checks)
+    return Check(rule="agent_version_change", passed=all(c.passed for c in checks), finding=finding)
 
 
 @dataclass(frozen=True)
@@ -212,7 +177,7 @@ def _promotion(
     gates = rules.promote.to(up)
     if gates is None:
         return _Outcome(current, Stays(current, NotConfigured(up), evidence), None, None)
-    gate_checks = _promotion_checks(up, gates, state, rules)
+    gate_checks = promotion_checks(up, gates, state.evidence, rules)
     checks.extend(gate_checks)
     failing = tuple(c for c in gate_checks if not c.passed)
     if up.rank > cap.level.rank:
@@ -258,7 +223,7 @@ def _next_step(
     method, confidence, prior = rules.bounds.method, rules.bounds.confidence, rules.bounds.prior
     evidence = state.evidence
     for metric, gate in gates.gates():
-        k, n, unverified = _gate_counts(metric, gate, evidence)
+        k, n, unverified = gate_counts(metric, gate, evidence)
         more = bounds.clean_needed(
             k, n, gate.threshold, gate.min_decisions, confidence, method, prior
         )

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from trustctl import segments, times
+from trustctl import level_history, segments, times
 from trustctl.levels import LADDER, Level
 from trustctl.rules import TrustRules, parse_duration
 from trustctl.segments import COUNTS, NO_TIME
@@ -34,6 +34,7 @@ __all__ = [
     "GroupKey",
     "GroupState",
     "PriorState",
+    "VersionChange",
     "collect",
     "collect_segments",
     "empty_evidence",
@@ -81,6 +82,20 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class VersionChange:
+    """The group's latest change of named agent version, with ``agent_version_change:
+    probation``: the new version's own record decides whether a level at ``full`` holds."""
+
+    previous: str
+    version: str
+    at: dt.datetime
+    """The new version's first decision."""
+    record: Evidence
+    """The new version's decisions: the days after ``at`` (and after the last demotion and
+    critical failure, as for promotion)."""
+
+
+@dataclass(frozen=True)
 class GroupState:
     """Everything known about one group before the decision is taken."""
 
@@ -113,6 +128,8 @@ class GroupState:
     recent_evidence: Evidence | None = None
     """With ``demote.recent``: the part of ``demotion_evidence`` in the last ``recent`` whole
     UTC days, which the demotion checks judge too."""
+    version_change: VersionChange | None = None
+    """With ``agent_version_change: probation``: the latest change of named agent version."""
 
     @property
     def last_change(self) -> dt.datetime | None:
@@ -212,7 +229,7 @@ def collect_segments(
     days = seg["day"].to_numpy()
     has = seg["decisions"].to_numpy() > 0
     active = groups.total(has & (days >= window_day)) > 0
-    history = _history(groups, seg, has)
+    history = level_history.read(groups.of_row, len(groups.keys), seg, has)
     crit_counts = seg["critical_failures"].to_numpy()
     critical = (crit_counts > 0) & (days >= window_day)
     critical_count = groups.total(np.where(critical, crit_counts, 0))
@@ -242,6 +259,7 @@ def collect_segments(
             first_seen=_instant(int(history.first_seen[g])),
             version=history.versions[g],
             version_since=_instant(int(history.version_since[g])),
+            previous_version=history.previous_versions[g],
         )
     current = history.current.copy()
     for g, t in timelines.items():
@@ -250,6 +268,7 @@ def collect_segments(
     promotion = _count(groups, timelines, seg, has, "promotion", window_reason, current)
     demotion = _count(groups, timelines, seg, has, "demotion", window_reason, current)
     recent = _count(groups, timelines, seg, has, "recent", _recent_reason(rules), current)
+    new_version = _count(groups, timelines, seg, has, "new_version", window_reason, current)
     states: dict[GroupKey, GroupState] = {}
     for g, t in timelines.items():
         key = groups.keys[g]
@@ -271,6 +290,7 @@ def collect_segments(
             agent_version=t.version,
             agent_version_since=t.version_since,
             recent_evidence=recent.get(g),
+            version_change=_version_change(t, new_version.get(g)),
         )
     for key, prior in previous.items():
         if key not in states:
@@ -320,6 +340,12 @@ class _Timeline:
     promotion: _Clock
     recent: _Clock | None
     """The demotion clock, or the recent window's start when that is later."""
+    previous_version: str | None = None
+    """With ``agent_version_change: probation``: the version before ``version``."""
+    changed_at: dt.datetime | None = None
+    """With ``agent_version_change: probation``: when ``version`` took over from it."""
+    new_version: _Clock | None = None
+    """With ``agent_version_change: probation``: the promotion clock restarted by the change."""
 
 
 def _timeline(
@@ -334,6 +360,7 @@ def _timeline(
     first_seen: dt.datetime | None,
     version: str | None,
     version_since: dt.datetime | None,
+    previous_version: str | None,
 ) -> _Timeline:
     """The level history and both evidence clocks of one group.
 
@@ -343,6 +370,8 @@ def _timeline(
     """
     last_promoted = prior.last_promoted if prior else promoted
     last_demoted = prior.last_demoted if prior else demoted
+    probation = rules.agent_version_change == "probation" and previous_version is not None
+    changed_at = version_since if probation else None
     if (
         not rules.reset_on_agent_version_change
         or first_seen is None
@@ -353,6 +382,8 @@ def _timeline(
     since_demotion = window.later(last_demoted, "last demotion", level=True)
     # Demotion judges the record at the current level: since the last level change.
     demotion = since_demotion.later(last_promoted, "last promotion", level=True)
+    since_critical = since_demotion.later(last_critical, "last critical failure")
+    change_reason = f"change to agent version {version}"
     return _Timeline(
         prior=prior,
         last_promoted=last_promoted,
@@ -362,10 +393,18 @@ def _timeline(
         version_since=version_since,
         demotion=demotion,
         recent=_recent(demotion, rules, window_start),
-        promotion=since_demotion.later(last_critical, "last critical failure").later(
-            version_since, f"change to agent version {version}"
-        ),
+        promotion=since_critical.later(version_since, change_reason),
+        previous_version=previous_version if probation else None,
+        changed_at=changed_at,
+        new_version=None if changed_at is None else since_critical.later(changed_at, change_reason),
     )
+
+
+def _version_change(timeline: _Timeline, record: Evidence | None) -> VersionChange | None:
+    previous, version, at = timeline.previous_version, timeline.version, timeline.changed_at
+    if previous is None or version is None or at is None or record is None:
+        return None
+    return VersionChange(previous, version, at, record)
 
 
 def _recent(demotion: _Clock, rules: TrustRules, window_start: int) -> _Clock | None:
@@ -514,77 +553,6 @@ def _absent_group(
             else recent.evidence(dict.fromkeys(COUNTS, 0), _recent_reason(rules))
         ),
     )
-
-
-@dataclass(frozen=True)
-class _History:
-    """Per group, what the log's sequence of decisions says (times in microseconds)."""
-
-    promoted: np.ndarray
-    """The latest upward change of ``mode`` (the first decision at the new level)."""
-    demoted: np.ndarray
-    """The latest downward change (the last decision at the old level)."""
-    current: np.ndarray
-    """The ``mode`` of the latest decision."""
-    first_seen: np.ndarray
-    """The earliest decision."""
-    versions: list[str | None]
-    """The latest named agent version."""
-    version_since: np.ndarray
-    """Where the latest run of that version starts (its first decision)."""
-
-
-def _history(groups: _Groups, seg: pd.DataFrame, has: np.ndarray) -> _History:
-    """Level and version history from each segment's first and last decision.
-
-    A segment holds one group's decisions of one day at one level and agent version:
-    its first and last decision, in (time, id) order, stand for it. So the log's
-    decisions are read as that sequence of points: the same whether the segments come
-    from one file, from chunks or from evidence files computed apart. (Levels or
-    versions that alternate within a day read as the change of the day's last run.)
-    """
-    rows = np.flatnonzero(has)
-    group = np.tile(groups.of_row[rows], 2)
-    at = np.concatenate([seg["first_at"].to_numpy()[rows], seg["last_at"].to_numpy()[rows]])
-    ids = np.concatenate([seg["first_id"].to_numpy()[rows], seg["last_id"].to_numpy()[rows]])
-    mode = np.tile(seg["mode"].to_numpy().astype(np.int64)[rows], 2)
-    version = np.tile(seg["agent_version"].to_numpy()[rows], 2)
-    order = np.lexsort((pd.factorize(ids, sort=True)[0], at, group))
-    group, at, mode, version = group[order], at[order], mode[order], version[order]
-    n = len(groups.keys)
-    same_group = np.zeros(len(order), dtype=bool)
-    same_group[1:] = group[1:] == group[:-1]
-    step = np.zeros(len(order), dtype=np.int64)
-    step[1:] = mode[1:] - mode[:-1]
-    up = same_group & (step > 0)
-    down = np.zeros(len(order), dtype=bool)
-    down[np.flatnonzero(same_group & (step < 0)) - 1] = True  # dated by the point before
-    promoted = _per_group_max(n, group, at, up)
-    demoted = _per_group_max(n, group, at, down)
-    last = np.flatnonzero(np.diff(group, append=-1) != 0)
-    first = np.flatnonzero(~same_group)
-    current = np.zeros(n, dtype=np.int64)
-    current[group[last]] = mode[last]
-    first_seen = np.full(n, NO_TIME, dtype=np.int64)
-    first_seen[group[first]] = at[first]
-    # Agent versions: runs of one named version; points that name none are skipped.
-    named = version != ""
-    g_named, at_named, v_named = group[named], at[named], version[named]
-    codes = pd.factorize(v_named)[0]
-    run_starts = np.ones(len(g_named), dtype=bool)
-    run_starts[1:] = (g_named[1:] != g_named[:-1]) | (codes[1:] != codes[:-1])
-    version_since = _per_group_max(n, g_named, at_named, run_starts)
-    versions: list[str | None] = [None] * n
-    for index in np.flatnonzero(np.diff(g_named, append=-1) != 0).tolist():
-        versions[int(g_named[index])] = str(v_named[index])
-    return _History(promoted, demoted, current, first_seen, versions, version_since)
-
-
-def _per_group_max(n: int, group: np.ndarray, values: np.ndarray, where: np.ndarray) -> np.ndarray:
-    """Per group (of ``n``): the largest of ``values`` where ``where``, else ``NO_TIME``."""
-    found = np.full(n, NO_TIME, dtype=np.int64)
-    np.maximum.at(found, group[where], values[where])
-    return found
 
 
 def empty_evidence(start: dt.datetime, reason: str) -> Evidence:

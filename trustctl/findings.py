@@ -16,6 +16,7 @@ __all__ = [
     "CriticalFailure",
     "Finding",
     "MinDecisions",
+    "NewVersion",
     "Unverified",
 ]
 
@@ -81,7 +82,19 @@ class CooldownRule:
     ends: dt.datetime
 
 
-Finding: TypeAlias = MinDecisions | Bound | Unverified | CriticalFailure | CooldownRule
+@dataclass(frozen=True)
+class NewVersion:
+    """``agent_version_change: probation``: the agent version changed while at ``full``; the new
+    version's own record against the ``full`` gates (all pass: the level holds)."""
+
+    previous: str
+    version: str
+    at: dt.datetime
+    """The new version's first decision."""
+    gates: tuple[Check, ...]
+
+
+Finding: TypeAlias = MinDecisions | Bound | Unverified | CriticalFailure | CooldownRule | NewVersion
 
 
 @dataclass(frozen=True)

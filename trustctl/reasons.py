@@ -26,6 +26,7 @@ from trustctl.verdict import (
     MoreClean,
     MoreVerified,
     Need,
+    NewVersion,
     Next,
     NotConfigured,
     NoUnverifiedAllowed,
@@ -100,6 +101,16 @@ def finding_text(finding: Finding, passed: bool) -> str:
         elif finding.before_promotion is not None:
             text += f"; before the last promotion on {times.stamp(finding.before_promotion)}"
         return text
+    if isinstance(finding, NewVersion):
+        changed = (
+            f"agent version changed from {finding.previous} to {finding.version} on "
+            f"{times.stamp(finding.at)} (agent_version_change: probation); "
+            f"{finding.version}'s own record"
+        )
+        if passed:
+            return f"{changed} passes the full gates: {_gates(finding.gates)}"
+        failing = tuple(c for c in finding.gates if not c.passed)
+        return f"{changed} does not pass the full gates yet: {_joined(failing)}"
     return (
         f"last level change {times.stamp(finding.last_change)}; "
         f"the {finding.cooldown} cooldown ends {times.stamp(finding.ends)}"

@@ -269,7 +269,7 @@ def _rules_table(v: Verdict) -> Table:
 
 def check_word(check: Check) -> str:
     """``pass``/``FAIL`` for a gate; ``holds``/``DEMOTES`` for a demotion check."""
-    if check.rule.startswith("demote."):
+    if check.rule.startswith("demote.") or check.rule == "agent_version_change":
         return "holds" if check.passed else "DEMOTES"
     if check.rule == "cooldown":
         return "BLOCKS"

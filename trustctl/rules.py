@@ -194,6 +194,9 @@ class TrustRules(RulesModel):
     group_by: Annotated[tuple[GroupField, ...], Strict(False)] = ("action_class",)
     cooldown: str = "7d"
     reset_on_agent_version_change: bool = True
+    agent_version_change: Literal["keep", "probation"] = "keep"
+    """``probation``: a group at ``full`` whose agent version changes drops to ``auto_notify``
+    unless the new version's own record passes the ``full`` gates."""
     promote: Promote = Promote()
     demote: Demote = Demote()
     caps: Caps = Caps()
@@ -216,6 +219,11 @@ class TrustRules(RulesModel):
         if len(set(self.group_by)) != len(self.group_by):
             raise ValueError("group_by: lists a key twice")
         self._check_hysteresis()
+        if self.agent_version_change == "probation" and self.promote.full is None:
+            raise ValueError(
+                "agent_version_change: probation judges the new version by the promote.full "
+                "gates, and there are none"
+            )
         return self
 
     def _check_hysteresis(self) -> None:

@@ -21,6 +21,7 @@ from trustctl.findings import (
     CriticalFailure,
     Finding,
     MinDecisions,
+    NewVersion,
     Unverified,
 )
 from trustctl.levels import Change, Level
@@ -47,6 +48,7 @@ __all__ = [
     "MoreClean",
     "MoreVerified",
     "Need",
+    "NewVersion",
     "Next",
     "NoUnverifiedAllowed",
     "NotConfigured",
