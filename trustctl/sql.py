@@ -74,6 +74,12 @@ def _zoned_or_naive(zoned: str, naive: str, matches: str) -> Callable[[str], str
     return parse
 
 
+#: The text, upper case, with ':00' after a time of 'HH:MM' alone (a ``format`` template).
+_SPARK_SECONDS = (
+    "REGEXP_REPLACE(UPPER({column}), '([T ][0-9]{{2}}:[0-9]{{2}})(Z|[+-]|$)', '$1:00$2')"
+)
+
+
 def _no_change(expression: str) -> str:
     return expression
 
@@ -135,10 +141,11 @@ _DIALECTS: dict[str, _Dialect] = {
         small_int="TINYINT",
         big_int="BIGINT",
         instant="TIMESTAMP",
-        # A naive time gets an explicit 'Z', so the session time zone plays no part.
+        # Spark reads 'HH:MM' only without a zone: the seconds are spelt out. A naive time
+        # gets an explicit 'Z', so the session time zone plays no part.
         parse_time=_zoned_or_naive(
-            "CAST(UPPER({column}) AS TIMESTAMP)",
-            "CAST(CONCAT(UPPER({column}), "
+            f"CAST({_SPARK_SECONDS} AS TIMESTAMP)",
+            f"CAST(CONCAT({_SPARK_SECONDS}, "
             "CASE WHEN {column} RLIKE '[Tt ]' THEN 'Z' ELSE 'T00:00:00Z' END) AS TIMESTAMP)",
             "{column} RLIKE '{pattern}'",
         ),
