@@ -20,7 +20,7 @@ test: $(BIN)/python
 	$(BIN)/ruff check trustctl tests
 	$(BIN)/ruff format --check trustctl tests
 	$(BIN)/mypy
-	$(BIN)/pytest -n auto
+	$(BIN)/pytest -n auto --dist loadfile
 
 # Fuzz every reader much longer than `make test` does, with a fresh seed each run (issue 9);
 # a failure prints the input that broke it. More: make fuzz FUZZ_EXAMPLES=20000.

@@ -30,7 +30,8 @@ from enginecheck import ZONES, aggregated, assert_same, assert_same_policy, even
 from trustctl import segments
 from trustctl.sql import render
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+#: One server: every test on the same worker (``--dist loadgroup``).
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.xdist_group("postgres")]
 
 Query = Callable[[Path, str, str], pa.Table]
 

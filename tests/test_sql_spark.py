@@ -27,6 +27,7 @@ from trustctl.sql import render
 pytestmark = [
     pytest.mark.spark,
     pytest.mark.slow,
+    pytest.mark.xdist_group("spark"),  # one session: every test on the same worker
     pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning"),
 ]
 

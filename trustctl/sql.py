@@ -6,10 +6,8 @@ result is the segments table that ``trustctl.segments.from_decisions`` computes 
 the same logs: same columns, meaning and row order. Exported as Parquet, it is read by
 ``trustctl generate --evidence`` like ``trustctl aggregate``'s output.
 
-One query shape serves every dialect; only a few fragments differ (``_Dialect``):
-how identifiers are quoted, type names, how a text timestamp becomes a UTC instant and
-an instant its UTC day, how "the value of the row with the smallest (or largest)
-ordering key" is spelt, and how strings are made to compare by code point.
+One query shape serves every dialect; the few fragments that differ are each dialect's
+``Dialect`` in ``trustctl.sql_dialects``.
 
 The query does not validate rows (``trustctl validate`` does): on an invalid log it
 may fail, or give counts that trustctl would have refused to compute.
@@ -18,17 +16,17 @@ may fail, or give counts that trustctl would have refused to compute.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 from trustctl import __version__
 from trustctl.levels import LADDER
-from trustctl.schema import FALSE_SPELLINGS, JUDGED, TRUE_SPELLINGS, VERIFIED, ZONED_PATTERN
+from trustctl.schema import FALSE_SPELLINGS, JUDGED, MODE_SPELLINGS, TRUE_SPELLINGS, VERIFIED
+from trustctl.sql_dialects import SPELLINGS, Dialect
 
 __all__ = ["DIALECTS", "render"]
 
 #: The dialects ``render`` knows, in the order the CLI lists them.
-DIALECTS: tuple[str, ...] = ("duckdb", "spark", "bigquery", "postgres")
+DIALECTS: tuple[str, ...] = tuple(SPELLINGS)
 
 #: One part of a table name (quoted in the query): ASCII letters, digits and '_', single
 #: '-' between them (BigQuery project ids); nothing that can end a quote or start a comment.
@@ -37,175 +35,7 @@ _MAX_PARTS = 4
 _MAX_PART_LENGTH = 128
 
 
-@dataclass(frozen=True)
-class _Dialect:
-    """What one dialect spells differently; everything else is shared."""
-
-    name: str
-    quote: Callable[[str], str]
-    """An identifier, quoted."""
-    text: str
-    small_int: str
-    """The type of the tier columns (``int8`` in trustctl's files)."""
-    big_int: str
-    instant: str
-    """A point in time (UTC-based)."""
-    parse_time: Callable[[str], str]
-    """Text (ISO-8601; no zone = UTC) to an instant."""
-    utc_day: Callable[[str], str]
-    """An instant to its UTC date."""
-    pick: Callable[[str, Sequence[str], bool], str]
-    """The value of the row with the smallest (``False``) or largest (``True``) key."""
-    by_code_point: Callable[[str], str]
-    """A text expression that sorts by code point."""
-    export: tuple[str, ...]
-    """How to write the result as Parquet (header comment lines)."""
-
-
-def _zoned_or_naive(zoned: str, naive: str, matches: str) -> Callable[[str], str]:
-    """Parse as ``zoned`` when the text names a zone, else as ``naive`` (read as UTC)."""
-
-    def parse(column: str) -> str:
-        return (
-            f"CASE WHEN {matches.format(column=column, pattern=ZONED_PATTERN)} "
-            f"THEN {zoned.format(column=column)} ELSE {naive.format(column=column)} END"
-        )
-
-    return parse
-
-
-#: The text, upper case, with ':00' after a time of 'HH:MM' alone (a ``format`` template).
-_SPARK_SECONDS = (
-    "REGEXP_REPLACE(UPPER({column}), '([T ][0-9]{{2}}:[0-9]{{2}})(Z|[+-]|$)', '$1:00$2')"
-)
-
-
-def _no_change(expression: str) -> str:
-    return expression
-
-
-def _order(keys: Sequence[str], largest: bool) -> str:
-    return ", ".join(f"{key} DESC" if largest else key for key in keys)
-
-
-def _pick_duckdb(value: str, keys: Sequence[str], largest: bool) -> str:
-    return f"{'arg_max' if largest else 'arg_min'}({value}, ({', '.join(keys)}))"
-
-
-def _pick_spark(value: str, keys: Sequence[str], largest: bool) -> str:
-    return f"{'max_by' if largest else 'min_by'}({value}, struct({', '.join(keys)}))"
-
-
-def _pick_bigquery(value: str, keys: Sequence[str], largest: bool) -> str:
-    return f"ARRAY_AGG({value} ORDER BY {_order(keys, largest)} LIMIT 1)[OFFSET(0)]"
-
-
-def _pick_postgres(value: str, keys: Sequence[str], largest: bool) -> str:
-    # No min_by: the group's values in key order, the first of them.
-    return f"(ARRAY_AGG({value} ORDER BY {_order(keys, largest)}))[1]"
-
-
-def _double_quoted(name: str) -> str:
-    return f'"{name}"'
-
-
-def _backquoted(name: str) -> str:
-    return f"`{name}`"
-
-
-_DIALECTS: dict[str, _Dialect] = {
-    "duckdb": _Dialect(
-        name="DuckDB",
-        quote=_double_quoted,
-        text="VARCHAR",
-        small_int="TINYINT",
-        big_int="BIGINT",
-        instant="TIMESTAMPTZ",
-        parse_time=_zoned_or_naive(
-            "CAST(UPPER({column}) AS TIMESTAMPTZ)",
-            "timezone('UTC', CAST(UPPER({column}) AS TIMESTAMP))",
-            "regexp_matches({column}, '{pattern}')",
-        ),
-        utc_day=lambda instant: f"CAST(timezone('UTC', {instant}) AS DATE)",
-        pick=_pick_duckdb,
-        by_code_point=_no_change,
-        export=(
-            "COPY (<this query>) TO 'segments.parquet' (FORMAT parquet);",
-            "(TIMESTAMPTZ is written as timestamp[us, UTC], TINYINT as int8.)",
-        ),
-    ),
-    "spark": _Dialect(
-        name="Spark SQL",
-        quote=_backquoted,
-        text="STRING",
-        small_int="TINYINT",
-        big_int="BIGINT",
-        instant="TIMESTAMP",
-        # Spark reads 'HH:MM' only without a zone: the seconds are spelt out. A naive time
-        # gets an explicit 'Z', so the session time zone plays no part.
-        parse_time=_zoned_or_naive(
-            f"CAST({_SPARK_SECONDS} AS TIMESTAMP)",
-            f"CAST(CONCAT({_SPARK_SECONDS}, "
-            "CASE WHEN {column} RLIKE '[Tt ]' THEN 'Z' ELSE 'T00:00:00Z' END) AS TIMESTAMP)",
-            "{column} RLIKE '{pattern}'",
-        ),
-        utc_day=lambda instant: (
-            f"DATE_FROM_UNIX_DATE(CAST(FLOOR(UNIX_MICROS({instant}) / 86400000000) AS INT))"
-        ),
-        pick=_pick_spark,
-        by_code_point=_no_change,
-        export=(
-            "spark.conf.set('spark.sql.parquet.outputTimestampType', 'TIMESTAMP_MICROS')",
-            "spark.sql(<this query>).coalesce(1).write.parquet('segments')",
-        ),
-    ),
-    "bigquery": _Dialect(
-        name="BigQuery (GoogleSQL)",
-        quote=_backquoted,
-        text="STRING",
-        small_int="INT64",
-        big_int="INT64",
-        instant="TIMESTAMP",
-        # A string without a zone is UTC in BigQuery; '+0200' is respelt '+02:00'.
-        parse_time=lambda column: (
-            f"CAST(REGEXP_REPLACE(UPPER({column}), r'([+-][0-9]{{2}})([0-9]{{2}})$', r'\\1:\\2') "
-            "AS TIMESTAMP)"
-        ),
-        utc_day=lambda instant: f"DATE({instant}, 'UTC')",
-        pick=_pick_bigquery,
-        by_code_point=_no_change,
-        export=(
-            "EXPORT DATA OPTIONS (uri = 'gs://BUCKET/segments/*.parquet', format = 'PARQUET')",
-            "AS <this query>;  -- then copy the files down and pass the folder",
-            "(BigQuery has no 8-bit integer: the tiers are int64, which trustctl reads too.)",
-        ),
-    ),
-    "postgres": _Dialect(
-        name="PostgreSQL",
-        quote=_double_quoted,
-        text="text",
-        small_int="smallint",
-        big_int="bigint",
-        instant="timestamptz",
-        parse_time=_zoned_or_naive(
-            "CAST({column} AS timestamptz)",
-            "(CAST({column} AS timestamp) AT TIME ZONE 'UTC')",
-            "{column} ~ '{pattern}'",
-        ),
-        utc_day=lambda instant: f"CAST(({instant} AT TIME ZONE 'UTC') AS date)",
-        pick=_pick_postgres,
-        by_code_point=lambda expression: f'{expression} COLLATE "C"',
-        export=(
-            "PostgreSQL writes no Parquet itself; e.g. from DuckDB, with its postgres extension:",
-            "ATTACH 'dbname=NAME' AS pg (TYPE postgres, READ_ONLY);",
-            "COPY (FROM postgres_query('pg', $$<this query>$$)) TO 'segments.parquet';",
-            "(smallint tiers are int16 there, which trustctl reads too.)",
-        ),
-    ),
-}
-
-
-def _quoted_table(table: str, dialect: _Dialect) -> str:
+def _quoted_table(table: str, dialect: Dialect) -> str:
     parts = table.split(".")
     if len(parts) > _MAX_PARTS or not all(
         _NAME_PART.fullmatch(part) and len(part) <= _MAX_PART_LENGTH for part in parts
@@ -225,7 +55,7 @@ def render(dialect: str, table: str) -> str:
     quoted part by part. Raises ``ValueError`` for an unknown dialect or a table name
     that is not plain letters, digits, ``_`` and ``-``.
     """
-    spelling = _DIALECTS.get(dialect)
+    spelling = SPELLINGS.get(dialect)
     if spelling is None:
         raise ValueError(f"unknown SQL dialect {dialect!r}: choose one of {', '.join(DIALECTS)}")
     return _query(spelling, _quoted_table(table, spelling))
@@ -251,7 +81,7 @@ _COUNTS: tuple[tuple[str, str | None], ...] = (
 _CRITICAL = "executed_flag = 1 AND outcome = 'failure' AND severity = 'critical'"
 
 
-def _header(d: _Dialect) -> list[str]:
+def _header(d: Dialect) -> list[str]:
     export = "\n".join(f"--     {line}" for line in d.export)
     return [
         f"-- trustctl {__version__}: evidence segments, {d.name}.",
@@ -272,13 +102,18 @@ def _header(d: _Dialect) -> list[str]:
     ]
 
 
-def _query(d: _Dialect, table: str) -> str:
+def _query(d: Dialect, table: str) -> str:
     q = d.quote
 
     def given(column: str) -> str:
         return f"NULLIF({q(column)}, '')"
 
     ranks = " ".join(f"WHEN '{level.value}' THEN {level.rank}" for level in LADDER)
+    respelt = " ".join(
+        f"WHEN '{spelling}' THEN '{level.value}'"
+        for spelling, level in MODE_SPELLINGS.items()
+        if spelling != level.value
+    )
     key = ", ".join(_KEY)
     sums = ",\n    ".join(
         f"COUNT(*) AS {name}"
@@ -310,7 +145,7 @@ log_rows AS (
     {given("decision_id")} AS decision_id,
     {d.parse_time(given("timestamp"))} AS at_time,
     {given("action_class")} AS action_class,
-    CASE WHEN {q("mode")} = 'auto-notify' THEN 'auto_notify' ELSE {given("mode")} END AS mode_name,
+    CASE {q("mode")} {respelt} ELSE {given("mode")} END AS mode_name,
     {given("human_decision")} AS human_decision,
     CASE
       WHEN LOWER({q("executed")}) IN ({_listed(TRUE_SPELLINGS)}) THEN 1
