@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,21 @@ def test_no_colour_in_a_pipe_or_with_no_color(env: dict[str, str]) -> None:
             [trustctl, *args], capture_output=True, text=True, env=environment, check=False
         )
         assert "\x1b[" not in done.stdout + done.stderr
+
+
+def test_a_terminal_gets_colour_promotions_green_demotions_red_proposals_yellow(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("NO_COLOR")
+    monkeypatch.setenv("FORCE_COLOR", "1")  # what rich reads as "stdout is a terminal"
+    monkeypatch.setenv("COLUMNS", "160")
+    table = ok("generate", "sample_data/", "--format", "table").stdout
+    assert "\x1b[32m↑ promoted" in table  # k8s.scale
+    assert "\x1b[31m↓ demoted" in table  # cache.flush, deploy.rollback
+    assert "\x1b[33m⇡ proposed" in table  # k8s.restart_pod waits for a sign-off
+    for other in ("markdown", "yaml", "json"):
+        shown = ok("generate", "sample_data/", "--format", other).stdout
+        assert "\x1b[" not in shown, f"--format {other} is for files and pipes: no colour"
+    monkeypatch.setenv("NO_COLOR", "1")
+    plain = ok("generate", "sample_data/", "--format", "table").stdout
+    assert not re.search(r"\x1b\[3\dm", plain), "NO_COLOR on a terminal: bold stays, no colour"

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from trustctl._terminal import EXIT_DRIFT, fails_cleanly, say
+from trustctl._terminal import EXIT_DRIFT, fails_cleanly, out, say
 from trustctl.cli_options import instant, refuse_overwrites, rules_with
 
 __all__ = ["SchemaName", "schema", "update"]
@@ -93,6 +93,7 @@ def update(
     from trustctl.policy import load_policy
     from trustctl.record import run as run_on_ledger
     from trustctl.record import settled
+    from trustctl.render import change_cell
     from trustctl.weekly import Update, hand_edits, summary, title
     from trustctl.weekly import pr_body as body_of
 
@@ -130,8 +131,10 @@ def update(
         say(f"{policy}: no level changes ({len(result.verdicts)} groups); nothing rewritten")
         return
     say(f"{policy}: rewritten: {title(run).removeprefix('trustctl: ')}")
+    console = out()
     for change in run.changes:
-        say(f"  {change.label}: {change.old or '–'} → {change.new or '–'} ({change.kind})")
+        line = f"  {change.label}: {change.old or '–'} → {change.new or '–'} ({change.kind})"
+        console.print(change_cell(line, change.kind), soft_wrap=True)
     raise typer.Exit(EXIT_DRIFT)
 
 

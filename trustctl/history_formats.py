@@ -14,6 +14,7 @@ from rich.text import Text
 from trustctl import numbers, times
 from trustctl.diff import label
 from trustctl.history import History
+from trustctl.render import change_cell
 
 __all__ = ["history_csv", "history_json", "history_table", "rows"]
 
@@ -118,16 +119,20 @@ def history_table(found: History) -> Table:
         for index, v in enumerate(step.verdicts):
             e = v.state.evidence
             active = step.activity_of(v.state.key)
-            cells = (
-                day if index == 0 else "",
-                label(found.group_by, v.state.key),
-                _CHANGE[v.change] + v.level.value,
-                _lower(e.reviewed, v.agreement.lower),
-                _lower(e.verified, v.success.lower),
-                str(active.decisions),
-                str(active.unattended),
-                str(active.failures),
-                str(active.critical),
+            table.add_row(
+                Text(day if index == 0 else ""),
+                Text(label(found.group_by, v.state.key)),
+                change_cell(_CHANGE[v.change] + v.level.value, v.change),
+                *(
+                    Text(cell)
+                    for cell in (
+                        _lower(e.reviewed, v.agreement.lower),
+                        _lower(e.verified, v.success.lower),
+                        str(active.decisions),
+                        str(active.unattended),
+                        str(active.failures),
+                        str(active.critical),
+                    )
+                ),
             )
-            table.add_row(*(Text(c) for c in cells))
     return table

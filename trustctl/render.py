@@ -29,6 +29,7 @@ from trustctl.verdict import Check, Verdict
 
 __all__ = [
     "NEXT_WIDTH",
+    "change_cell",
     "check_word",
     "diff_json",
     "diff_table",
@@ -38,6 +39,9 @@ __all__ = [
 ]
 
 _ARROW = {"promoted": "↑", "demoted": "↓", "unchanged": "=", "new": "+", "proposed": "⇡"}
+
+_CHANGE_STYLE = {"promoted": "green", "demoted": "red", "proposed": "yellow"}
+"""Colours of level changes; a console without colour (a pipe, NO_COLOR) prints them plain."""
 
 NEXT_WIDTH = 56
 """The longest ``next`` cell of the review table: ``auto_notify: the cooldown to end on <time>``."""
@@ -51,6 +55,11 @@ def _rate(k: int, n: int, lower: float) -> str:
 def _cells(*texts: str) -> list[Text]:
     """Table cells shown exactly as given (no markup, no emoji codes)."""
     return [Text(text) for text in texts]
+
+
+def change_cell(text: str, change: str) -> Text:
+    """A cell about a level change: promotions green, demotions red, proposals yellow."""
+    return Text(text, style=_CHANGE_STYLE.get(change, ""))
 
 
 def _clip(text: str, width: int) -> str:
@@ -84,17 +93,16 @@ def review_table(verdicts: Sequence[Verdict], group_by: tuple[str, ...]) -> Tabl
     for v in verdicts:
         e = v.state.evidence
         table.add_row(
+            *_cells(label(group_by, v.state.key), v.level.value),
+            change_cell(f"{_ARROW[v.change]} {v.change}", v.change),
             *_cells(
-                label(group_by, v.state.key),
-                v.level.value,
-                f"{_ARROW[v.change]} {v.change}",
                 _rate(e.agreed, e.reviewed, v.agreement.lower),
                 _rate(e.succeeded, e.verified, v.success.lower),
                 str(e.unverified),
                 str(v.state.critical_failures),
                 v.limited_by or "",
                 _next_cell(v),
-            )
+            ),
         )
     return table
 
@@ -153,7 +161,11 @@ def diff_table(changes: Sequence[LevelChange]) -> Table:
     for heading in ("group", "change", "old", "new", "reason"):
         table.add_column(heading, no_wrap=heading != "reason")
     for c in changes:
-        table.add_row(*_cells(c.label, c.kind, c.old or "–", c.new or "–", c.reason or ""))
+        table.add_row(
+            Text(c.label),
+            change_cell(c.kind, c.kind),
+            *_cells(c.old or "–", c.new or "–", c.reason or ""),
+        )
     return table
 
 
