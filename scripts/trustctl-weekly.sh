@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The weekly job's shell step: run `trustctl update` and turn its exit code into outputs.
 # 0: nothing changed (changed=false); 1: the policy was rewritten, open a pull request
-# (changed=true); anything else fails the job. Used by action.yml and examples/gitlab-ci.yml.
+# (changed=true); anything else fails the job. Then `trustctl check` must find the policy
+# what its ledger records and the evidence gives (a hand edit, a lost or edited ledger, other
+# rules fail the job). Used by action.yml and examples/gitlab-ci.yml.
 #
 # Environment: TRUSTCTL_LOGS (paths, split on spaces), TRUSTCTL_POLICY (default policy.yaml),
 # TRUSTCTL_RULES (optional), TRUSTCTL_OUT (where the body and summary go; default
@@ -24,6 +26,7 @@ case $status in
     1) changed=true ;;
     *) echo "trustctl update failed with exit code $status" >&2; exit "$status" ;;
 esac
+trustctl check "${logs[@]}" --policy "$policy" "${rules[@]}"
 title=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["title"])' "$summary")
 
 if [ -n "${GITHUB_OUTPUT:-}" ]; then

@@ -12,6 +12,7 @@ import pytest
 from tests.clirun import failure, ok, run
 
 SAMPLE = Path("sample_data/decisions.csv").resolve()
+RULES = Path("policies/rules.yaml").resolve()
 
 
 @pytest.fixture
@@ -123,3 +124,53 @@ def test_bad_input_is_exit_2_and_writes_nothing(week: Path) -> None:
     failure(run("update", "logs/", "--policy", "policy.yaml", "--pr-body", "body.md"))
     assert (week / "policy.yaml").read_bytes() == before
     assert not (week / "body.md").exists()
+
+
+def test_a_new_proposal_is_a_change_rewritten_with_its_ledger_entry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "rules.yaml").write_text(
+        Path(RULES).read_text(encoding="utf-8").replace("expires: 14d", "expires: 3d"),
+        encoding="utf-8",
+    )
+    weekly = ("update", SAMPLE, "--policy", "policy.yaml", "--rules", "rules.yaml")
+    assert run(*weekly, "--as-of", "2026-11-03").exit_code == 1  # the first policy
+    ledger = (tmp_path / "policy.ledger.jsonl").read_text(encoding="utf-8")
+    # k8s.restart_pod earns full on 2026-11-10; full needs a sign-off: only a proposal.
+    result = run(
+        *weekly, "--as-of", "2026-11-10", "--pr-body", "body.md", "--summary-json", "s.json"
+    )
+    assert result.exit_code == 1, result.output
+    assert result.stdout == (
+        "policy.yaml: rewritten: 1 proposal(s) (1 proposed)\n"
+        "  k8s.restart_pod: auto_notify ⇡ full (proposed)\n"
+    )
+    added = (tmp_path / "policy.ledger.jsonl").read_text(encoding="utf-8").removeprefix(ledger)
+    assert [json.loads(line)["kind"] for line in added.splitlines()] == ["proposed"]
+    body = (tmp_path / "body.md").read_text(encoding="utf-8")
+    assert "### Waiting for sign-off" in body
+    assert "- **k8s.restart_pod**: auto_notify ⇡ full (proposed: `trustctl approve`" in body
+    assert "$ trustctl explain k8s.restart_pod" in body
+    summary = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
+    assert (summary["changed"], summary["changes"]) == (True, [])
+    assert summary["proposals"] == [
+        {"group": "k8s.restart_pod", "kind": "proposed", "level": "auto_notify", "proposed": "full"}
+    ]
+    assert ok("check", SAMPLE, "--policy", "policy.yaml", "--rules", "rules.yaml",
+              "--as-of", "2026-11-10").exit_code == 0  # fmt: skip
+    # Still waiting two days later: nothing to do.
+    assert ok(*weekly, "--as-of", "2026-11-12").stdout.endswith("nothing rewritten\n")
+    # Lapsed after 3 days and proposed again (still earned): a new proposal, a change.
+    again = run(*weekly, "--as-of", "2026-11-13T12:00")
+    assert again.exit_code == 1, again.output
+    assert "k8s.restart_pod: auto_notify ⇡ full (proposed)" in again.stdout
+
+
+def test_other_rules_are_a_change_so_check_passes_after_the_job(week: Path) -> None:
+    rules = Path(RULES)
+    result = run("update", "logs/", "--policy", "policy.yaml", "--rules", rules)
+    assert result.exit_code == 1, result.output
+    assert result.stdout == "policy.yaml: rewritten: rules changed; no level changes\n"
+    assert ok("check", "logs/", "--policy", "policy.yaml", "--rules", rules).exit_code == 0
+    assert ok("update", "logs/", "--policy", "policy.yaml", "--rules", rules).exit_code == 0

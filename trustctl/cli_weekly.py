@@ -74,10 +74,11 @@ def update(
 ) -> None:
     """The weekly job in one step: exit 1 and rewrite the policy only when a level changes.
 
-    Recomputes with the committed policy as the starting point. When any group's level
-    changes, the policy is rewritten (atomically) and the exit code is 1: open a pull
-    request with --pr-body. When none does, no file is touched and the exit code is 0,
-    however much new evidence came in. 2 on bad input. `check` stays the read-only guard.
+    Recomputes with the committed policy and its ledger as the starting point. When any
+    group's level changes, or a promotion begins or stops waiting for sign-off, the policy
+    is rewritten with its ledger (atomically) and the exit code is 1: open a pull request
+    with --pr-body. When none does, no file is touched and the exit code is 0, however much
+    new evidence came in. 2 on bad input. `check` stays the read-only guard.
 
     Examples:
 
@@ -135,6 +136,9 @@ def update(
     for change in run.changes:
         line = f"  {change.label}: {change.old or '–'} → {change.new or '–'} ({change.kind})"
         console.print(change_cell(line, change.kind), soft_wrap=True)
+    for proposal in run.proposals:
+        line = f"  {proposal.label}: {proposal.level} ⇡ {proposal.proposed} ({proposal.kind})"
+        console.print(change_cell(line, "proposed"), soft_wrap=True)
     raise typer.Exit(EXIT_DRIFT)
 
 

@@ -5,20 +5,37 @@ from __future__ import annotations
 import datetime as dt
 import math
 import shlex
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from trustctl.diff import LevelChange, diff_policies, label
+from trustctl.evidence import GroupKey, sort_key
 from trustctl.explain import Explanation
 from trustctl.policy_model import Action, Policy
 
-__all__ = ["CLOSEST", "Update", "hand_edits", "pr_body", "summary", "title"]
+__all__ = ["CLOSEST", "ProposalChange", "Update", "hand_edits", "pr_body", "summary", "title"]
 
 CLOSEST = 3
 """How many groups closest to promotion the body lists."""
 
 _ARROW = {"promoted": "↑", "demoted": "↓", "added": "+", "removed": "−"}
+
+
+@dataclass(frozen=True)
+class ProposalChange:
+    """A group whose promotion began, or stopped, waiting for sign-off; its level unchanged."""
+
+    key: GroupKey
+    label: str
+    kind: Literal["proposed", "lapsed"]
+    """``proposed``: a promotion now waits; ``lapsed``: the one that waited no longer does."""
+    level: str
+    """The level in force."""
+    proposed: str
+    """The level proposed (for ``lapsed``, the one that had been)."""
+    reason: str | None
+    """The new policy's reason for the group."""
 
 
 @dataclass(frozen=True)
@@ -43,9 +60,45 @@ class Update:
         return diff_policies(self.old, self.new)
 
     @property
+    def proposals(self) -> list[ProposalChange]:
+        """Every group whose proposal (a promotion waiting for sign-off) began or lapsed."""
+        before = self.old.by_key() if self.old is not None else {}
+        found = []
+        for key, now in sorted(self.new.by_key().items(), key=lambda item: sort_key(item[0])):
+            was = before.get(key)
+            if was is None or was.level != now.level:
+                continue  # added, promoted or demoted: a level change says it
+            if was.proposed == now.proposed:
+                continue  # none, or the same proposal (a lapsed one proposed again is new)
+            shown = now.proposed or was.proposed
+            found.append(
+                ProposalChange(
+                    key=key,
+                    label=label(self.new.metadata.group_by, key),
+                    kind="lapsed" if now.proposed is None else "proposed",
+                    level=now.level.value,
+                    proposed=(shown.level if shown is not None else now.level).value,
+                    reason=now.reason,
+                )
+            )
+        return found
+
+    @property
+    def rules_changed(self) -> bool:
+        """Whether the rules differ from those the committed policy records (as ``check``
+        compares them)."""
+        return self.old is not None and _rules_id(self.old) != _rules_id(self.new)
+
+    @property
     def changed(self) -> bool:
-        """Whether the policy must be rewritten (and a pull request opened)."""
-        return bool(self.changes)
+        """Whether the policy must be rewritten (and a pull request opened): a level, a
+        proposal or the rules changed (a policy left with other rules would fail ``check``)."""
+        return bool(self.changes or self.proposals or self.rules_changed)
+
+
+def _rules_id(policy: Policy) -> tuple[str | None, str | None] | None:
+    rules = policy.metadata.rules
+    return None if rules is None else (rules.sha256, rules.effective_sha256)
 
 
 def _empty(policy: Policy) -> Policy:
@@ -75,14 +128,26 @@ def hand_edits(policy: Policy) -> list[str]:
 
 def title(update: Update) -> str:
     """The pull request's title: how many groups moved, and which way."""
-    changes = update.changes
-    if not changes:
-        return "trustctl: no level changes"
+    changes, proposals = update.changes, update.proposals
+    if not changes and not proposals:
+        return (
+            "trustctl: "
+            + ("rules changed; " if update.rules_changed else "")
+            + ("no level changes")
+        )
+    titles = []
+    if changes:
+        titles.append(f"{len(changes)} level change(s) ({_counted(c.kind for c in changes)})")
+    if proposals:
+        titles.append(f"{len(proposals)} proposal(s) ({_counted(p.kind for p in proposals)})")
+    return "trustctl: " + "; ".join(titles)
+
+
+def _counted(kinds: Iterable[str]) -> str:
     counts: dict[str, int] = {}
-    for change in changes:
-        counts[change.kind] = counts.get(change.kind, 0) + 1
-    parts = ", ".join(f"{count} {kind}" for kind, count in counts.items())
-    return f"trustctl: {len(changes)} level change(s) ({parts})"
+    for kind in kinds:
+        counts[kind] = counts.get(kind, 0) + 1
+    return ", ".join(f"{count} {kind}" for kind, count in counts.items())
 
 
 def pr_body(update: Update) -> str:
@@ -90,6 +155,7 @@ def pr_body(update: Update) -> str:
     lines = [f"## {title(update)}", ""]
     lines += _window(update)
     lines += _changes(update)
+    lines += _sign_offs(update)
     lines += _closest(update.new)
     lines += _reproduce(update)
     return "\n".join(lines).rstrip("\n") + "\n"
@@ -153,6 +219,28 @@ def _changes(update: Update) -> list[str]:
             lines += [f"  - {line}" for line in _numbers(action)]
         if change.kind == "demoted":
             lines += _behind(change.label, update.explanations)
+    return [*lines, ""]
+
+
+def _sign_offs(update: Update) -> list[str]:
+    """Promotions that began or stopped waiting for a person (``approval.required_for``)."""
+    proposals = update.proposals
+    if not proposals:
+        return []
+    lines = ["### Waiting for sign-off", ""]
+    for proposal in proposals:
+        if proposal.kind == "proposed":
+            lines.append(
+                f"- **{proposal.label}**: {proposal.level} ⇡ {proposal.proposed} (proposed: "
+                f"`trustctl approve` or `trustctl reject` it)"
+            )
+        else:
+            lines.append(
+                f"- **{proposal.label}**: {proposal.proposed} no longer proposed; stays at "
+                f"{proposal.level} (lapsed)"
+            )
+        if proposal.reason:
+            lines.append(f"  - why: {proposal.reason}")
     return [*lines, ""]
 
 
@@ -247,8 +335,8 @@ def _reproduce(update: Update) -> list[str]:
         f"$ git show HEAD:{policy} > before.yaml",
         f"$ trustctl update {logs} --policy before.yaml{rules}",
     ]
-    for change in update.changes[:5]:
-        name = shlex.quote(str(change.key[0]))
+    for key in [c.key for c in update.changes + update.proposals][:5]:
+        name = shlex.quote(str(key[0]))
         lines.append(
             f"$ trustctl explain {name} {logs} --previous before.yaml{rules} --as-of {as_of}"
         )
@@ -267,5 +355,9 @@ def summary(update: Update) -> dict[str, Any]:
         "changes": [
             {"group": c.label, "kind": c.kind, "from": c.old, "to": c.new, "reason": c.reason}
             for c in update.changes
+        ],
+        "proposals": [
+            {"group": p.label, "kind": p.kind, "level": p.level, "proposed": p.proposed}
+            for p in update.proposals
         ],
     }
