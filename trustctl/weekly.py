@@ -335,8 +335,8 @@ def _reproduce(update: Update) -> list[str]:
         f"$ git show HEAD:{policy} > before.yaml",
         f"$ trustctl update {logs} --policy before.yaml{rules}",
     ]
-    for key in [c.key for c in update.changes + update.proposals][:5]:
-        name = shlex.quote(str(key[0]))
+    changed = [str(c.key[0]) for c in update.changes] + [str(p.key[0]) for p in update.proposals]
+    for name in [shlex.quote(name) for name in dict.fromkeys(changed)][:5]:
         lines.append(
             f"$ trustctl explain {name} {logs} --previous before.yaml{rules} --as-of {as_of}"
         )
