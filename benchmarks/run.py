@@ -33,8 +33,15 @@ ISSUE_ROWS = 10_000_000
 _BASELINES = ("DuckDB", "polars")
 _SCRIPTS = {"DuckDB": HERE / "duckdb_baseline.py", "polars": HERE / "polars_baseline.py"}
 NOTE = (
-    f"× is against the faster of DuckDB and polars on the same file; the ratio and memory "
-    f"targets of generate apply at {ISSUE_ROWS:,} rows."
+    f"× is against the faster of DuckDB and polars on the same file (for history and whatif "
+    f"--replay: against trustctl generate on it); the targets apply at {ISSUE_ROWS:,} rows."
+)
+#: The replay measured (issues 11 and 12): four scenarios and the baseline, weekly.
+REPLAY_SCENARIOS = (
+    "p90: promote.auto_notify.agreement.threshold=0.9, demote.auto_notify.agreement.threshold=0.85",
+    "n100: promote.auto_notify.agreement.min_decisions=100",
+    "w90: window=90d",
+    "no-ci: where=service!=ci-runners",
 )
 _RESULTS_START = "<!-- results: written by `python benchmarks/run.py --update-readme` -->"
 _RESULTS_END = "<!-- /results -->"
@@ -47,6 +54,8 @@ class Features:
     aggregate: bool
     low_memory: bool
     evidence: bool
+    history: bool
+    replay: bool
 
     @classmethod
     def of(cls, trustctl: Path) -> Features:
@@ -61,6 +70,8 @@ class Features:
             aggregate=help_text("aggregate") is not None,
             low_memory="--low-memory" in generate,
             evidence="--evidence" in generate,
+            history=help_text("history") is not None,
+            replay="--replay" in (help_text("whatif") or ""),
         )
 
 
@@ -162,6 +173,7 @@ def _log_rows(
     generate: Command = [trustctl, "generate", log.path, "-o", policy]
     rows = [trustctl_row("trustctl generate", target, generate)]
     rows += [Row(task, None, baselines) for task in baselines]
+    rows += _over_time_rows(log, trustctl, features, rows[0].task)
     # Rows for what issue 3 adds later, measured as soon as `generate --help` lists it.
     if features.low_memory:
         rows.append(
@@ -182,6 +194,36 @@ def _log_rows(
             )
         )
     return rows, outputs, segments
+
+
+def _over_time_rows(
+    log: datasets.Log, trustctl: Path, features: Features, generate: Task
+) -> list[Row]:
+    """``history`` (weekly steps over the window) and ``whatif --replay`` on the CSV log,
+    against one ``generate`` (issues 11 and 12)."""
+    if log.format != "csv":
+        return []
+    issue = datasets.parse_size(log.size) >= ISSUE_ROWS
+    rows = []
+    if features.history:
+        rows.append(
+            Row(
+                Task("trustctl history", log.label, ([trustctl, "history", log.path],)),
+                Target("≤ 1.5× generate", max_ratio=1.5) if issue else None,
+                (generate,),
+            )
+        )
+    if features.replay:
+        scenarios = [item for text in REPLAY_SCENARIOS for item in ("--scenario", text)]
+        replay: Command = [trustctl, "whatif", log.path, "--replay", *scenarios]
+        rows.append(
+            Row(
+                Task("trustctl whatif --replay, 4 scenarios", log.label, (replay,)),
+                Target("≤ 3× generate", max_ratio=3) if issue else None,
+                (generate,),
+            )
+        )
+    return rows
 
 
 def _startup_rows(trustctl: Path, scratch: Path) -> list[Row]:

@@ -12,9 +12,8 @@ import pytest
 from clirun import run as _run
 from conftest import SAMPLE_CSV, LogFiles, row
 
-from trustctl.history import history
+from trustctl.ingest import load_timeline
 from trustctl.policy import load_policy
-from trustctl.rules import load_rules
 
 
 def _steps(*args: object) -> list[dict[str, object]]:
@@ -75,8 +74,10 @@ def test_a_decision_still_arriving_at_a_step_is_counted_as_then_known(
     rows.append(row("late", day=30.01, human_decision="rejected", executed="false", outcome=""))
     path = logs.csv(rows)
     since = dt.datetime(2026, 1, 3, tzinfo=dt.timezone.utc)  # + 4 weeks: day 30
-    found = history([path], load_rules(None), since=since)
-    assert found.reread == 1
+    arriving = load_timeline([path]).arriving
+    assert arriving is not None
+    assert len(arriving.first) == 1  # "late" is the one decision recorded over time
+    assert not len(arriving.at(since + dt.timedelta(weeks=4)))  # executed is not known yet
     steps = _steps(path, "--since", "2026-01-03T00:00:00Z", "--every", "7d")
     assert _chained_by_hand(path, steps, tmp_path) >= 4
 

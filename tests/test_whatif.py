@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -10,10 +11,11 @@ from typing import Any
 import pytest
 import yaml
 from clirun import failure, ok, policy_yaml, run
-from conftest import SAMPLE_CSV
+from conftest import SAMPLE_CSV, START, LogFiles, row
 
 import trustctl.whatif
 from trustctl.bounds import lower_bound
+from trustctl.evaluate import evaluate
 from trustctl.rules import load_rules
 from trustctl.whatif import parse_scenario, whatif
 
@@ -68,13 +70,13 @@ def test_each_scenario_equals_generate_with_the_same_change(tmp_path: Path) -> N
 
 def test_scenarios_are_evaluated_from_one_read(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[object] = []
-    real = trustctl.whatif.load_decisions
+    real = trustctl.whatif.load_timeline
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         calls.append(args)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(trustctl.whatif, "load_decisions", counted)
+    monkeypatch.setattr(trustctl.whatif, "load_timeline", counted)
     scenarios = [
         parse_scenario(f"s{i}: promote.auto_notify.agreement.threshold=0.9{i + 1}")
         for i in range(9)
@@ -82,8 +84,24 @@ def test_scenarios_are_evaluated_from_one_read(monkeypatch: pytest.MonkeyPatch) 
     scenarios.append(parse_scenario("early: as_of=2026-08-01, window=90d"))
     found = whatif([SAMPLE], load_rules(None), scenarios)
     assert len(calls) == 1
-    assert found.reads == 1  # the early cut is exact on the sample: its rows were whole by then
+    assert found.reads == 1
     assert len(found.scenarios) == 10
+
+
+def test_an_earlier_as_of_with_decisions_still_arriving_needs_no_second_read(
+    logs: LogFiles,
+) -> None:
+    rows = [row(f"d-{i:03d}", day=i + 0.25) for i in range(40)]
+    rows.append(row("late", day=29.999, human_decision="", executed="", outcome="", reviewer=""))
+    rows.append(row("late", day=30.01, human_decision="rejected", executed="false", outcome=""))
+    path = logs.csv(rows)
+    cut = START + dt.timedelta(days=30)
+    found = whatif([path], load_rules(None), [parse_scenario(f"then: as_of={cut.isoformat()}")])
+    assert found.reads == 1
+    by_hand = evaluate([path], load_rules(None), None, cut)
+    assert [v.state for v in found.scenarios[0].evaluation.verdicts] == [
+        v.state for v in by_hand.verdicts
+    ]
 
 
 def test_the_table_names_each_change_and_marks_changed_cells() -> None:

@@ -3,11 +3,10 @@
 A weekly job that regenerates the policy with ``--previous`` set to last week's (and the
 ledger beside it) gives, at each run, what ``trustctl history`` gives at each step: the
 first step starts from the log's modes, every later one from the step before. The logs
-are read once; each step adds the evidence segments of the decisions made since the step
-before to those already counted, so a step costs days × groups, not rows. A decision whose rows were
-still arriving at a step's moment (proposed before it, judged or verified after) is not
-yet what the whole log says: at such a step the logs are read as known at that moment,
-as ``generate --as-of`` would.
+are read once (``trustctl.cuts``): each step adds the evidence segments of the decisions
+whole since the step before to those already counted, and merges the few still arriving
+(proposed before it, judged or verified after) as known at that moment, as
+``generate --as-of`` would; a step costs days × groups, not rows.
 """
 
 from __future__ import annotations
@@ -21,13 +20,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from trustctl import segments, times
+from trustctl import times
+from trustctl.cuts import reads_at
 from trustctl.diff import label
 from trustctl.errors import InputError, TrustctlError
 from trustctl.evidence import GroupKey
 from trustctl.filters import Filter
-from trustctl.ingest import Decisions, load_decisions
-from trustctl.inputs import Logs, Read, filtered
+from trustctl.ingest import Decisions, load_timeline
+from trustctl.inputs import Known, Read, filtered
 from trustctl.ledger import Ledger
 from trustctl.levels import Level
 from trustctl.policy_model import Policy
@@ -36,7 +36,16 @@ from trustctl.rules import LoadedRules
 from trustctl.schema import OUTCOME_CODES, SEVERITY_CODES
 from trustctl.verdict import Verdict
 
-__all__ = ["Activity", "History", "Step", "history", "pick_groups", "step_times"]
+__all__ = [
+    "Activity",
+    "Chain",
+    "History",
+    "Step",
+    "histories",
+    "history",
+    "pick_groups",
+    "step_times",
+]
 
 _UNATTENDED = Level.AUTO_NOTIFY.rank
 """From ``auto_notify`` up, an action runs before any human has approved it."""
@@ -75,8 +84,6 @@ class History:
     steps: tuple[Step, ...]
     group_by: tuple[str, ...]
     decisions: Decisions
-    reread: int
-    """Steps at which the logs were read again, for decisions still arriving at that moment."""
 
 
 def step_times(since: dt.datetime, until: dt.datetime, every: dt.timedelta) -> list[dt.datetime]:
@@ -92,23 +99,8 @@ def step_times(since: dt.datetime, until: dt.datetime, every: dt.timedelta) -> l
     return moments
 
 
-@dataclass(frozen=True)
-class _Known:
-    """A source that is already read: the segments counted up to one step."""
-
-    known: Read
-    nothing: str = "the logs hold no decision"
-
-    def read(self, until: dt.datetime | None) -> Read:
-        return self.known
-
-
-def _keys(frame: pd.DataFrame, group_by: Sequence[str]) -> list[GroupKey]:
-    columns = [frame[name].to_numpy() for name in group_by]
-    return [
-        tuple(int(v) if isinstance(v, (int, np.integer)) else str(v) for v in values)
-        for values in zip(*columns, strict=True)
-    ]
+def _key(values: Sequence[object]) -> GroupKey:
+    return tuple(int(v) if isinstance(v, (int, np.integer)) else str(v) for v in values)
 
 
 def _activity(
@@ -129,19 +121,50 @@ def _activity(
     failed = unattended & (rows["outcome"].to_numpy() == OUTCOME_CODES["failure"])
     critical = failed & (rows["severity"].to_numpy() == SEVERITY_CODES["critical"])
     found: list[dict[GroupKey, Activity]] = [{} for _ in moments]
-    counts = pd.DataFrame(
-        {
-            "step": step[inside],
-            "key": _keys(rows, group_by),
-            "decisions": 1,
-            "unattended": unattended,
-            "failures": failed,
-            "critical": critical,
-        }
-    ).groupby(["step", "key"], sort=False)[["decisions", "unattended", "failures", "critical"]]
-    for (index, key), sums in counts.sum().iterrows():
-        found[int(index)][key] = Activity(*(int(v) for v in sums.tolist()))
+    counts = (
+        rows[list(group_by)]
+        .reset_index(drop=True)
+        .assign(
+            step=step[inside],
+            decisions=1,
+            unattended=unattended,
+            failures=failed,
+            critical=critical,
+        )
+        .groupby(["step", *group_by], sort=False, observed=True)
+    )
+    totals = counts[["decisions", "unattended", "failures", "critical"]].sum()
+    for (index, *values), sums in zip(totals.index, totals.to_numpy().tolist(), strict=True):
+        found[int(index)][_key(values)] = Activity(*(int(v) for v in sums))
     return found
+
+
+@dataclass(frozen=True)
+class Chain:
+    """One run of steps: the rules it decides with and the decisions that count."""
+
+    rules: LoadedRules
+    where: tuple[Filter, ...] = ()
+
+
+class _Walk:
+    """A chain's steps so far, each building on the policy and ledger of the one before."""
+
+    def __init__(self, rules: LoadedRules) -> None:
+        self.rules = rules
+        self.previous: Policy | None = None
+        self.book = Ledger(Path("history.ledger.jsonl"))
+        """The ledger the steps build, as ``generate -o`` would at each (kept in memory)."""
+        self.steps: list[Step] = []
+
+    def step(self, moment: dt.datetime, active: dict[GroupKey, Activity], known: Read) -> None:
+        result = _evaluated(Known(known), self.rules, self.previous, self.book, moment)
+        verdicts: tuple[Verdict, ...] = ()
+        if result is not None:
+            self.book = result.ledger
+            self.previous = document(result, self.book.head)
+            verdicts = tuple(o.verdict for o in result.outcomes)
+        self.steps.append(Step(as_of=moment, verdicts=verdicts, activity=active))
 
 
 def history(
@@ -152,67 +175,49 @@ def history(
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
     where: Sequence[Filter] = (),
-    already: Decisions | None = None,
-    known: dict[dt.datetime, Read] | None = None,
 ) -> History:
     """The policy at each step from ``since`` (default: the window's start before
     ``until``) to ``until`` (default: when the latest row was recorded); only the
-    decisions that meet every filter in ``where`` count. ``already``: the logs' decisions
-    already read whole (``whatif --replay`` replays many rules on one read); ``known``: the
-    logs as read again at earlier runs' steps, by moment, for runs on the same logs and
-    filters (filled in as the logs are read again)."""
-    decisions = filtered(load_decisions(paths) if already is None else already, where)
-    frame = decisions.frame
-    recorded = pd.DatetimeIndex(frame["recorded_at"]).as_unit("us").asi8
-    stamps = pd.DatetimeIndex(frame["timestamp"]).as_unit("us").asi8
+    decisions that meet every filter in ``where`` count."""
+    read = load_timeline(paths)
+    recorded = pd.DatetimeIndex(filtered(read, where).frame["recorded_at"]).as_unit("us").asi8
     end = until or times.at_micros(int(recorded.max()))
     moments = step_times(since or end - rules.rules.window_span, end, every)
-    activity = _activity(frame, rules.rules.group_by, moments, every)
-    steps: list[Step] = []
-    counted = segments.empty()
-    done = 0
-    previous: Policy | None = None
-    book = Ledger(Path("history.ledger.jsonl"))
-    """The ledger the steps build, as ``generate -o`` would at each (kept in memory)."""
-    reread = 0
-    for moment, active in zip(moments, activity, strict=True):
-        cut = times.micros(moment)
-        upto = int(np.searchsorted(stamps, cut, side="right"))
-        if upto > done:
-            counted = segments.merge([counted, segments.from_decisions(frame.iloc[done:upto])])
-            done = upto
-        if bool(np.any(recorded[:upto] > cut)):
-            reread += 1
-            cached = None if known is None else known.get(moment)
-            read = cached or Logs(paths, where=tuple(where)).read(moment)
-            if known is not None:
-                known[moment] = replace(read, decisions=None)  # the segments are what count
-        else:
-            read = Read(
-                segments=counted,
-                report=decisions.report,
-                after_as_of=len(frame) - upto,
-                latest=moment,
-                until=moment,
+    return histories(read, [Chain(rules, tuple(where))], moments, every)[0]
+
+
+def histories(
+    read: Decisions, chains: Sequence[Chain], moments: Sequence[dt.datetime], every: dt.timedelta
+) -> list[History]:
+    """Each chain stepped over the same moments from one read of the logs (by
+    ``load_timeline``); chains with the same filters share each step's segments.
+
+    ``every``: the time before the first moment its activity is counted over."""
+    found: dict[int, History] = {}
+    alike: dict[tuple[str, ...], list[int]] = {}
+    for index, chain in enumerate(chains):
+        alike.setdefault(tuple(f.text for f in chain.where), []).append(index)
+    for members in alike.values():
+        where = chains[members[0]].where
+        decisions = filtered(read, where)
+        activity = {
+            chains[i].rules.rules.group_by: _activity(
+                decisions.frame, chains[i].rules.rules.group_by, moments, every
             )
-        result = _evaluated(_Known(read), rules, previous, book, moment)
-        if result is None:
-            steps.append(Step(as_of=moment, verdicts=(), activity=active))
-            continue
-        book = result.ledger
-        previous = document(result, book.head)
-        verdicts = tuple(o.verdict for o in result.outcomes)
-        steps.append(Step(as_of=moment, verdicts=verdicts, activity=active))
-    return History(
-        steps=tuple(steps),
-        group_by=rules.rules.group_by,
-        decisions=decisions,
-        reread=reread,
-    )
+            for i in members
+        }
+        walks = {i: _Walk(chains[i].rules) for i in members}
+        for index, known in enumerate(reads_at(read, moments, where)):
+            for walk in walks.values():
+                walk.step(moments[index], activity[walk.rules.rules.group_by][index], known)
+        for i, walk in walks.items():
+            group_by = walk.rules.rules.group_by
+            found[i] = History(steps=tuple(walk.steps), group_by=group_by, decisions=decisions)
+    return [found[i] for i in range(len(chains))]
 
 
 def _evaluated(
-    source: _Known, rules: LoadedRules, previous: Policy | None, book: Ledger, moment: dt.datetime
+    source: Known, rules: LoadedRules, previous: Policy | None, book: Ledger, moment: dt.datetime
 ) -> Run | None:
     """The step's run on the ledger so far; ``None`` when nothing was decided in its window
     yet."""

@@ -21,9 +21,9 @@ from trustctl import times
 from trustctl.errors import TrustctlError
 from trustctl.evidence import GroupKey
 from trustctl.filters import Filter
-from trustctl.history import History, history
-from trustctl.ingest import load_decisions
-from trustctl.inputs import Read, filtered
+from trustctl.history import Chain, History, histories, step_times
+from trustctl.ingest import load_timeline
+from trustctl.inputs import filtered
 from trustctl.levels import Level
 from trustctl.overrides import apply_overrides
 from trustctl.rules import LoadedRules, load_rules
@@ -83,22 +83,6 @@ def _key(values: tuple[object, ...]) -> GroupKey:
     return tuple(int(v) if isinstance(v, (int, np.integer)) else str(v) for v in values)
 
 
-def _exposure(frame: pd.DataFrame, automated: np.ndarray) -> Exposure:
-    ids = frame["decision_id"].to_numpy()
-    failed = automated & (frame["outcome"].to_numpy() == OUTCOME_CODES["failure"])
-    critical = failed & (frame["severity"].to_numpy() == SEVERITY_CODES["critical"])
-    disagreed = automated & np.isin(frame["human_decision"].to_numpy(), _DISAGREED)
-    return Exposure(
-        decisions=len(frame),
-        automated=int(automated.sum()),
-        failures=int(failed.sum()),
-        critical=int(critical.sum()),
-        disagreed=int(disagreed.sum()),
-        failure_ids=tuple(str(i) for i in ids[failed]),
-        critical_ids=tuple(str(i) for i in ids[critical]),
-    )
-
-
 def _exposures(found: History) -> tuple[Exposure, dict[GroupKey, Exposure]]:
     """Each decision after the first step under the level in force at the step before it."""
     moments = [step.as_of for step in found.steps]
@@ -106,10 +90,9 @@ def _exposures(found: History) -> tuple[Exposure, dict[GroupKey, Exposure]]:
     edges = np.array([times.micros(m) for m in moments], dtype=np.int64)
     stamps = pd.DatetimeIndex(frame["timestamp"]).as_unit("us").asi8
     step = np.searchsorted(edges, stamps, side="left")  # (edge[i-1], edge[i]] is step i
-    inside = (step >= 1) & (step < len(moments))
-    rows = frame[inside].reset_index(drop=True)
+    inside = np.flatnonzero((step >= 1) & (step < len(moments)))
     step = step[inside]
-    codes, uniques = pd.MultiIndex.from_frame(rows[list(found.group_by)]).factorize()
+    codes, uniques = pd.MultiIndex.from_frame(frame[list(found.group_by)].iloc[inside]).factorize()
     keys = [_key(tuple(u)) for u in uniques]
     rank = np.full((len(moments), len(keys)), Level.OBSERVE.rank, dtype=np.int8)
     column = {key: index for index, key in enumerate(keys)}
@@ -118,11 +101,35 @@ def _exposures(found: History) -> tuple[Exposure, dict[GroupKey, Exposure]]:
             if verdict.state.key in column:
                 rank[index, column[verdict.state.key]] = verdict.level.rank
     automated = rank[step - 1, codes] >= Level.AUTO_NOTIFY.rank
-    groups = {
-        key: _exposure(rows[codes == index], automated[codes == index])
-        for index, key in enumerate(keys)
+    failed = automated & (frame["outcome"].to_numpy()[inside] == OUTCOME_CODES["failure"])
+    critical = failed & (frame["severity"].to_numpy()[inside] == SEVERITY_CODES["critical"])
+    disagreed = automated & np.isin(frame["human_decision"].to_numpy()[inside], _DISAGREED)
+    ids = frame["decision_id"].iloc[inside[failed]].to_numpy(dtype=object)
+    failed_in, critical_of_failed = codes[failed], critical[failed]
+
+    counts = np.stack(
+        [
+            np.bincount(codes, weights=flags, minlength=len(keys)).astype(np.int64)
+            for flags in (np.ones(len(codes)), automated, failed, critical, disagreed)
+        ]
+    )
+
+    def exposure(numbers: np.ndarray, mine: np.ndarray) -> Exposure:
+        made, alone, failures, criticals, overruled = (int(n) for n in numbers)
+        return Exposure(
+            decisions=made,
+            automated=alone,
+            failures=failures,
+            critical=criticals,
+            disagreed=overruled,
+            failure_ids=tuple(str(i) for i in ids[mine]),
+            critical_ids=tuple(str(i) for i in ids[mine & critical_of_failed]),
+        )
+
+    total = exposure(counts.sum(axis=1), np.ones(len(ids), dtype=bool))
+    return total, {
+        key: exposure(counts[:, index], failed_in == index) for index, key in enumerate(keys)
     }
-    return _exposure(rows, automated), groups
 
 
 def _promoted(found: History) -> dict[GroupKey, dt.datetime | None]:
@@ -150,8 +157,7 @@ def replay(
 ) -> Replay:
     """Replay the baseline and each scenario over the same steps, from one read of the logs.
 
-    A step at which some decision was still arriving reads the logs as known then (as
-    ``trustctl history`` does); runs with the same filters share those reads.
+    At each step every run sees the logs as known then (as ``trustctl history`` does).
 
     The steps run from ``since`` (default: the baseline's window before ``until``) to
     ``until`` (default: when the latest row was recorded), ``every`` apart.
@@ -162,33 +168,22 @@ def replay(
                 f"--scenario {scenario.name}: as_of has no place in a replay, which runs at "
                 "every step; use --since and --until"
             )
-    decisions = load_decisions(paths)
+    decisions = load_timeline(paths)
     recorded = pd.DatetimeIndex(filtered(decisions, where).frame["recorded_at"]).as_unit("us")
     end = until or times.at_micros(int(recorded.asi8.max()))
     start = since or end - rules.rules.window_span
-
-    known: dict[tuple[str, ...], dict[dt.datetime, Read]] = {}
-
-    def run(scenario: Scenario, loaded: LoadedRules) -> Replayed:
-        filters = (*where, *scenario.where)
-        found = history(
-            paths,
-            loaded,
-            every=every,
-            since=start,
-            until=end,
-            where=filters,
-            already=decisions,
-            known=known.setdefault(tuple(f.text for f in filters), {}),
-        )
-        total, groups = _exposures(found)
-        return Replayed(scenario, loaded, found, total, groups, _promoted(found))
-
-    baseline = run(Scenario("baseline"), rules)
-    replayed = []
+    runs = [(Scenario("baseline"), rules)]
     for scenario in scenarios:
         begin = rules if scenario.rules_file is None else load_rules(scenario.rules_file)
-        loaded = apply_overrides(begin, scenario.overrides, f"--scenario {scenario.name}:")
-        replayed.append(run(scenario, loaded))
-    moments = tuple(step.as_of for step in baseline.history.steps)
-    return Replay(baseline, tuple(replayed), rules.rules.group_by, moments)
+        runs.append(
+            (scenario, apply_overrides(begin, scenario.overrides, f"--scenario {scenario.name}:"))
+        )
+    chains = [Chain(loaded, (*where, *scenario.where)) for scenario, loaded in runs]
+    moments = tuple(step_times(start, end, every))
+    found = [
+        Replayed(scenario, loaded, steps, *_exposures(steps), _promoted(steps))
+        for (scenario, loaded), steps in zip(
+            runs, histories(decisions, chains, moments, every), strict=True
+        )
+    ]
+    return Replay(found[0], tuple(found[1:]), rules.rules.group_by, moments)

@@ -39,8 +39,9 @@ def _summary(found: Replay, run: Replayed) -> str:
         text += f" (baseline {_share(base)})"
     text += f"; {total.failures} failures ran before a human saw them"
     if run is not found.baseline and total.failures != base.failures:
-        more = [i for i in total.failure_ids if i not in set(base.failure_ids)]
-        fewer = len([i for i in base.failure_ids if i not in set(total.failure_ids)])
+        theirs, ours = set(base.failure_ids), set(total.failure_ids)
+        more = [i for i in total.failure_ids if i not in theirs]
+        fewer = len([i for i in base.failure_ids if i not in ours])
         text += f" ({len(more)} more" + (f": {_ids(more)}" if more else "") + f", {fewer} fewer)"
     text += f", {total.critical} critical"
     if total.critical_ids:

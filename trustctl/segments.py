@@ -225,12 +225,17 @@ def _ids_at(ids: pd.Series, rows: np.ndarray, where: np.ndarray) -> np.ndarray:
     return found
 
 
+_TYPES = {
+    **{name: np.int8 for name in ("system_tier", "risk_tier", "mode")},
+    **{name: np.int64 for name in ("day", *COUNTS, "critical_failures", *_TIMES)},
+}
+
+
 def _frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:
-    frame: pd.DataFrame = pd.DataFrame({name: columns[name] for name in COLUMNS})
-    for name in ("system_tier", "risk_tier", "mode"):
-        frame[name] = frame[name].astype(np.int8)
-    for name in ("day", *COUNTS, "critical_failures", *_TIMES):
-        frame[name] = frame[name].astype(np.int64)
+    typed = {name: np.asarray(columns[name]) for name in COLUMNS}
+    for name, kind in _TYPES.items():
+        typed[name] = typed[name].astype(kind, copy=False)
+    frame: pd.DataFrame = pd.DataFrame(typed, copy=False)
     return frame
 
 
@@ -252,21 +257,27 @@ def merge(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
         values = whole[name].to_numpy(dtype=np.float64)
         out[name] = np.bincount(of_row, weights=values, minlength=n).astype(np.int64)
 
+    # Only keys with several rows need a choice: the others keep their one row.
+    several = np.flatnonzero(np.bincount(of_row, minlength=n)[of_row] > 1)
+    keys = of_row[several]
+
     def pick(columns: Sequence[str], highest: bool) -> np.ndarray:
         """Per key: the row with the smallest (or largest) values of ``columns``, in order."""
         sort_keys = []
         for name in reversed(columns):
-            values = whole[name].to_numpy()
+            values = whole[name].to_numpy()[several]
             if name.endswith("_id"):
                 values = pd.factorize(pd.Series(values).fillna(""), sort=True)[0]
             elif not highest:  # no time sorts last when looking for the smallest
                 values = np.where(values == NO_TIME, _NEVER, values)
             sort_keys.append(values)
-        order = np.lexsort((*sort_keys, of_row))
-        bounds = np.flatnonzero(np.diff(of_row[order], append=n))  # last row of each key
+        order = np.lexsort((*sort_keys, keys))
+        bounds = np.flatnonzero(np.diff(keys[order], append=n))  # last row of each key
         if not highest:
             bounds = np.concatenate([[0], bounds[:-1] + 1])  # first row of each key
-        return order[bounds]
+        chosen: np.ndarray = first.copy()
+        chosen[keys[order[bounds]]] = several[order[bounds]]
+        return chosen
 
     for columns, highest in (
         (("first_at", "first_id"), False),

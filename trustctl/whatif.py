@@ -9,14 +9,12 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 from trustctl import times
+from trustctl.cuts import reads_at
 from trustctl.errors import TrustctlError
 from trustctl.evaluate import Evaluation
 from trustctl.filters import Filter, parse_filter
-from trustctl.ingest import Decisions, OnBadRows, load_decisions
+from trustctl.ingest import OnBadRows, load_timeline
 from trustctl.inputs import DecisionsRead, Known, Logs, Read
 from trustctl.ledger import Ledger
 from trustctl.overrides import Override, apply_overrides, parse_override
@@ -157,15 +155,6 @@ class WhatIf:
     """How many times the logs were read (1 unless a scenario's as_of needed its own read)."""
 
 
-def _exact(decisions: Decisions, cut: dt.datetime) -> bool:
-    """Whether every decision made by ``cut`` was whole by then: the read can be reused."""
-    frame = decisions.frame
-    moment = times.micros(cut)
-    made = pd.DatetimeIndex(frame["timestamp"]).as_unit("us").asi8 <= moment
-    recorded = pd.DatetimeIndex(frame["recorded_at"]).as_unit("us").asi8
-    return not bool(np.any(recorded[made] > moment))
-
-
 class _Reads:
     """The logs read once; each (filters, as_of) turned into segments once."""
 
@@ -173,17 +162,17 @@ class _Reads:
         self.paths = paths
         self.on_bad_rows = on_bad_rows
         self.as_of = as_of
-        self.decisions = load_decisions(paths, on_bad_rows, until=as_of)
+        self.decisions = load_timeline(paths, on_bad_rows, until=as_of)
         self.count = 1
         self._done: dict[tuple[tuple[str, ...], dt.datetime | None], Read] = {}
 
     def read(self, where: tuple[Filter, ...], as_of: dt.datetime | None) -> Read:
         key = (tuple(f.text for f in where), as_of)
         if key not in self._done:
-            same = as_of is None or as_of == self.as_of
-            earlier = as_of is not None and (self.as_of is None or as_of < self.as_of)
-            if same or (earlier and as_of is not None and _exact(self.decisions, as_of)):
+            if as_of is None or as_of == self.as_of:
                 self._done[key] = DecisionsRead(self.decisions, where=where).read(as_of)
+            elif self.as_of is None or as_of < self.as_of:  # the rows up to then are read
+                self._done[key] = next(reads_at(self.decisions, [as_of], where))
             else:
                 self.count += 1
                 self._done[key] = Logs(self.paths, self.on_bad_rows, where=where).read(as_of)

@@ -20,7 +20,7 @@ from trustctl.ingest.decisions import (
     summed_report,
 )
 from trustctl.ingest.find import find_logs
-from trustctl.ingest.load import load_decisions, load_slice
+from trustctl.ingest.load import load_decisions, load_slice, load_timeline
 
 __all__ = [
     "BadRow",
@@ -31,5 +31,6 @@ __all__ = [
     "find_logs",
     "load_decisions",
     "load_slice",
+    "load_timeline",
     "summed_report",
 ]

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from trustctl.ingest.arriving import Arriving
 
 __all__ = [
     "BadRow",
@@ -98,3 +101,5 @@ class Decisions:
     frame: pd.DataFrame
     report: IngestReport
     bad_rows: tuple[BadRow, ...] = field(default=())
+    arriving: Arriving | None = None
+    """The rows of the decisions recorded over time (``load_timeline``), else ``None``."""

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from trustctl.ingest.arriving import arriving_rows
 from trustctl.ingest.checks import Typed, check_decisions, check_rows, find_conflicts
 from trustctl.ingest.columns import Rows, read_rows
 from trustctl.ingest.decisions import BadRow, Decisions, IngestReport, OnBadRows
@@ -24,7 +25,7 @@ from trustctl.ingest.report import (
 )
 from trustctl.ingest.timestamps import parse_timestamps
 
-__all__ = ["load_decisions", "load_slice"]
+__all__ = ["load_decisions", "load_slice", "load_timeline"]
 
 
 def load_decisions(
@@ -43,6 +44,22 @@ def load_decisions(
     decision whose rows (or required fields) all come later is not there. Every row is
     still validated, and the whole log must be consistent.
     """
+    return _merged(*_whole(paths, on_bad_rows), until)
+
+
+def load_timeline(
+    paths: Sequence[Path], on_bad_rows: OnBadRows = "fail", *, until: dt.datetime | None = None
+) -> Decisions:
+    """Like ``load_decisions``, keeping also the rows of every decision recorded over time
+    (``Decisions.arriving``): the decisions as known at any earlier cut, without a read."""
+    checked, skipped = _whole(paths, on_bad_rows)
+    kept = ~rows_after(checked.rows.times.instants, until)
+    arriving = arriving_rows(checked.rows, checked.groups, checked.typed, kept, skipped.decisions)
+    return replace(_merged(checked, skipped, until), arriving=arriving)
+
+
+def _whole(paths: Sequence[Path], on_bad_rows: OnBadRows) -> tuple[_Checked, _Skipped]:
+    """Every row of the logs checked, and the decisions left out (or the error)."""
     rows = read_rows(paths)
     if not rows.count:
         raise no_decisions(rows.logs)
@@ -52,7 +69,7 @@ def load_decisions(
     skipped = _skipped(checked)
     if checked.problems and skipped.decisions.all():
         raise error_lines(rows, checked.problems, skipped.where)
-    return _merged(checked, skipped, until)
+    return checked, skipped
 
 
 def load_slice(
