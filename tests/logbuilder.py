@@ -74,6 +74,7 @@ class LogBuilder:
         service: str = "",
         spacing: float = 60,
         rationale: str = "",
+        review_sampled: str = "",
     ) -> LogBuilder:
         """``count`` decisions at day ``at``, ``spacing`` seconds apart.
 
@@ -101,6 +102,7 @@ class LogBuilder:
                     "reviewer": "alice" if human else "",
                     "rationale": rationale,
                     "incident_id": "",
+                    "review_sampled": review_sampled,
                 }
             )
         return self

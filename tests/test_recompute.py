@@ -104,6 +104,16 @@ class Decision:
         )
 
     @property
+    def sampling(self) -> str:
+        """For a review of an action the agent took on its own (``auto_notify``, ``full``):
+        ``sampled`` or ``not sampled`` as ``review_sampled`` says, else ``unknown``; for any
+        other decision, ``""`` (every proposal is reviewed: there is no sample)."""
+        if self.human not in JUDGED or self.mode not in ("auto_notify", "full"):
+            return ""
+        given = self.get("review_sampled").lower()
+        return "unknown" if not given else "sampled" if given in TRUE else "not sampled"
+
+    @property
     def order(self) -> tuple[dt.datetime, str]:
         """Time order; ties broken by decision id."""
         return self.at, self.decision_id
@@ -187,8 +197,10 @@ def latest_clock(window: Clock, *candidates: tuple[dt.datetime | None, str, str]
 def tally(decisions: list[Decision]) -> dict[str, int]:
     return {
         "decisions": len(decisions),
-        "reviewed": sum(d.human in JUDGED for d in decisions),
-        "agreed": sum(d.human == "approved" for d in decisions),
+        "reviewed": sum(d.human in JUDGED and d.sampling != "not sampled" for d in decisions),
+        "agreed": sum(d.human == "approved" and d.sampling != "not sampled" for d in decisions),
+        "not_sampled": sum(d.sampling == "not sampled" for d in decisions),
+        "sampling_unknown": sum(d.sampling == "unknown" for d in decisions),
         "timeouts": sum(d.human == "timeout" for d in decisions),
         "executed": sum(d.executed for d in decisions),
         "verified": sum(d.verified for d in decisions),
@@ -527,8 +539,12 @@ def test_counts(run: Run, action_class: str) -> None:
         "verified": success["verified"],
         "succeeded": success["succeeded"],
         "unverified": success["unverified"],
+        "not_sampled": agreement.get("not_sampled", 0),
+        "sampling_unknown": mine.counts["sampling_unknown"],
     }
     assert reported == mine.counts
+    unknown = mine.counts["sampling_unknown"] or mine.record["sampling_unknown"]
+    assert run.entry(action_class).get("agreement_sampling") == ("unknown" if unknown else None)
     record = evidence["for_demotion"]
     assert {name: record[name] for name in ("agreed", "reviewed", "succeeded", "verified")} == {
         name: mine.record[name] for name in ("agreed", "reviewed", "succeeded", "verified")

@@ -47,6 +47,9 @@ SPEC_SCHEMA: list[tuple[str, pa.DataType]] = [
     ("verified", pa.int64()),
     ("succeeded", pa.int64()),
     ("unverified", pa.int64()),
+    ("unsampled", pa.int64()),
+    ("unsampled_agreed", pa.int64()),
+    ("sampling_unknown", pa.int64()),
     ("first_at", TIMESTAMP),
     ("first_id", pa.string()),
     ("last_at", TIMESTAMP),
@@ -122,7 +125,7 @@ def _hand_built() -> LogBuilder:
 
 def _expected_row(
     key: tuple[str, str, int, int, str, str, dt.date],
-    counts: tuple[int, int, int, int, int, int, int, int],
+    counts: tuple[int, ...],
     first: tuple[dt.datetime, str] | None,
     last: tuple[dt.datetime, str] | None,
     last_recorded: dt.datetime | None,
@@ -143,10 +146,11 @@ def _expected_row(
 POD_V1 = ("k8s.restart_pod", "", 0, 0, "v1")
 HAND_BUILT = [
     # a b g c d e: reviewed a b g d e, agreed b g d e, timeout c, executed b g d e,
-    # verified b g d (g's failure is known by its merged outcome), succeeded b, unverified e
+    # verified b g d (g's failure is known by its merged outcome), succeeded b, unverified e;
+    # no review_sampled: every review of unknown sampling
     _expected_row(
         (*POD_V1, "suggest", dt.date(2026, 1, 2)),
-        (6, 5, 4, 1, 4, 3, 1, 1),
+        (6, 5, 4, 1, 4, 3, 1, 1, 0, 0, 5),
         (day(1, 3600), "a"),
         (day(1, 10800), "e"),
         day(3, 6 * 3600),  # g's outcome
@@ -154,7 +158,7 @@ HAND_BUILT = [
     ),
     _expected_row(
         (*POD_V1, "suggest", dt.date(2026, 1, 3)),
-        (3, 3, 3, 0, 3, 3, 0, 0),
+        (3, 3, 3, 0, 3, 3, 0, 0, 0, 0, 3),
         (day(2), "h"),
         (day(2, 12 * 3600), "j"),
         day(3, 6 * 3600),
@@ -164,7 +168,7 @@ HAND_BUILT = [
     # latest of which (all at 06:00) is the one decided last, i at day 2 after h by id
     _expected_row(
         (*POD_V1, "suggest", dt.date(2026, 1, 4)),
-        (0, 0, 0, 0, 0, 0, 0, 0),
+        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
         None,
         None,
         None,
@@ -172,7 +176,7 @@ HAND_BUILT = [
     ),
     _expected_row(
         (*POD_V1, "auto_notify", dt.date(2026, 1, 2)),
-        (1, 1, 1, 0, 1, 1, 1, 0),
+        (1, 1, 1, 0, 1, 1, 1, 0, 0, 0, 1),
         (day(1, 5 * 3600), "f"),
         (day(1, 5 * 3600), "f"),
         day(1, 5 * 3600),
@@ -180,7 +184,7 @@ HAND_BUILT = [
     ),
     _expected_row(
         ("k8s.scale", "web", 2, 1, "", "observe", dt.date(2026, 1, 2)),
-        (1, 1, 1, 0, 1, 1, 1, 0),
+        (1, 1, 1, 0, 1, 1, 1, 0, 0, 0, 1),
         (day(1), "k"),
         (day(1), "k"),
         day(1),

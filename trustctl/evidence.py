@@ -26,7 +26,7 @@ import pandas as pd
 from trustctl import level_history, segments, times
 from trustctl.levels import LADDER, Level
 from trustctl.rules import TrustRules, parse_duration
-from trustctl.segments import COUNTS, NO_TIME
+from trustctl.segments import COUNTS, NO_TIME, SAMPLING
 from trustctl.times import MICROS_PER_DAY
 
 __all__ = [
@@ -40,6 +40,10 @@ __all__ = [
     "empty_evidence",
     "sort_key",
 ]
+
+#: What an ``Evidence`` counts: the segments' counts, agreement already without reviews
+#: outside the audit sample.
+_COUNTED = tuple(name for name in COUNTS if name != "unsampled_agreed")
 
 #: A group's identity: its ``group_by`` values in rule order (tiers as int, 0 = not given).
 GroupKey = tuple[str | int, ...]
@@ -79,6 +83,12 @@ class Evidence:
     level_day: bool = False
     """Whether ``counted_from`` is the day of a level change, of which only the decisions
     made at the current level count."""
+    unsampled: int = 0
+    """Reviews of decisions made at ``auto_notify`` or ``full`` that ``review_sampled`` says
+    were not of the audit sample: left out of ``reviewed`` and ``agreed``."""
+    sampling_unknown: int = 0
+    """Reviews of decisions made at ``auto_notify`` or ``full`` that ``review_sampled`` says
+    nothing about: counted, but they may be a biased choice."""
 
 
 @dataclass(frozen=True)
@@ -489,7 +499,15 @@ def _count(
     counted = has & (
         (seg_days >= days[groups.of_row]) | (at_level & (seg_days == level_day[groups.of_row]))
     )
-    totals = {name: groups.total(np.where(counted, seg[name].to_numpy(), 0)) for name in COUNTS}
+    values = {name: np.where(counted, seg[name].to_numpy(), 0) for name in COUNTS}
+    # Once the agent acts, humans review only some actions: agreement counts the audit
+    # sample's reviews, never the ones chosen because something looked wrong (or right).
+    acting = seg["mode"].to_numpy() >= Level.AUTO_NOTIFY.rank
+    for name in SAMPLING:
+        values[name] = np.where(acting, values[name], 0)
+    values["reviewed"] = values["reviewed"] - values["unsampled"]
+    values["agreed"] = values["agreed"] - values.pop("unsampled_agreed")
+    totals = {name: groups.total(column) for name, column in values.items()}
     return {
         g: clock.evidence({name: int(values[g]) for name, values in totals.items()}, window_reason)
         for g, clock in clocks.items()
@@ -521,7 +539,7 @@ def _absent_group(
     """A group the previous policy names but no decision up to ``as_of`` touches."""
     window = _Clock.window(window_start, _window_reason(rules))
     clock = window.later(prior.last_demoted, "last demotion", level=True)
-    nothing = clock.evidence(dict.fromkeys(COUNTS, 0), _window_reason(rules))
+    nothing = clock.evidence(dict.fromkeys(_COUNTED, 0), _window_reason(rules))
     record = clock.later(prior.last_promoted, "last promotion", level=True)
     recent = _recent(record, rules, window_start)
     # Its tiers are only known from its key; a tier in the key still caps it.
@@ -534,7 +552,7 @@ def _absent_group(
         last_promoted=prior.last_promoted,
         last_demoted=prior.last_demoted,
         evidence=nothing,
-        demotion_evidence=record.evidence(dict.fromkeys(COUNTS, 0), _window_reason(rules)),
+        demotion_evidence=record.evidence(dict.fromkeys(_COUNTED, 0), _window_reason(rules)),
         critical_failures=0,
         last_critical_failure=None,
         last_critical_decision=None,
@@ -550,7 +568,7 @@ def _absent_group(
         recent_evidence=(
             None
             if recent is None
-            else recent.evidence(dict.fromkeys(COUNTS, 0), _recent_reason(rules))
+            else recent.evidence(dict.fromkeys(_COUNTED, 0), _recent_reason(rules))
         ),
     )
 
@@ -558,4 +576,4 @@ def _absent_group(
 def empty_evidence(start: dt.datetime, reason: str) -> Evidence:
     """No decisions counted yet, on a clock started by ``reason`` at ``start``."""
     clock = _Clock.window(times.micros(start) - 1, "").later(start, reason, level=True)
-    return clock.evidence(dict.fromkeys(COUNTS, 0), "")
+    return clock.evidence(dict.fromkeys(_COUNTED, 0), "")

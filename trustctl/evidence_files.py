@@ -130,7 +130,11 @@ def _read_one(path: Path) -> tuple[pa.Table, dict[str, Any] | None]:
     twice = [name for name in segments.COLUMNS if schema.names.count(name) > 1]
     if twice:
         raise InputError([f"{path}: column '{name}' appears twice" for name in twice])
-    missing = [name for name in segments.COLUMNS if name not in schema.names]
+    missing = [
+        name
+        for name in segments.COLUMNS
+        if name not in schema.names and name not in segments.SAMPLING
+    ]
     if missing:
         raise InputError(
             [f"{path}: not an evidence file: no column '{name}'" for name in missing[:5]]
@@ -145,11 +149,25 @@ def _read_one(path: Path) -> tuple[pa.Table, dict[str, Any] | None]:
             meta = None
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
             raise InputError([f"{path}: evidence metadata is not {FORMAT}; aggregate it again"])
+    present = [name for name in segments.COLUMNS if name in schema.names]
     try:
-        table = pq.read_table(path, columns=list(segments.COLUMNS))
+        table = pq.read_table(path, columns=present)
     except (pa.ArrowException, OSError) as exc:
         raise InputError([f"{path}: not a readable Parquet file: {first_line(exc)}"]) from None
-    return table, meta
+    return _with_sampling(table), meta
+
+
+def _with_sampling(table: pa.Table) -> pa.Table:
+    """A file written before ``review_sampled`` says nothing of sampling: every review in it
+    is of unknown sampling, none is known to be outside the audit sample."""
+    if all(name in table.column_names for name in segments.SAMPLING):
+        return table
+    reviewed = table.column("reviewed")
+    for name in segments.SAMPLING:
+        if name not in table.column_names:
+            column = reviewed if name == "sampling_unknown" else pa.array([0] * len(table))
+            table = table.append_column(name, column.cast(pa.int64()))
+    return table.select(list(segments.COLUMNS))
 
 
 def _segments_of(path: Path, table: pa.Table) -> pd.DataFrame:
@@ -214,6 +232,8 @@ _WHEN: dict[bool, tuple[dt.datetime | dt.date, dt.datetime | dt.date]] = {
 
 _AT_MOST = (
     (("agreed",), "reviewed"),
+    (("unsampled", "sampling_unknown"), "reviewed"),
+    (("unsampled_agreed",), "unsampled"),
     (("succeeded",), "verified"),
     (("verified", "unverified"), "executed"),
 )

@@ -10,7 +10,7 @@ import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TypeAlias
+from typing import Literal, TypeAlias
 
 from pydantic import ValidationError
 
@@ -74,6 +74,7 @@ def _record(
         succeeded=record.succeeded,
         verified=record.verified,
         success_upper=numbers.outward(success.upper, lower=False),
+        not_sampled=record.unsampled,
         recent=recent,
     )
 
@@ -103,6 +104,7 @@ def _evidence_entry(verdict: Verdict) -> ActionEvidence:
             upper=numbers.outward(agreement.upper, lower=False),
             threshold=verdict.threshold,
             p_at_least_threshold=numbers.rounded(verdict.p_agreement),
+            not_sampled=evidence.unsampled,
         ),
         success=SuccessEvidence(
             succeeded=evidence.succeeded,
@@ -120,6 +122,14 @@ def _evidence_entry(verdict: Verdict) -> ActionEvidence:
             record, verdict.demotion_agreement, verdict.demotion_success, _recent(verdict)
         ),
     )
+
+
+def _sampling(verdict: Verdict) -> Literal["unknown"] | None:
+    """``unknown`` when a record agreement is judged on counts reviews of unknown sampling."""
+    state = verdict.state
+    records = (state.evidence, state.demotion_evidence, state.recent_evidence)
+    unknown = any(r is not None and r.sampling_unknown for r in records)
+    return "unknown" if unknown else None
 
 
 def _action(
@@ -142,6 +152,7 @@ def _action(
         last_promoted=verdict.last_promoted,
         last_demoted=verdict.last_demoted,
         reason=reason_text(verdict.reason),
+        agreement_sampling=_sampling(verdict),
         evidence=_evidence_entry(verdict),
         cap=CapEntry(level=verdict.cap.level, by=verdict.cap.limited_by),
         pin=None
@@ -294,6 +305,7 @@ def _evidence(e: ActionEvidence) -> dict[str, Plain]:
             "upper": a.upper,
             "threshold": a.threshold,
             "p_at_least_threshold": a.p_at_least_threshold,
+            **({"not_sampled": a.not_sampled} if a.not_sampled else {}),
         },
         "success": {
             "succeeded": s.succeeded,
@@ -322,6 +334,8 @@ def _record_data(r: DemotionRecord) -> dict[str, Plain]:
         "verified": r.verified,
         "success_upper": r.success_upper,
     }
+    if r.not_sampled:
+        data["not_sampled"] = r.not_sampled
     if r.recent is not None:
         data["recent"] = _record_data(r.recent)
     return data
@@ -338,6 +352,10 @@ def _action_data(action: Action, group_by: Sequence[str]) -> dict[str, Plain]:
         last_promoted=_when(action.last_promoted),
         last_demoted=_when(action.last_demoted),
         reason=action.reason,
+    )
+    if action.agreement_sampling is not None:
+        data["agreement_sampling"] = action.agreement_sampling
+    data.update(
         evidence=None if action.evidence is None else _evidence(action.evidence),
         cap=None
         if action.cap is None

@@ -167,6 +167,9 @@ class AgreementEvidence(_Part):
     """The agreement threshold of the next promotion (of the level itself at the top)."""
     p_at_least_threshold: float | None
     """``P(agreement >= threshold)`` under the Beta posterior, to 6 places."""
+    not_sampled: int = 0
+    """Reviews left out: of decisions made at ``auto_notify`` or ``full`` that
+    ``review_sampled`` says were not of the audit sample; written only when some are."""
 
 
 class SuccessEvidence(_Part):
@@ -195,6 +198,8 @@ class DemotionRecord(_Part):
     succeeded: int
     verified: int
     success_upper: float
+    not_sampled: int = 0
+    """As ``AgreementEvidence.not_sampled``, for this record; written only when some are."""
     recent: DemotionRecord | None = None
     """With ``demote.recent``: the record's last days, which the checks judge too."""
 
@@ -275,6 +280,10 @@ class Action(_Part):
     last_demoted: MaybeInstant = None
     reason: str | None = None
     """Why, in one line of English."""
+    agreement_sampling: Literal["unknown"] | None = None
+    """``unknown`` when agreement counts reviews of decisions made at ``auto_notify`` or
+    ``full`` that ``review_sampled`` says nothing about (they may be a biased choice);
+    written only then."""
     evidence: ActionEvidence | None = None
     cap: CapEntry | None = None
     pin: PinEntry | None = None

@@ -282,7 +282,15 @@ _HUMAN = ("", *schema.HUMAN_CODES)
 _OUTCOME = ("", *schema.OUTCOME_CODES)
 _SEVERITY = ("", *schema.SEVERITY_CODES)
 _OFFSETS = (("Z", 0), ("+02:00", 120), ("-05:00", -300), ("+05:30", 330), ("+09:00", 540))
-_VERDICT_COLUMNS = ("human_decision", "outcome", "severity", "reviewer", "rationale", "incident_id")
+_VERDICT_COLUMNS = (
+    "human_decision",
+    "outcome",
+    "severity",
+    "reviewer",
+    "rationale",
+    "incident_id",
+    "review_sampled",
+)
 _FREE_TEXT_COLUMNS = ("rationale",)
 _DAY = 86400
 _MAX_VERDICT_DELAY = 900
@@ -428,6 +436,9 @@ def _judge(
     outcome = np.where(unverified & ~critical, np.where(unknown < 0.5, 3, 0), outcome)
     outcome = np.where(executed, outcome, 0)
     failed = outcome == 2
+    # Once the agent acts, the reviews drawn above are a random audit sample; a critical
+    # failure outside it is looked at because it failed: not of the sample.
+    sampled = np.where(acting & reviewed, 2, np.where(acting & critical, 1, 0))
     severity = np.where(failed, np.where(major < 0.3, 2, 1), 0)
     severity[critical] = 3
     with_incident = filed < np.array([0.0, 0.1, 0.6, 1.0])[severity]
@@ -440,6 +451,7 @@ def _judge(
         "reviewer": np.where(judged, rng.integers(1, len(REVIEWERS) + 1, total), 0),
         "rationale": _rationale(human, failed, critical, scenario, rng),
         "incident_id": np.where(with_incident, rng.integers(10000, 100000, total), 0),
+        "review_sampled": sampled,
         "ai_confidence": np.rint(
             np.where(sound, rng.beta(9.0, 1.5, total), rng.beta(3.0, 2.5, total)) * 1000
         ).astype(np.int64),
@@ -508,6 +520,9 @@ def _to_rows(
         "reviewer": _take(("", *REVIEWERS), codes("reviewer")),
         "rationale": _take(_rationale_vocabulary(), codes("rationale")),
         "incident_id": _prefixed("INC-", codes("incident_id"), 0),
+        "review_sampled": _take(
+            ("", schema.FALSE_SPELLINGS[0], schema.TRUE_SPELLINGS[0]), codes("review_sampled")
+        ),
     }
     frame: pd.DataFrame = pa.table(rendered).to_pandas()
     return frame

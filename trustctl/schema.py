@@ -52,6 +52,7 @@ COLUMNS: tuple[str, ...] = (
     "reviewer",
     "rationale",
     "incident_id",
+    "review_sampled",
 )
 #: Columns every file must have.
 REQUIRED_COLUMNS: tuple[str, ...] = ("decision_id", "timestamp", "action_class", "mode", "executed")

@@ -6,10 +6,11 @@ agent_version, mode, UTC day) and merged across partitions, chunks and files
 exactly. ``trustctl aggregate`` writes these rows; ``generate --evidence`` merges
 them; the raw-log path goes through them too, so both give the same policy.
 
-Columns (``COLUMNS``): the key; ``decisions`` and the seven counts of decisions
-whose timestamp falls on ``day``; ``first_at``/``first_id`` (the earliest of them
-by time, then id) and ``last_at``/``last_id`` (the latest); ``last_recorded_at``
-(when the last thing about them was recorded); and the critical failures whose
+Columns (``COLUMNS``): the key; ``decisions`` and the ten counts of decisions
+whose timestamp falls on ``day`` (``SAMPLING``: three of ``review_sampled``);
+``first_at``/``first_id`` (the earliest of them by time, then id) and
+``last_at``/``last_id`` (the latest); ``last_recorded_at`` (when the last thing
+about them was recorded); and the critical failures whose
 *outcome was recorded* on ``day`` (``critical_failures``, the latest one's
 ``critical_at``, ``critical_decided_at`` and ``critical_id``).
 
@@ -37,6 +38,7 @@ __all__ = [
     "COUNTS",
     "KEY",
     "NO_TIME",
+    "SAMPLING",
     "SCHEMA",
     "empty",
     "from_arrow",
@@ -63,7 +65,14 @@ COUNTS: tuple[str, ...] = (
     "verified",
     "succeeded",
     "unverified",
+    "unsampled",
+    "unsampled_agreed",
+    "sampling_unknown",
 )
+SAMPLING: tuple[str, ...] = ("unsampled", "unsampled_agreed", "sampling_unknown")
+"""The counts of ``review_sampled``: judged decisions it says were not of the audit sample
+(and of those, the approved), and judged decisions it says nothing about. Evidence files
+written before it existed lack them: every review there is of unknown sampling."""
 COLUMNS: tuple[str, ...] = (
     *KEY,
     *COUNTS,
@@ -180,13 +189,18 @@ def from_decisions(frame: pd.DataFrame) -> pd.DataFrame:
     }
     out["day"] = day[first]
     out["decisions"] = total(np.ones(len(frame)))
-    out["reviewed"] = total(np.isin(human, _JUDGED))
+    judged = np.isin(human, _JUDGED)
+    out["reviewed"] = total(judged)
     out["agreed"] = total(human == HUMAN_CODES["approved"])
     out["timeouts"] = total(human == HUMAN_CODES["timeout"])
     out["executed"] = total(executed)
     out["verified"] = total(verified)
     out["succeeded"] = total(verified & (outcome == OUTCOME_CODES["success"]))
     out["unverified"] = total(executed & ~verified)
+    sampled = frame["review_sampled"].to_numpy()
+    out["unsampled"] = total(judged & (sampled == 0))
+    out["unsampled_agreed"] = total((human == HUMAN_CODES["approved"]) & (sampled == 0))
+    out["sampling_unknown"] = total(judged & (sampled < 0))
     # Rows are in (time, id) order: a segment's first proposal row is its earliest decision.
     ids = frame["decision_id"]
     position = np.where(proposal, rows, -1)

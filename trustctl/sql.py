@@ -77,6 +77,10 @@ _COUNTS: tuple[tuple[str, str | None], ...] = (
     ("verified", f"executed_flag = 1 AND outcome IN ({_listed(VERIFIED)})"),
     ("succeeded", "executed_flag = 1 AND outcome = 'success'"),
     ("unverified", f"executed_flag = 1 AND COALESCE(outcome, '') NOT IN ({_listed(VERIFIED)})"),
+    # review_sampled is not read here yet: every review is of unknown sampling.
+    ("unsampled", "1 = 0"),
+    ("unsampled_agreed", "1 = 0"),
+    ("sampling_unknown", f"human_decision IN ({_listed(JUDGED)})"),
 )
 _CRITICAL = "executed_flag = 1 AND outcome = 'failure' AND severity = 'critical'"
 

@@ -80,6 +80,7 @@ _CHECKS = {
         "system_tier", _tier(SYSTEM_TIERS), f"a system tier 1..{SYSTEM_TIERS}"
     ),
     "risk_tier": _vocabulary("risk_tier", _tier(RISK_TIERS), f"a risk tier 1..{RISK_TIERS}"),
+    "review_sampled": _vocabulary("review_sampled", _boolean, "true/false or empty"),
 }
 
 

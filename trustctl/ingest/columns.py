@@ -18,7 +18,16 @@ from trustctl.ingest.timestamps import Times
 __all__ = ["CODED", "TEXT", "TIERS", "Rows", "Text", "offsets", "read_rows"]
 
 #: Merged columns that are codes (int8, -1 = empty; tiers 0 = empty) and those that are text.
-CODED = ("mode", "human_decision", "executed", "outcome", "severity", "system_tier", "risk_tier")
+CODED = (
+    "mode",
+    "human_decision",
+    "executed",
+    "outcome",
+    "severity",
+    "system_tier",
+    "risk_tier",
+    "review_sampled",
+)
 TIERS = ("system_tier", "risk_tier")
 TEXT = ("action_class", "service", "agent_version", "reviewer", "rationale", "incident_id")
 

@@ -91,7 +91,8 @@ class Decisions:
     (text); ``mode`` (ladder rank 0-3); ``human_decision``/``outcome``/``severity``
     (codes above, -1 empty); ``executed`` (bool); ``system_tier``/``risk_tier`` (int,
     0 = not given); ``service``, ``agent_version``, ``reviewer``, ``rationale``,
-    ``incident_id`` (text, ``""`` = not given); ``ai_confidence`` (float, NaN = not
+    ``incident_id`` (text, ``""`` = not given); ``review_sampled`` (code: 1 true, 0 false, -1
+    empty); ``ai_confidence`` (float, NaN = not
     given). The text columns are categoricals of str (categories: ``""`` and every value
     of the column in the logs, sorted; compare them with ``==``, read them with
     ``.iat``). Rows are sorted by timestamp, then decision id. With ``until``, only the
