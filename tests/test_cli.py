@@ -83,8 +83,8 @@ def test_generate_formats_on_stdout(history_csv: Path, fmt: str) -> None:
     else:
         assert fmt == "table", "a new format: say here what it prints"
         header = next(line for line in out.splitlines() if "group" in line)
-        assert header.split()[:3] == ["group", "level", "change"]
-        assert re.search(r"k8s\.restart_pod +auto_notify +↑ promoted", out)
+        assert header.split() == ["group", "level", "agree≥", "succ.≥", "next"]
+        assert re.search(r"k8s\.restart_pod +↑auto_notify ", out)
         assert "3 groups:" in out
 
 

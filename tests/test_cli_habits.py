@@ -112,9 +112,11 @@ def test_a_terminal_gets_colour_promotions_green_demotions_red_proposals_yellow(
     monkeypatch.setenv("FORCE_COLOR", "1")  # what rich reads as "stdout is a terminal"
     monkeypatch.setenv("COLUMNS", "160")
     table = ok("generate", "sample_data/", "--format", "table").stdout
-    assert "\x1b[32m↑ promoted" in table  # k8s.scale
-    assert "\x1b[31m↓ demoted" in table  # cache.flush, deploy.rollback
-    assert "\x1b[33m⇡ proposed" in table  # k8s.restart_pod waits for a sign-off
+    assert "\x1b[32m↑auto_notify" in table  # k8s.scale
+    assert "\x1b[31m↓suggest" in table  # cache.flush, deploy.rollback
+    assert "\x1b[33m⇡auto_notify" in table  # k8s.restart_pod waits for a sign-off
+    wide = ok("generate", "sample_data/", "--format", "table", "--wide").stdout
+    assert "\x1b[32m↑ promoted" in wide and "\x1b[31m↓ demoted" in wide
     for other in ("markdown", "yaml", "json"):
         shown = ok("generate", "sample_data/", "--format", other).stdout
         assert "\x1b[" not in shown, f"--format {other} is for files and pipes: no colour"

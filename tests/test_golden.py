@@ -24,6 +24,7 @@ COMMANDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("policy.yaml", ("generate", "sample_data")),
     ("policy.json", ("generate", "sample_data", "--format", "json")),
     ("policy-table.txt", ("generate", "sample_data", "--format", "table")),
+    ("policy-wide.txt", ("generate", "sample_data", "--format", "table", "--wide")),
     ("policy.md", ("generate", "sample_data", "--format", "markdown")),
     ("early.yaml", ("generate", "sample_data", "--as-of", "2026-09-01")),
     ("previous.yaml", ("generate", "sample_data", "--previous", "early.yaml")),

@@ -79,7 +79,7 @@ def test_pins_are_printed_literally(history_csv: Path, tmp_path: Path) -> None:
         '    reason: "[cab-7] change freeze; by order of :lock:"\n'
         '    owner: "night shift by [b]rota[/b]"\n',
     )
-    table = ok("generate", history_csv, "--rules", rules, "--format", "table").stdout
+    table = ok("generate", history_csv, "--rules", rules, "--format", "table", "--wide").stdout
     line = next(x for x in table.splitlines() if "db.failover" in x)
     assert line.split()[1:3] == ["observe", "↓"] and line.split()[-2:] == ["pin", "pinned"]
     out = ok("explain", "db.failover", history_csv, "--rules", rules).stdout

@@ -20,7 +20,8 @@ __all__ = [
     "EXIT_BROKEN_PIPE",
     "EXIT_DRIFT",
     "EXIT_INTERNAL",
-    "PIPE_WIDTH",
+    "NARROW_WIDTH",
+    "WIDE_WIDTH",
     "err",
     "fails_cleanly",
     "out",
@@ -35,8 +36,10 @@ EXIT_BROKEN_PIPE = 141
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-#: Width of tables written to a pipe or file (a CI log) when COLUMNS does not say.
-PIPE_WIDTH = 160
+#: Width of output written to a pipe or file (a CI log) when COLUMNS does not say.
+NARROW_WIDTH = 80
+#: The least width of ``--wide`` tables (every column), wherever they go.
+WIDE_WIDTH = 160
 
 
 class _Console(Console):
@@ -50,11 +53,14 @@ class _Console(Console):
         raise BrokenPipeError
 
 
-def out() -> Console:
-    """The console for stdout: tables as wide as the terminal, or ``PIPE_WIDTH`` in a pipe."""
+def out(wide: bool = False, pipe_width: int = NARROW_WIDTH) -> Console:
+    """The console for stdout: as wide as COLUMNS says, else the terminal, else
+    ``pipe_width``; ``wide`` (every column) at least ``WIDE_WIDTH``."""
     console = _Console(highlight=False, soft_wrap=False, emoji=False)
     if not console.is_terminal and "COLUMNS" not in os.environ:
-        console.width = PIPE_WIDTH
+        console.width = pipe_width
+    if wide:
+        console.width = max(console.width, WIDE_WIDTH)
     return console
 
 

@@ -29,6 +29,7 @@ __all__ = [
     "RulesOption",
     "SetOption",
     "WhereOption",
+    "WideOption",
     "every_step",
     "filters_of",
     "instant",
@@ -85,6 +86,14 @@ LedgerOption = Annotated[
         "--ledger",
         help="The ledger of level changes. Default: beside the policy, its suffix replaced "
         "by .ledger.jsonl (policy.yaml → policy.ledger.jsonl).",
+    ),
+]
+WideOption = Annotated[
+    bool,
+    typer.Option(
+        "--wide",
+        help="Tables with every column, at least 160 wide (default: the columns that fit "
+        "80, or $COLUMNS).",
     ),
 ]
 SetOption = Annotated[

@@ -22,6 +22,7 @@ from trustctl.cli_options import (
     RulesOption,
     SetOption,
     WhereOption,
+    WideOption,
     filters_of,
     instant,
     log_source,
@@ -109,6 +110,7 @@ def generate(
     sets: SetOption = None,
     where: WhereOption = None,
     ledger: LedgerOption = None,
+    wide: WideOption = False,
 ) -> None:
     """Compute the autonomy policy from decision logs (the main job).
 
@@ -168,8 +170,9 @@ def generate(
     if bad_rows_out is not None:
         write_atomically(bad_rows_out, formats.bad_rows_jsonl(result.bad_rows))
     chosen = output_format or (OutputFormat.table if output else OutputFormat.yaml)
-    console = out()
-    sys.stdout.write(formats.GENERATE[chosen.value](formats.Generated(result, output), console))
+    console = out(wide)
+    shown = formats.Generated(result, output, wide)
+    sys.stdout.write(formats.GENERATE[chosen.value](shown, console))
 
 
 @fails_cleanly

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from trustctl._terminal import fails_cleanly, out
+from trustctl._terminal import WIDE_WIDTH, fails_cleanly, out
 from trustctl.cli_options import (
     AsOfOption,
     BadRows,
@@ -137,7 +137,7 @@ def whatif(
     )
     reading_notes(found.baseline.evaluation.report)
     shown = Shown(found, reasons, None if sweep is None else sweep.partition("=")[0].strip())
-    sys.stdout.write(formats.WHATIF[output_format.value](shown, out()))
+    sys.stdout.write(formats.WHATIF[output_format.value](shown, out(pipe_width=WIDE_WIDTH)))
 
 
 def _replay(
@@ -162,4 +162,4 @@ def _replay(
         until=instant(as_of),
         where=filters_of(where),
     )
-    sys.stdout.write(formats.REPLAY[output_format.value](found, out()))
+    sys.stdout.write(formats.REPLAY[output_format.value](found, out(pipe_width=WIDE_WIDTH)))

@@ -59,6 +59,8 @@ class Generated:
 
     evaluation: Evaluation
     written_to: Path | None = None
+    wide: bool = False
+    """The table with every column (``--wide``), not the five that fit 80 columns."""
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,7 @@ def _policy_table(result: Generated, console: Console) -> str:
     evaluation = result.evaluation
     summary = evaluation.document.metadata.summary
     group_by = evaluation.document.metadata.group_by
-    table = _printed(console, render.review_table(evaluation.verdicts, group_by))
+    table = _printed(console, render.review_table(evaluation.verdicts, group_by, result.wide))
     if summary is None:
         return table
     return table + _line(

@@ -40,6 +40,9 @@ __all__ = [
 
 _ARROW = {"promoted": "↑", "demoted": "↓", "unchanged": "=", "new": "+", "proposed": "⇡"}
 
+_MARK = {"promoted": "↑", "demoted": "↓", "unchanged": " ", "new": "+", "proposed": "⇡"}
+"""A change in front of the level, in the narrow table (unchanged: a space, so levels align)."""
+
 _CHANGE_STYLE = {"promoted": "green", "demoted": "red", "proposed": "yellow"}
 """Colours of level changes; a console without colour (a pipe, NO_COLOR) prints them plain."""
 
@@ -66,7 +69,7 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
-def _next_cell(verdict: Verdict) -> str:
+def _next_text(verdict: Verdict) -> str:
     """The next step in a few words; ``explain`` shows all of ``verdict.next.needs``."""
     step = verdict.next
     if step.level is None:
@@ -78,11 +81,26 @@ def _next_cell(verdict: Verdict) -> str:
     elif step.clean_decisions_needed:
         return f"{step.level.value}: {step.clean_decisions_needed} clean"
     first = first_need(step)
-    return _clip(first if step.level is None else f"{step.level.value}: {first}", NEXT_WIDTH)
+    return first if step.level is None else f"{step.level.value}: {first}"
 
 
-def review_table(verdicts: Sequence[Verdict], group_by: tuple[str, ...]) -> Table:
-    """The promotion-review table: one row per group."""
+def _next_cell(verdict: Verdict) -> str:
+    """The next step, clipped to ``NEXT_WIDTH`` for the wide table and markdown."""
+    return _clip(_next_text(verdict), NEXT_WIDTH)
+
+
+def _lower(n: int, lower: float) -> str:
+    """A gate's lower bound, rounded down, or ``–`` with nothing counted."""
+    return numbers.bound_text(lower, 3, lower=True) if n else "–"
+
+
+def review_table(
+    verdicts: Sequence[Verdict], group_by: tuple[str, ...], wide: bool = False
+) -> Table:
+    """The policy as a table, one row per group: five columns that fit 80, or ``wide``,
+    every column (counts, unverified, critical failures, what limits the level)."""
+    if not wide:
+        return _narrow_table(verdicts, group_by)
     table = Table(title="trustctl autonomy policy", title_justify="left", box=box.SIMPLE_HEAD)
     for heading in ("group", "level", "change", "agreement", "success"):
         table.add_column(heading, no_wrap=heading in ("group", "level"))
@@ -102,6 +120,35 @@ def review_table(verdicts: Sequence[Verdict], group_by: tuple[str, ...]) -> Tabl
                 str(v.state.critical_failures),
                 v.limited_by or "",
                 _next_cell(v),
+            ),
+        )
+    return table
+
+
+def _narrow_table(verdicts: Sequence[Verdict], group_by: tuple[str, ...]) -> Table:
+    """Group, level (its change as an arrow), both gates' lower bounds and the next step;
+    long cells wrap, none is cut."""
+    table = Table(
+        title="trustctl autonomy policy",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+    )
+    table.add_column("group", overflow="fold")
+    table.add_column("level", no_wrap=True)
+    table.add_column("agree≥", justify="right", no_wrap=True)
+    table.add_column("succ.≥", justify="right", no_wrap=True)
+    table.add_column("next", overflow="fold")
+    for v in verdicts:
+        e = v.state.evidence
+        table.add_row(
+            Text(label(group_by, v.state.key)),
+            change_cell(f"{_MARK[v.change]}{v.level.value}", v.change),
+            *_cells(
+                _lower(e.reviewed, v.agreement.lower),
+                _lower(e.verified, v.success.lower),
+                _next_text(v),
             ),
         )
     return table

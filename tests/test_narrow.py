@@ -1,0 +1,52 @@
+"""Tables fit an 80-column terminal by default, no cell cut short; ``--wide`` has every column."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from clirun import ok
+
+ROOT = Path(__file__).resolve().parent.parent
+SPLIT = ROOT / "tests" / "golden" / "rules-split.yaml"
+
+
+def _fits(text: str, width: int = 80) -> None:
+    assert "…" not in text, text
+    too_long = [line for line in text.splitlines() if len(line.rstrip()) > width]
+    assert not too_long, too_long
+
+
+@pytest.mark.parametrize("rules", [None, SPLIT])
+def test_the_policy_table_fits_80_columns_and_wide_has_every_column(
+    rules: Path | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    given = ["--rules", str(rules)] if rules else []
+    table = ok("generate", "sample_data/", *given, "--format", "table").stdout
+    _fits(table)
+    assert table.splitlines()[1].split() == ["group", "level", "agree≥", "succ.≥", "next"]
+    assert "⇡auto_notify" in table and "↑auto_notify" in table and "↓suggest" in table
+    wide = ok("generate", "sample_data/", *given, "--format", "table", "--wide").stdout
+    for heading in ("agreement", "success", "unverif.", "crit.", "limited by", "change"):
+        assert heading in wide
+    assert max(len(line) for line in wide.splitlines()) >= 120
+
+
+def test_a_pipe_without_columns_gets_80_not_160(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COLUMNS")
+    table = ok("generate", "sample_data/", "--format", "table").stdout
+    _fits(table)
+    wide = ok("generate", "sample_data/", "--format", "table", "--wide").stdout
+    assert max(len(line) for line in wide.splitlines()) == 160
+
+
+def test_diff_and_history_tables_fit_80_columns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
+    ok("generate", "sample_data/", "--as-of", "2026-09-01", "-o", old)
+    ok("generate", "sample_data/", "--previous", old, "-o", new)
+    _fits(ok("diff", old, new).stdout)
+    _fits(ok("history", "sample_data/", "--since", "2026-10-01", "--every", "21d").stdout)
