@@ -697,3 +697,15 @@ def test_the_console_leaves_a_broken_pipe_to_the_command_wrapper() -> None:
     with pytest.raises(BrokenPipeError):
         console.on_broken_pipe()
     assert console.quiet
+
+
+def test_a_group_held_at_its_cap_is_limited_by_the_cap() -> None:
+    """k8s.scale, promoted onto its system_tier=2 cap, names the cap, as cap.by does."""
+    policy = yaml.safe_load(ok("generate", "sample_data/").stdout)
+    at_cap = [
+        a
+        for a in policy["actions"]
+        if a["cap"]["by"] and a["level"] == a["cap"]["level"] and not a.get("pin")
+    ]
+    assert {a["action_class"] for a in at_cap} >= {"k8s.scale", "db.failover"}
+    assert [a["limited_by"] for a in at_cap] == [a["cap"]["by"] for a in at_cap]

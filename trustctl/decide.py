@@ -273,6 +273,8 @@ def _held(
     if target.rank > cap.level.rank:
         reason = CappedDown(current, cap, reason)
         target, limited_by = cap.level, cap.limited_by
+    elif target is cap.level and cap.limited_by is not None:
+        limited_by = cap.limited_by  # promoted or demoted onto the cap: it holds the next level
     if pin is not None and pin.active:
         pinned = lowest(pin.pin.level, cap.level)
         reason = Pinned(pin.pin, pinned, cap, target)
