@@ -110,7 +110,9 @@ def test_caps_one_step_up_and_idempotency(
         # (2) at most one step up per run
         assert v.level.rank <= v.previous_level.rank + 1, v.reason
         if v.level.rank > v.previous_level.rank:
-            assert v.change == "promoted" and v.limited_by is None
+            at_cap = v.level is v.cap.level and v.cap.limited_by is not None
+            assert v.change == "promoted"
+            assert v.limited_by == (v.cap.limited_by if at_cap else None)
         assert (v.next.level is None) or v.next.level.rank == v.level.rank + 1
 
     # (3) regenerating at the same moment from the policy just written changes nothing

@@ -414,8 +414,8 @@ def judge(recomputed: Recount, rules: TrustRules, as_of: dt.datetime) -> Judgeme
             limited_by = "cooldown"
         else:
             target = nxt
-    if RANK[target] > RANK[cap]:
-        target, limited_by = cap, cap_by
+    if RANK[target] >= RANK[cap] and cap_by is not None:
+        target, limited_by = cap, cap_by  # held at the cap, or arrived at it: the cap limits
     return Judgement(level=target, limited_by=limited_by, cap=cap, cap_by=cap_by)
 
 
@@ -644,7 +644,7 @@ def test_distance_to_the_next_level(run: Run, action_class: str) -> None:
 
 STORY: dict[str, tuple[str, str, str | None]] = {
     # class: (mode of the latest decision, level, limited_by)
-    "k8s.scale": ("suggest", "auto_notify", None),
+    "k8s.scale": ("suggest", "auto_notify", "cap:system_tier=2"),
     "k8s.restart_pod": ("auto_notify", "full", None),
     "k8s.cordon_node": ("suggest", "suggest", None),
     "deploy.rollback": ("auto_notify", "suggest", None),
