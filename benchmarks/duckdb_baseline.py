@@ -15,24 +15,35 @@ from evidence import evidence, write
 
 QUERY = Path(__file__).with_name("duckdb_evidence.sql")
 
-_COLUMNS = "decision_id, action_class, human_decision, outcome, severity"
+#: Each text field the counts look at becomes the flags they need, one bit each, before the
+#: merge per decision: the merge then ORs one small integer instead of reducing strings.
+#: The bits are listed in duckdb_evidence.sql.
+_FLAGS = """CASE WHEN human_decision IN ('approved', 'rejected', 'modified', 'overridden')
+            THEN 2 ELSE 0 END
+       | CASE WHEN human_decision = 'approved' THEN 4 ELSE 0 END
+       | CASE WHEN human_decision = 'timeout' THEN 8 ELSE 0 END
+       | CASE WHEN outcome = 'success' THEN 16 ELSE 0 END
+       | CASE WHEN outcome = 'failure' THEN 32 ELSE 0 END
+       | CASE WHEN severity = 'critical' THEN 64 ELSE 0 END"""
 
 #: CSV: every column as text (a log's columns are text until checked); the time is cast to
 #: TIMESTAMPTZ (Z, an offset, or none meaning the session's UTC) and `executed` is any spelling.
 _CSV_ROWS = f"""
 CREATE VIEW log_rows AS
-SELECT {_COLUMNS},
+SELECT decision_id, action_class,
        CAST("timestamp" AS TIMESTAMPTZ) AS ts,
-       lower(executed) IN ('true', '1', 'yes') AS executed
+       {_FLAGS}
+       | CASE WHEN lower(executed) IN ('true', '1', 'yes') THEN 1 ELSE 0 END AS flags
 FROM read_csv($path, header = true, all_varchar = true)
 """
 
 #: Parquet carries types: a timestamp column and a boolean `executed` are used as they are.
 _PARQUET_ROWS = f"""
 CREATE VIEW log_rows AS
-SELECT {_COLUMNS},
+SELECT decision_id, action_class,
        CAST("timestamp" AS TIMESTAMPTZ) AS ts,
-       executed
+       {_FLAGS}
+       | CASE WHEN executed THEN 1 ELSE 0 END AS flags
 FROM read_parquet($path)
 """
 

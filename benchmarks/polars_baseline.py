@@ -51,22 +51,30 @@ def evidence_query(path: Path) -> pl.LazyFrame:
     else:  # every column as text, as a log's columns are until checked; empty is null
         log = pl.scan_csv(path, infer_schema=False)
     schema = log.collect_schema()
+    human, outcome = pl.col("human_decision"), pl.col("outcome")
+    # Each text field becomes the flags the counts need before the merge, so the merge
+    # reduces booleans, not strings (a null field gives a null flag, which any() skips).
     rows = log.select(
         "decision_id",
         "action_class",
-        "human_decision",
-        "outcome",
-        "severity",
         _utc_time("timestamp", schema["timestamp"]).alias("ts"),
         _executed(schema["executed"]).alias("executed"),
+        human.is_in(REVIEWED).alias("reviewed"),
+        (human == "approved").alias("agreed"),
+        (human == "timeout").alias("timeout"),
+        (outcome == "success").alias("success"),
+        (outcome == "failure").alias("failure"),
+        (pl.col("severity") == "critical").alias("critical"),
     )
     # Event rows merged per decision: its time is its earliest row's, the time it was recorded
-    # its latest row's; every other field is its one non-empty value (max skips nulls).
+    # its latest row's; every other field is its one non-empty value (max skips nulls), and
+    # a flag is set when the row that gives the field sets it.
+    flags = ("executed", "reviewed", "agreed", "timeout", "success", "failure", "critical")
     decisions = rows.group_by("decision_id").agg(
         pl.col("ts").min().alias("decided_at"),
         pl.col("ts").max().alias("recorded_at"),
-        pl.col("action_class", "human_decision", "outcome", "severity").max(),
-        pl.col("executed").any(),
+        pl.col("action_class").max(),
+        pl.col(*flags).any(),
     )
     # as_of = the latest row; the window's first day is the UTC day of as_of - 180 days,
     # rounded up to the next midnight unless it is one.
@@ -78,27 +86,26 @@ def evidence_query(path: Path) -> pl.LazyFrame:
     )
     counted = pl.col("decided_at").dt.date() >= pl.col("first_day")
     executed = counted & pl.col("executed")
-    verified = executed & pl.col("outcome").is_in(["success", "failure"])
+    verified = executed & (pl.col("success") | pl.col("failure"))
     critical = (
         (pl.col("recorded_at").dt.date() >= pl.col("first_day"))
         & pl.col("executed")
-        & (pl.col("outcome") == "failure")
-        & (pl.col("severity") == "critical")
+        & pl.col("failure")
+        & pl.col("critical")
     )
-    human = pl.col("human_decision")
     return (
         decisions.with_columns(first_day.alias("first_day"))
         .group_by("action_class")
         .agg(
             pl.col("first_day").first(),
             counted.sum().alias("decisions"),
-            (counted & human.is_in(REVIEWED)).sum().alias("reviewed"),
-            (counted & (human == "approved")).sum().alias("agreed"),
-            (counted & (human == "timeout")).sum().alias("timeouts"),
+            (counted & pl.col("reviewed")).sum().alias("reviewed"),
+            (counted & pl.col("agreed")).sum().alias("agreed"),
+            (counted & pl.col("timeout")).sum().alias("timeouts"),
             executed.sum().alias("executed"),
-            verified.fill_null(False).sum().alias("verified"),
-            (executed & (pl.col("outcome") == "success")).sum().alias("succeeded"),
-            (executed & ~verified.fill_null(False)).sum().alias("unverified"),
+            verified.sum().alias("verified"),
+            (executed & pl.col("success")).sum().alias("succeeded"),
+            (executed & ~verified).sum().alias("unverified"),
             critical.sum().alias("critical_failures"),
         )
         .sort("action_class")
