@@ -1,12 +1,11 @@
 """`trustctl sql --dialect postgres` in a real PostgreSQL server gives trustctl's evidence.
 
-The module starts one throwaway server (``initdb`` and ``pg_ctl`` from Debian's
-``postgresql`` package, as a user other than root, on a Unix socket in a temporary
-directory, no TCP), loads each log with ``COPY`` into an all-text table, runs the query
-with psycopg and compares the result, row for row and column for column, with what
-``trustctl aggregate`` writes for the same log; the result written as Parquet gives, with
-``generate --evidence``, the policy of the log. Skipped only when the server's programs are
-not installed.
+The module starts one throwaway server (Debian's ``postgresql`` package, as a user other
+than root, on a Unix socket in a temporary directory, no TCP), loads each log with
+``COPY`` into an all-text table, runs the query with psycopg and compares the result, row
+for row and column for column, with what ``trustctl aggregate`` writes for the same log;
+the result written as Parquet gives, with ``generate --evidence``, the policy of the log.
+Skipped only when the server is not installed.
 """
 
 from __future__ import annotations
@@ -44,17 +43,17 @@ POSTGRES_SCHEMA = pa.schema(
 )
 
 
-def _server_programs() -> Path:
-    """The directory of ``initdb`` and ``pg_ctl``: on the PATH, or Debian's newest."""
-    on_path = shutil.which("initdb")
+def _pg_ctl() -> str:
+    """The server's control program: on the PATH, or Debian's newest (kept off the PATH)."""
+    on_path = shutil.which("pg_ctl")
     if on_path is not None:
-        return Path(on_path).resolve().parent
+        return on_path
     debian = sorted(
-        Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3])
+        Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parts[-3])
     )
     if not debian:
-        pytest.skip("PostgreSQL is not installed (no initdb; Debian: apt-get install postgresql)")
-    return debian[-1].parent
+        pytest.skip("PostgreSQL is not installed (no pg_ctl; Debian: apt-get install postgresql)")
+    return str(debian[-1])
 
 
 def _as_server_user(home: Path) -> list[str]:
@@ -75,29 +74,32 @@ def _user_exists(name: str) -> bool:
     return True
 
 
+def _run(*command: str) -> None:
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, f"{' '.join(command)}: {done.stderr}"
+
+
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
     """A new server's connection string; stopped and removed after the module."""
-    programs = _server_programs()
+    control = _pg_ctl()
     home = Path(tempfile.mkdtemp(prefix="trustctl-pg-"))
-    as_user = _as_server_user(home)
     data = home / "data"
-    # The default collation is a locale's (ICU 'en-US' where there is ICU): the query
-    # must sort by code point whatever it is.
-    initdb = [str(programs / "initdb"), "-D", str(data), "-A", "trust", "-U", "trustctl"]
-    initdb += ["--no-sync", "-E", "UTF8", "--locale=C.UTF-8"]
-    icu = ["--locale-provider=icu", "--icu-locale=en-US"]
-    if subprocess.run([*as_user, *initdb, *icu], capture_output=True).returncode != 0:
-        shutil.rmtree(data, ignore_errors=True)
-        subprocess.run([*as_user, *initdb], check=True, capture_output=True)
-    # A Unix socket in a directory of its own and no TCP: nothing else can clash with it.
-    options = f"-k {home} -c listen_addresses='' -c fsync=off -c full_page_writes=off"
-    pg_ctl = [str(programs / "pg_ctl"), "-D", str(data), "-l", str(home / "log"), "-w"]
-    subprocess.run([*as_user, *pg_ctl, "-o", options, "start"], check=True, capture_output=True)
+    pg_ctl = [*_as_server_user(home), control, "-D", str(data)]
     try:
+        # The default collation is a locale's (ICU's en-US, built into Debian's server), not
+        # code point order: the query must sort by code point whatever the database's default.
+        _run(
+            *pg_ctl, "init", "-o",
+            "-A trust -U trustctl --no-sync -E UTF8 --locale=C.UTF-8 --locale-provider=icu "
+            "--icu-locale=en-US",
+        )  # fmt: skip
+        # A Unix socket in a directory of its own and no TCP: nothing else can clash with it.
+        options = f"-k {home} -c listen_addresses='' -c fsync=off -c full_page_writes=off"
+        _run(*pg_ctl, "-l", str(home / "log"), "-w", "-o", options, "start")
         yield f"host={home} user=trustctl dbname=postgres"
     finally:
-        subprocess.run([*as_user, *pg_ctl, "-m", "immediate", "stop"], capture_output=True)
+        subprocess.run([*pg_ctl, "-m", "immediate", "stop"], capture_output=True, check=False)
         shutil.rmtree(home, ignore_errors=True)
 
 
