@@ -80,6 +80,8 @@ def test_generate_formats_on_stdout(history_csv: Path, fmt: str) -> None:
         assert any(
             line.startswith("| `k8s.restart_pod` | auto_notify | promoted |") for line in lines
         )
+    elif fmt == "csv":
+        assert "\nk8s.restart_pod,k8s.restart_pod,auto_notify,promoted," in out
     else:
         assert fmt == "table", "a new format: say here what it prints"
         header = next(line for line in out.splitlines() if "group" in line)

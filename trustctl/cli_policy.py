@@ -51,6 +51,7 @@ class OutputFormat(str, Enum):
     json = "json"
     table = "table"
     markdown = "markdown"
+    csv = "csv"
 
 
 class DiffFormat(str, Enum):
@@ -98,7 +99,8 @@ def generate(
         OutputFormat | None,
         typer.Option(
             "--format",
-            help="What to print: yaml, json, table, markdown. Default: yaml, or table with -o.",
+            help="What to print: yaml, json, table, markdown, csv. Default: yaml, or table "
+            "with -o.",
         ),
     ] = None,
     on_bad_rows: OnBadRowsOption = BadRows.fail,
@@ -121,6 +123,7 @@ def generate(
       trustctl generate sample_data/ --as-of 2026-09-30 -o old.yaml
       trustctl generate sample_data/ -o candidate.yaml
       trustctl generate sample_data/ --previous policy.yaml --format markdown
+      trustctl generate sample_data/ --format csv
     """
     from trustctl import formats
     from trustctl.errors import TrustctlError

@@ -17,6 +17,7 @@ from rich.console import Console, RenderableType
 from trustctl import (
     history_formats,
     oc_report,
+    policy_csv,
     render,
     replay_formats,
     review_pages,
@@ -110,8 +111,12 @@ GENERATE: Mapping[str, Format[Generated]] = {
     "markdown": lambda result, _: render.review_markdown(
         result.evaluation.verdicts, result.evaluation.document.metadata
     ),
+    "csv": lambda result, _: policy_csv.policy_csv(
+        result.evaluation.verdicts, tuple(result.evaluation.document.metadata.group_by)
+    ),
 }
-"""``generate --format``: the policy (YAML, JSON), the review table, or it as markdown."""
+"""``generate --format``: the policy (YAML, JSON), the review table, it as markdown, or
+one CSV row per group."""
 
 
 def _diff_table(result: Changes, console: Console) -> str:
