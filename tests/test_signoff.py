@@ -352,6 +352,26 @@ def test_check_names_changed_rules_and_drift(log: Path, policy: Path, tmp_path: 
     assert f"rules: {policy}: rules changed since the policy was made" in out[0]
 
 
+def test_check_compares_the_rules_in_effect_not_the_files(log: Path, tmp_path: Path) -> None:
+    shipped = Path(__file__).resolve().parent.parent / "policies" / "rules.yaml"  # = built-in
+    with_file = tmp_path / "with-file.yaml"
+    ok("generate", log, "--rules", shipped, "-o", with_file)
+    assert "up to date" in ok("check", log, "--policy", with_file).stdout
+    built_in = tmp_path / "built-in.yaml"
+    ok("generate", log, "-o", built_in)
+    assert "up to date" in ok("check", log, "--policy", built_in, "--rules", shipped).stdout
+    strict = tmp_path / "strict.yaml"
+    strict.write_text(
+        "promote:\n  auto_notify:\n    agreement: {min_decisions: 500, threshold: 0.95}\n"
+    )
+    with_strict = tmp_path / "with-strict.yaml"
+    ok("generate", log, "--rules", strict, "-o", with_strict)
+    out = check(log, with_strict)
+    assert out[0].startswith(f"rules: {with_strict}: rules changed since the policy was made")
+    strict.write_text(shipped.read_text())  # the file has changed: its old rules are unknown
+    assert check(log, with_strict, "--rules", shipped)[0].startswith(f"rules: {with_strict}:")
+
+
 def test_check_formats(log: Path, policy: Path) -> None:
     _edit(policy, "k8s.rollback", level="full")
     result = run("check", log, "--policy", policy, "--format", "json")
