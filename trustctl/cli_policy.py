@@ -271,13 +271,14 @@ def explain(
     """
     from trustctl import render
     from trustctl.explain import explain as explain_class
+    from trustctl.inputs import DecisionLogs
     from trustctl.ledger import group_key
     from trustctl.pair import by_rerunning, ledger_paths, open_ledger
     from trustctl.record import run
 
     _class_first(action_class, logs)
     loaded = rules_with(rules, sets)
-    source = log_source(logs, BadRows.fail, False, where)
+    source = DecisionLogs(logs, where=filters_of(where))
     committed = policy_or_none(previous)
     book = open_ledger(
         committed,

@@ -89,7 +89,7 @@ def update(
     from trustctl.errors import PolicyError
     from trustctl.explain import explain
     from trustctl.files import write_atomically
-    from trustctl.inputs import Logs
+    from trustctl.inputs import DecisionLogs
     from trustctl.pair import by_rerunning, default_ledger, open_ledger, write_pair
     from trustctl.policy import load_policy
     from trustctl.record import run as run_on_ledger
@@ -105,7 +105,7 @@ def update(
         raise PolicyError("\n".join(f"{policy}: {line}" for line in edited))
     loaded = rules_with(rules)
     ledger_path = default_ledger(policy)
-    source = Logs(logs, "fail")
+    source = DecisionLogs(logs, "fail")
     book = open_ledger(
         old,
         policy if old is not None else None,

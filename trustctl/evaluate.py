@@ -12,7 +12,7 @@ from trustctl.decide import decide
 from trustctl.errors import InputError, PolicyError
 from trustctl.evidence import GroupKey, PriorState, collect_segments
 from trustctl.ingest import BadRow, Decisions, IngestReport
-from trustctl.inputs import Logs, Source
+from trustctl.inputs import DecisionLogs, Source
 from trustctl.policy import Plain, build_policy, to_data
 from trustctl.policy_model import Policy
 from trustctl.rules import LoadedRules
@@ -54,11 +54,12 @@ def evaluate(
 ) -> Evaluation:
     """Read the source and decide every group's level as of ``as_of``.
 
-    A sequence of paths is read as ``Logs``. Rows recorded after ``as_of`` are left out
-    before event rows are merged, so the policy is the one that could have been
-    computed at that moment. Without ``as_of`` the source's own cut is used (the
-    ``--as-of`` evidence files were aggregated at), else the time the last thing read
-    was recorded (never the wall clock), so the same inputs always give the same policy.
+    A sequence of paths is read as ``DecisionLogs`` (the decisions are kept). Rows
+    recorded after ``as_of`` are left out before event rows are merged, so the policy is
+    the one that could have been computed at that moment. Without ``as_of`` the source's
+    own cut is used (the ``--as-of`` evidence files were aggregated at), else the time
+    the last thing read was recorded (never the wall clock), so the same inputs always
+    give the same policy.
     ``prior_at``, when given, says where each group starts at that moment (the ledger's
     state before it) in place of ``previous``'s levels.
     """
@@ -67,7 +68,7 @@ def evaluate(
             f"the previous policy groups by {list(previous.metadata.group_by)} but the rules "
             f"group by {list(rules.rules.group_by)}; regenerate without --previous"
         )
-    reader = Logs(source) if isinstance(source, Sequence) else source
+    reader = DecisionLogs(source) if isinstance(source, Sequence) else source
     read = reader.read(as_of)
     moment = as_of or read.until or read.latest
     if moment is None:

@@ -18,9 +18,17 @@ import pandas as pd
 from trustctl import segments, times
 from trustctl.errors import InputError
 from trustctl.filters import Filter, keep, keep_segments, none_left
-from trustctl.ingest import BadRow, Decisions, IngestReport, OnBadRows, load_decisions
+from trustctl.ingest import (
+    BadRow,
+    Decisions,
+    IngestReport,
+    OnBadRows,
+    count_decisions,
+    load_decisions,
+)
 
 __all__ = [
+    "DecisionLogs",
     "DecisionsRead",
     "EvidenceFiles",
     "Known",
@@ -68,7 +76,37 @@ class Source(Protocol):
 
 @dataclass(frozen=True)
 class Logs:
-    """Decision-log files or directories, read at once."""
+    """Decision-log files or directories, read at once and counted as they are read."""
+
+    paths: Sequence[Path]
+    on_bad_rows: OnBadRows = "fail"
+    nothing: str = "the logs hold no decision"
+    where: tuple[Filter, ...] = ()
+    """Only the decisions that meet every filter count (``--where``)."""
+
+    def read(self, until: dt.datetime | None) -> Read:
+        """Read, validate and count the logs, leaving out rows recorded after ``until``.
+
+        Filters are judged on each merged decision, so with ``where`` the decisions are
+        read whole (``DecisionLogs``); else they are counted straight from compact columns.
+        """
+        if self.where:
+            return DecisionLogs(self.paths, self.on_bad_rows, self.nothing, self.where).read(until)
+        counted = count_decisions(self.paths, self.on_bad_rows, until=until)
+        return Read(
+            segments=counted.segments,
+            report=counted.report,
+            after_as_of=counted.report.decisions_after_until,
+            latest=counted.latest,
+            until=until,
+            bad_rows=counted.bad_rows,
+        )
+
+
+@dataclass(frozen=True)
+class DecisionLogs:
+    """Decision-log files read at once into their decisions, kept for ``explain`` and the
+    promotion review, which look at each one."""
 
     paths: Sequence[Path]
     on_bad_rows: OnBadRows = "fail"

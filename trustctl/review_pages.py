@@ -13,7 +13,7 @@ from pathlib import Path
 
 from trustctl.files import write_atomically
 from trustctl.history import history, pick_groups
-from trustctl.inputs import Logs
+from trustctl.inputs import DecisionLogs
 from trustctl.pair import by_rerunning, default_ledger, open_ledger
 from trustctl.policy_model import Policy
 from trustctl.record import run, settled
@@ -40,7 +40,7 @@ class Request:
 def review_of(request: Request) -> Review:
     """The review's data: the verdicts as ``generate`` gives them, the history behind them."""
     where = None if request.policy is None else default_ledger(request.policy)
-    source = Logs(request.logs)
+    source = DecisionLogs(request.logs)
     confirm = by_rerunning(source, request.rules, request.previous)
     book = open_ledger(request.previous, request.policy, where, confirm=confirm)
     done = run(source, request.rules, book, request.previous, request.as_of)

@@ -30,8 +30,7 @@ import pandas as pd
 import pyarrow as pa
 
 from trustctl.levels import LADDER, LEVEL_SPELLINGS
-from trustctl.schema import HUMAN_CODES, JUDGED, OUTCOME_CODES, SEVERITY_CODES
-from trustctl.times import MICROS_PER_DAY
+from trustctl.segment_counts import NEVER, NO_TIME, Key, Merged, count, key_codes
 
 __all__ = [
     "COLUMNS",
@@ -43,6 +42,7 @@ __all__ = [
     "empty",
     "from_arrow",
     "from_decisions",
+    "from_merged",
     "merge",
     "to_arrow",
 ]
@@ -89,46 +89,11 @@ COLUMNS: tuple[str, ...] = (
 _TIMES = ("first_at", "last_at", "last_recorded_at", "critical_at", "critical_decided_at")
 _TEXT = ("action_class", "service", "agent_version", "first_id", "last_id", "critical_id")
 
-NO_TIME = np.iinfo(np.int64).min
-_NEVER = np.iinfo(np.int64).max
-
-_JUDGED = [HUMAN_CODES[h] for h in JUDGED]
-
 
 def _micros(column: pd.Series) -> np.ndarray:
     """A datetime column as int64 microseconds since the epoch."""
     micros: np.ndarray = pd.DatetimeIndex(column).as_unit("us").asi8
     return micros
-
-
-def _dense(codes: np.ndarray, span: int) -> tuple[np.ndarray, int]:
-    """Codes in ``[0, span)`` renumbered densely, in the same order, and how many there are."""
-    if span <= 1 << 26:  # a count per possible code: no hashing, no sort
-        present = np.bincount(codes, minlength=span) > 0
-        rank = np.cumsum(present) - 1
-        return rank[codes], int(present.sum())
-    dense, uniques = pd.factorize(codes, sort=True)
-    return dense.astype(np.int64), len(uniques)
-
-
-def _key_codes(columns: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's key number (dense, in sorted key order) and one row per key.
-
-    ``columns`` are codes ordered like their values (``_codes``); they are folded into one
-    int64 in mixed radix, renumbered densely whenever the radix grows large.
-    """
-    combined = np.zeros(len(columns[0]), dtype=np.int64)
-    span = 1
-    for codes in columns:
-        size = int(codes.max()) + 1 if len(codes) else 1
-        combined = combined * size + codes
-        span *= size
-        if span > 1 << 20:
-            combined, span = _dense(combined, span)
-    of_row, span = _dense(combined, span)
-    first = np.full(span, len(of_row), dtype=np.int64)
-    np.minimum.at(first, of_row, np.arange(len(of_row), dtype=np.int64))
-    return of_row, first
 
 
 def _codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -155,88 +120,24 @@ def _codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 def from_decisions(frame: pd.DataFrame) -> pd.DataFrame:
     """The segments of merged decisions (``Decisions.frame``: sorted by time, then id)."""
-    times = _micros(frame["timestamp"])
-    recorded = _micros(frame["recorded_at"])
-    human = frame["human_decision"].to_numpy()
-    outcome = frame["outcome"].to_numpy()
-    executed = frame["executed"].to_numpy(dtype=bool)
-    verified = executed & np.isin(outcome, (OUTCOME_CODES["success"], OUTCOME_CODES["failure"]))
-    critical = (
-        executed
-        & (outcome == OUTCOME_CODES["failure"])
-        & (frame["severity"].to_numpy() == SEVERITY_CODES["critical"])
-    )
-    # Each decision counts on the day it was proposed; a critical failure, also on the day
-    # its outcome was recorded. Those rows are stacked, then numbered by key once.
-    crit_rows = np.flatnonzero(critical)
-    rows = np.concatenate([np.arange(len(frame), dtype=np.int64), crit_rows])
-    proposal = np.arange(len(rows)) < len(frame)
-    day = np.concatenate([times // MICROS_PER_DAY, recorded[crit_rows] // MICROS_PER_DAY])
-    coded = [_codes(frame[name]) for name in KEY[:-1]]
-    of_row, first = _key_codes(
-        [*(codes[rows] for codes, _ in coded), day - (day.min() if len(day) else 0)]
-    )
-    n = len(first)
-
-    def total(flags: np.ndarray) -> np.ndarray:
-        weights = np.zeros(len(rows), dtype=np.float64)
-        weights[: len(frame)] = flags
-        return np.bincount(of_row, weights=weights, minlength=n).astype(np.int64)
-
-    out: dict[str, np.ndarray] = {
-        name: values[codes[rows[first]]]
-        for name, (codes, values) in zip(KEY[:-1], coded, strict=True)
-    }
-    out["day"] = day[first]
-    out["decisions"] = total(np.ones(len(frame)))
-    judged = np.isin(human, _JUDGED)
-    out["reviewed"] = total(judged)
-    out["agreed"] = total(human == HUMAN_CODES["approved"])
-    out["timeouts"] = total(human == HUMAN_CODES["timeout"])
-    out["executed"] = total(executed)
-    out["verified"] = total(verified)
-    out["succeeded"] = total(verified & (outcome == OUTCOME_CODES["success"]))
-    out["unverified"] = total(executed & ~verified)
-    sampled = frame["review_sampled"].to_numpy()
-    out["unsampled"] = total(judged & (sampled == 0))
-    out["unsampled_agreed"] = total((human == HUMAN_CODES["approved"]) & (sampled == 0))
-    out["sampling_unknown"] = total(judged & (sampled < 0))
-    # Rows are in (time, id) order: a segment's first proposal row is its earliest decision.
     ids = frame["decision_id"]
-    position = np.where(proposal, rows, -1)
-    last = np.full(n, -1, dtype=np.int64)
-    np.maximum.at(last, of_row, position)
-    earliest = np.full(n, _NEVER, dtype=np.int64)
-    np.minimum.at(earliest, of_row, np.where(proposal, rows, _NEVER))
-    has = last >= 0
-    out["first_at"] = np.where(has, times[np.where(has, earliest, 0)], NO_TIME)
-    out["first_id"] = _ids_at(ids, earliest, has)
-    out["last_at"] = np.where(has, times[np.maximum(last, 0)], NO_TIME)
-    out["last_id"] = _ids_at(ids, last, has)
-    latest_recorded = np.full(n, NO_TIME, dtype=np.int64)
-    np.maximum.at(latest_recorded, of_row[proposal], recorded)
-    out["last_recorded_at"] = latest_recorded
-    # Critical failures: the latest by (recorded_at, timestamp, id); rows are in (time, id)
-    # order, so among equal recorded_at the largest row is the latest.
-    crit_of = of_row[~proposal]
-    out["critical_failures"] = np.bincount(crit_of, minlength=n).astype(np.int64)
-    crit_at = np.full(n, NO_TIME, dtype=np.int64)
-    np.maximum.at(crit_at, crit_of, recorded[crit_rows])
-    at_latest = recorded[crit_rows] == crit_at[crit_of]
-    crit_row = np.full(n, -1, dtype=np.int64)
-    np.maximum.at(crit_row, crit_of[at_latest], crit_rows[at_latest])
-    found = crit_row >= 0
-    out["critical_at"] = crit_at
-    out["critical_decided_at"] = np.where(found, times[np.maximum(crit_row, 0)], NO_TIME)
-    out["critical_id"] = _ids_at(ids, crit_row, found)
-    return _frame(out)
+    merged = Merged(
+        keys=[Key(*_codes(frame[name])) for name in KEY[:-1]],
+        human=frame["human_decision"].to_numpy(),
+        executed=frame["executed"].to_numpy(dtype=bool),
+        outcome=frame["outcome"].to_numpy(),
+        severity=frame["severity"].to_numpy(),
+        sampled=frame["review_sampled"].to_numpy(),
+        times=_micros(frame["timestamp"]),
+        recorded=_micros(frame["recorded_at"]),
+        ids=lambda rows: ids.iloc[rows].to_numpy(dtype=object),
+    )
+    return from_merged(merged)
 
 
-def _ids_at(ids: pd.Series, rows: np.ndarray, where: np.ndarray) -> np.ndarray:
-    """The ids of ``rows`` where ``where`` holds, else ``None``."""
-    found = np.full(len(rows), None, dtype=object)
-    found[where] = ids.iloc[rows[where]].to_numpy(dtype=object)
-    return found
+def from_merged(decisions: Merged) -> pd.DataFrame:
+    """The segments of merged decisions given as arrays (``segment_counts.Merged``)."""
+    return _frame(count(decisions, KEY[:-1]))
 
 
 _TYPES = {
@@ -261,7 +162,7 @@ def empty() -> pd.DataFrame:
 def merge(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
     """Segments of the same key added together (the result is as if read at once)."""
     whole = pd.concat(list(parts), ignore_index=True) if parts else empty()
-    of_row, first = _key_codes([_codes(whole[name])[0] for name in KEY])
+    of_row, first = key_codes([_codes(whole[name])[0] for name in KEY])
     n = len(first)
     if n == len(whole):
         ordered: pd.DataFrame = whole.iloc[np.argsort(of_row, kind="stable")]
@@ -283,7 +184,7 @@ def merge(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
             if name.endswith("_id"):
                 values = pd.factorize(pd.Series(values).fillna(""), sort=True)[0]
             elif not highest:  # no time sorts last when looking for the smallest
-                values = np.where(values == NO_TIME, _NEVER, values)
+                values = np.where(values == NO_TIME, NEVER, values)
             sort_keys.append(values)
         order = np.lexsort((*sort_keys, keys))
         bounds = np.flatnonzero(np.diff(keys[order], append=n))  # last row of each key

@@ -1,17 +1,18 @@
-"""``--low-memory``: the logs read one slice of their decisions at a time, in bounded memory.
+"""``--low-memory``: the logs read once, then counted one slice of their decisions at a time.
 
-A decision belongs to one slice, by a hash of its id, so all its event rows are read
-together; each slice is read, validated and merged as the whole logs would be, turned
-into evidence segments, and let go of. Segments add (``trustctl.segments``), so the
-merged slices give exactly the policy of the logs read at once. Memory is that of one
-slice, whatever the size of the logs; the price is one more pass over the files per slice.
+A decision belongs to one slice, by a hash of its id, so all its event rows are spilled
+to the same file (``trustctl.ingest.spill``); each slice is read back, validated, merged
+and counted as the whole logs would be, and let go of. Segments add
+(``trustctl.segments``), so the merged slices give exactly the policy of the logs read
+at once. Memory is that of one slice, whatever the size of the logs; the price is
+writing the compact rows to a temporary directory and reading them back once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -21,11 +22,15 @@ from trustctl.errors import InputError
 from trustctl.filters import Filter, keep
 from trustctl.ingest import (
     BadRow,
+    Counted,
+    Decisions,
     IngestReport,
     OnBadRows,
     SourceSummary,
+    count_part,
     find_logs,
-    load_slice,
+    load_part,
+    spilled,
     summed_report,
 )
 
@@ -69,22 +74,29 @@ def stream_segments(
     slice's problems (in the order of the files and lines).
     """
     files = find_logs(paths)
-    count = slices or slices_for(files)
     parts: list[pd.DataFrame] = []
     reports: list[IngestReport] = []
     bad_rows: list[BadRow] = []
-    for index in range(count):
-        decisions = load_slice(files, on_bad_rows, until=until, part=(index, count))
-        if decisions is None:
-            continue
-        frame = decisions.frame
-        parts.append(segments.from_decisions(frame[keep(frame, where)] if where else frame))
-        reports.append(decisions.report)
-        bad_rows.extend(decisions.bad_rows)
-        del decisions  # one slice in memory at a time
+    with spilled(files, slices or slices_for(files)) as spill:
+        for index in range(len(spill.paths)):
+            rows = spill.rows(index)
+            if not rows.count:
+                continue
+            read: Decisions | Counted
+            if where:  # filters are judged on each merged decision
+                read = load_part(rows, on_bad_rows, until)
+                parts.append(segments.from_decisions(read.frame[keep(read.frame, where)]))
+            else:
+                read = count_part(rows, on_bad_rows, until)
+                parts.append(read.segments)
+            reports.append(read.report)
+            bad_rows.extend(read.bad_rows)
+            del rows, read  # one slice in memory at a time
+        naive = spill.naive
     if not reports:
         raise InputError([f"{path}: no decisions in this file" for path in files])
-    report = _combine(reports)
+    combined = _combine(reports)
+    report = replace(combined, naive_timestamps=combined.naive_timestamps + naive)
     if report.skipped_decisions and not report.decisions and not report.decisions_after_until:
         raise InputError(
             [f"every decision has a bad row ({report.skipped_decisions} skipped); nothing to read"]

@@ -13,6 +13,7 @@ and merged field by field (``merge``). Problems are gathered as (row, message) p
 
 from trustctl.ingest.decisions import (
     BadRow,
+    Counted,
     Decisions,
     IngestReport,
     OnBadRows,
@@ -20,17 +21,29 @@ from trustctl.ingest.decisions import (
     summed_report,
 )
 from trustctl.ingest.find import find_logs
-from trustctl.ingest.load import load_decisions, load_slice, load_timeline
+from trustctl.ingest.load import (
+    count_decisions,
+    count_part,
+    load_decisions,
+    load_part,
+    load_timeline,
+)
+from trustctl.ingest.spill import Spilled, spilled
 
 __all__ = [
     "BadRow",
+    "Counted",
     "Decisions",
     "IngestReport",
     "OnBadRows",
     "SourceSummary",
+    "Spilled",
+    "count_decisions",
+    "count_part",
     "find_logs",
     "load_decisions",
-    "load_slice",
+    "load_part",
     "load_timeline",
+    "spilled",
     "summed_report",
 ]

@@ -15,7 +15,7 @@ from trustctl.ingest.find import find_logs
 from trustctl.ingest.read import ENCODED, Piece, RawLog, read_log
 from trustctl.ingest.timestamps import Times
 
-__all__ = ["CODED", "TEXT", "TIERS", "Rows", "Text", "offsets", "read_rows"]
+__all__ = ["CODED", "TEXT", "TIERS", "Built", "Rows", "Text", "offsets", "read_rows"]
 
 #: Merged columns that are codes (int8, -1 = empty; tiers 0 = empty) and those that are text.
 CODED = (
@@ -81,9 +81,10 @@ class Rows:
         return found
 
 
-def read_rows(paths: Sequence[Path], part: tuple[int, int] | None = None) -> Rows:
-    built = _Built()
-    logs = tuple(read_log(path, built.keep, part) for path in find_logs(paths))
+def read_rows(paths: Sequence[Path]) -> Rows:
+    """Every row of the logs, read once."""
+    built = Built()
+    logs = tuple(read_log(path, built.keep) for path in find_logs(paths))
     return built.rows(logs)
 
 
@@ -176,7 +177,7 @@ def _joined(texts: list[pa.Array]) -> pa.Array:
     return pa.concat_arrays([text.cast(kind) for text in texts])
 
 
-class _Built:
+class Built:
     """The rows of every file, kept piece by piece in file order as compact columns."""
 
     def __init__(self) -> None:

@@ -10,7 +10,7 @@ import pyarrow as pa
 
 from trustctl.errors import InputError
 from trustctl.ingest import textfile
-from trustctl.ingest.log_source import Source, check_required
+from trustctl.ingest.log_source import HashedFile, Source, check_required
 from trustctl.ingest.textfile import Unreadable, csv_record_lines, is_gzip, long_fields
 from trustctl.schema import COLUMNS, PER_ROW_COLUMNS
 
@@ -59,15 +59,18 @@ def csv_source(path: Path) -> Source:
         ),
     }
 
+    hashed = HashedFile(path)
+
     def batches() -> Iterator[pa.RecordBatch]:
         try:
-            with pa.input_stream(path, compression="gzip" if is_gzip(path) else None) as stream:
+            with hashed, pa.PythonFile(hashed, mode="r") as raw:
+                stream = pa.CompressedInputStream(raw, "gzip") if is_gzip(path) else raw
                 yield from pacsv.open_csv(stream, **options)
         except (pa.ArrowInvalid, OSError) as exc:
             raise InputError([_csv_problem(path, len(header), exc)]) from None
 
     # A value that is not UTF-8 is found the way a ragged row is: by reading the file again.
-    return Source(batches(), lambda e: _csv_problem(path, len(header), e))
+    return Source(batches(), hashed.sha256, lambda e: _csv_problem(path, len(header), e))
 
 
 def _csv_problem(path: Path, fields: int, exc: Exception) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -13,6 +14,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BadRow",
+    "Counted",
     "Decisions",
     "IngestReport",
     "OnBadRows",
@@ -104,3 +106,16 @@ class Decisions:
     bad_rows: tuple[BadRow, ...] = field(default=())
     arriving: Arriving | None = None
     """The rows of the decisions recorded over time (``load_timeline``), else ``None``."""
+
+
+@dataclass(frozen=True)
+class Counted:
+    """Decisions counted into evidence segments as they were read, with the ingest report."""
+
+    segments: pd.DataFrame
+    """Evidence segments (``trustctl.segments``) of every decision read."""
+    report: IngestReport
+    bad_rows: tuple[BadRow, ...]
+    """The rows left out with ``on_bad_rows="skip"``."""
+    latest: dt.datetime | None
+    """When the last thing about them was recorded (``None`` without decisions)."""

@@ -28,7 +28,7 @@ def _locate(raw: RawLog, rows: Sequence[int]) -> dict[int, str]:
     if raw.format == "parquet":
         return {row: f"{raw.path}:row {row}" for row in wanted}
     if raw.jsonl_lines is not None:
-        return {row: f"{raw.path}:{raw.jsonl_lines[row]}" for row in wanted}
+        return {row: f"{raw.path}:{int(raw.jsonl_lines[row])}" for row in wanted}
     found: dict[int, str] = {}
     for index, (line, _) in enumerate(csv_record_lines(raw.path)):
         if index in wanted:
@@ -58,7 +58,7 @@ def _original_rows(raw: RawLog, rows: Sequence[int]) -> dict[int, tuple[str, dic
             for row, record in zip(wanted, records, strict=True)
         }
     if raw.jsonl_lines is not None:
-        by_line = {raw.jsonl_lines[row]: row for row in wanted}
+        by_line = {int(raw.jsonl_lines[row]): row for row in wanted}
         found: dict[int, tuple[str, dict[str, Any]]] = {}
         with textfile.open_text(raw.path) as handle:
             for number, text in enumerate(handle, start=1):

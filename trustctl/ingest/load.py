@@ -1,4 +1,4 @@
-"""Read, validate and merge decision logs: the whole logs, or one slice of their decisions."""
+"""Read, validate and merge or count decision logs: whole, one partition, or over time."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ from pathlib import Path
 
 import numpy as np
 
+from trustctl import segments, times
 from trustctl.ingest.arriving import arriving_rows
 from trustctl.ingest.checks import Typed, check_decisions, check_rows, find_conflicts
 from trustctl.ingest.columns import Rows, read_rows
-from trustctl.ingest.decisions import BadRow, Decisions, IngestReport, OnBadRows
+from trustctl.ingest.decisions import BadRow, Counted, Decisions, IngestReport, OnBadRows
 from trustctl.ingest.grouping import Grouping, group_rows
-from trustctl.ingest.merge import known_decisions, merged_frame, rows_after
+from trustctl.ingest.merge import known_decisions, merged_columns, merged_frame, rows_after
 from trustctl.ingest.problems import Problems
 from trustctl.ingest.report import (
     error_lines,
@@ -25,7 +26,7 @@ from trustctl.ingest.report import (
 )
 from trustctl.ingest.timestamps import parse_timestamps
 
-__all__ = ["load_decisions", "load_slice", "load_timeline"]
+__all__ = ["count_decisions", "count_part", "load_decisions", "load_part", "load_timeline"]
 
 
 def load_decisions(
@@ -44,7 +45,7 @@ def load_decisions(
     decision whose rows (or required fields) all come later is not there. Every row is
     still validated, and the whole log must be consistent.
     """
-    return _merged(*_whole(paths, on_bad_rows), until)
+    return _merged(*_whole(read_rows(paths), on_bad_rows), until)
 
 
 def load_timeline(
@@ -52,46 +53,34 @@ def load_timeline(
 ) -> Decisions:
     """Like ``load_decisions``, keeping also the rows of every decision recorded over time
     (``Decisions.arriving``): the decisions as known at any earlier cut, without a read."""
-    checked, skipped = _whole(paths, on_bad_rows)
+    checked, skipped = _whole(read_rows(paths), on_bad_rows)
     kept = ~rows_after(checked.rows.times.instants, until)
     arriving = arriving_rows(checked.rows, checked.groups, checked.typed, kept, skipped.decisions)
     return replace(_merged(checked, skipped, until), arriving=arriving)
 
 
-def _whole(paths: Sequence[Path], on_bad_rows: OnBadRows) -> tuple[_Checked, _Skipped]:
-    """Every row of the logs checked, and the decisions left out (or the error)."""
-    rows = read_rows(paths)
-    if not rows.count:
-        raise no_decisions(rows.logs)
-    checked = _checked(rows)
-    if checked.problems and on_bad_rows == "fail":
-        raise error_lines(rows, checked.problems, first=repeats(rows, checked.groups))
-    skipped = _skipped(checked)
-    if checked.problems and skipped.decisions.all():
-        raise error_lines(rows, checked.problems, skipped.where)
-    return checked, skipped
+def count_decisions(
+    paths: Sequence[Path], on_bad_rows: OnBadRows = "fail", *, until: dt.datetime | None = None
+) -> Counted:
+    """``load_decisions`` counted into evidence segments: the same decisions, checks and
+    errors, merged and counted straight from the compact columns (no frame is made)."""
+    return _counted(*_whole(read_rows(paths), on_bad_rows), until)
 
 
-def load_slice(
-    paths: Sequence[Path],
-    on_bad_rows: OnBadRows,
-    *,
-    until: dt.datetime | None,
-    part: tuple[int, int],
-) -> Decisions | None:
-    """Like ``load_decisions``, for the decisions of one slice (``read.in_part``) only.
+def load_part(rows: Rows, on_bad_rows: OnBadRows, until: dt.datetime | None) -> Decisions:
+    """Like ``load_decisions``, for the rows of one partition of the decisions (``spill``).
 
-    Every row of a decision is in its slice, so slices read one after another give the
-    decisions of the whole logs. ``None`` when the slice has no row; a slice whose every
-    decision is bad is not an error here (the others may be good).
+    Every row of a decision is in its partition, so partitions read one after another give
+    the decisions of the whole logs. A partition whose every decision is bad is not an
+    error here (the others may be good).
     """
-    rows = read_rows(paths, part)
-    if not rows.count:
-        return None
-    checked = _checked(rows)
-    if checked.problems and on_bad_rows == "fail":
-        raise error_lines(rows, checked.problems)
-    return _merged(checked, _skipped(checked), until)
+    checked, skipped = _part(rows, on_bad_rows)
+    return _merged(checked, skipped, until)
+
+
+def count_part(rows: Rows, on_bad_rows: OnBadRows, until: dt.datetime | None) -> Counted:
+    """``load_part`` counted into evidence segments, as ``count_decisions`` counts."""
+    return _counted(*_part(rows, on_bad_rows), until)
 
 
 @dataclass(frozen=True)
@@ -115,6 +104,28 @@ class _Skipped:
     where: dict[int, str]
 
 
+def _whole(rows: Rows, on_bad_rows: OnBadRows) -> tuple[_Checked, _Skipped]:
+    """Whole logs checked: with ``"fail"`` any problem raises (after a line naming the files
+    that repeat another's decisions); with ``"skip"``, only when every decision is bad."""
+    if not rows.count:
+        raise no_decisions(rows.logs)
+    checked = _checked(rows)
+    if checked.problems and on_bad_rows == "fail":
+        raise error_lines(rows, checked.problems, first=repeats(rows, checked.groups))
+    skipped = _skipped(checked)
+    if checked.problems and skipped.decisions.all():
+        raise error_lines(rows, checked.problems, skipped.where)
+    return checked, skipped
+
+
+def _part(rows: Rows, on_bad_rows: OnBadRows) -> tuple[_Checked, _Skipped]:
+    """One partition checked: with ``"fail"`` any problem raises (listing this partition's)."""
+    checked = _checked(rows)
+    if checked.problems and on_bad_rows == "fail":
+        raise error_lines(rows, checked.problems)
+    return checked, _skipped(checked)
+
+
 def _checked(rows: Rows) -> _Checked:
     problems = Problems()
     typed = check_rows(rows, problems)
@@ -131,20 +142,45 @@ def _skipped(checked: _Checked) -> _Skipped:
     return _Skipped(*skipped_decisions(checked.rows, checked.groups, checked.problems))
 
 
+def _cut(checked: _Checked, until: dt.datetime | None) -> tuple[np.ndarray, np.ndarray]:
+    """The rows recorded after ``until``, and the decisions known before it."""
+    after = rows_after(checked.rows.times.instants, until)
+    return after, known_decisions(checked.rows, checked.groups, ~after)
+
+
 def _merged(checked: _Checked, skipped: _Skipped, until: dt.datetime | None) -> Decisions:
-    rows, groups = checked.rows, checked.groups
-    after = rows_after(rows.times.instants, until)
-    known = known_decisions(rows, groups, ~after)
-    files = summaries(rows, groups)
-    frame = merged_frame(rows, groups, checked.typed, ~after, known & ~skipped.decisions)
-    report = IngestReport(
-        files=files,
-        rows=rows.count,
-        decisions=len(frame),
+    after, known = _cut(checked, until)
+    frame = merged_frame(
+        checked.rows, checked.groups, checked.typed, ~after, known & ~skipped.decisions
+    )
+    report = _report(checked, skipped, after, known, len(frame))
+    return Decisions(frame=frame, report=report, bad_rows=skipped.bad_rows)
+
+
+def _report(
+    checked: _Checked, skipped: _Skipped, after: np.ndarray, known: np.ndarray, decisions: int
+) -> IngestReport:
+    return IngestReport(
+        files=summaries(checked.rows, checked.groups),
+        rows=checked.rows.count,
+        decisions=decisions,
         naive_timestamps=checked.naive,
         skipped_decisions=int(skipped.decisions.sum()),
         skipped_rows=len(skipped.bad_rows),
         rows_after_until=int(after.sum()),
         decisions_after_until=int((~known & ~skipped.decisions).sum()),
     )
-    return Decisions(frame=frame, report=report, bad_rows=skipped.bad_rows)
+
+
+def _counted(checked: _Checked, skipped: _Skipped, until: dt.datetime | None) -> Counted:
+    after, known = _cut(checked, until)
+    merged = merged_columns(
+        checked.rows, checked.groups, checked.typed, ~after, known & ~skipped.decisions
+    )
+    recorded = merged.recorded
+    return Counted(
+        segments=segments.from_merged(merged),
+        report=_report(checked, skipped, after, known, len(recorded)),
+        bad_rows=skipped.bad_rows,
+        latest=times.at_micros(int(recorded.max())) if len(recorded) else None,
+    )

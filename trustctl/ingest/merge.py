@@ -15,9 +15,11 @@ from trustctl.ingest.columns import CODED, TEXT, TIERS, Rows, Text
 from trustctl.ingest.grouping import Grouping, merged_codes
 from trustctl.ingest.timestamps import Times
 from trustctl.schema import COLUMNS, REQUIRED_PER_DECISION
+from trustctl.segment_counts import Key, Merged
+from trustctl.segments import KEY
 from trustctl.times import as_utc
 
-__all__ = ["FRAME_COLUMNS", "known_decisions", "merged_frame", "rows_after"]
+__all__ = ["FRAME_COLUMNS", "known_decisions", "merged_columns", "merged_frame", "rows_after"]
 
 #: Columns of ``Decisions.frame``, in order.
 FRAME_COLUMNS = (*COLUMNS[:2], "recorded_at", *COLUMNS[2:])
@@ -39,18 +41,66 @@ def known_decisions(rows: Rows, groups: Grouping, kept: np.ndarray) -> np.ndarra
     return known
 
 
-def _categorical(column: Text, codes: np.ndarray) -> pd.Categorical:
-    """Text of a column (codes into its values, -1 empty) as a pandas categorical.
-
-    The categories are ``""`` and every value of the column in the logs, sorted: the
-    same for every selection of decisions (``until``, skipped ones) and every row order.
-    """
+def _sorted(column: Text, dtype: np.dtype[Any]) -> tuple[np.ndarray, list[str]]:
+    """``""`` and every value of the column in the logs, sorted, and each code's position
+    among them (code -1, empty, is ``""``, the first): the same for every selection of
+    decisions (``until``, skipped ones) and every row order."""
     order = np.asarray(pc.array_sort_indices(column.values), dtype=np.int64)
-    categories = ["", *column.values.take(order).to_pylist()]
-    position = np.zeros(len(order) + 1, dtype=codes.dtype)  # code -1 is "", the first
+    position = np.zeros(len(order) + 1, dtype=dtype)
     position[order] = np.arange(1, len(order) + 1)
+    return position, ["", *column.values.take(order).to_pylist()]
+
+
+def _categorical(column: Text, codes: np.ndarray) -> pd.Categorical:
+    """Text of a column (codes into its values, -1 empty) as a pandas categorical."""
+    position, categories = _sorted(column, codes.dtype)
     dtype = pd.CategoricalDtype(pd.Index(categories))
     return pd.Categorical.from_codes(position[codes], dtype=dtype)
+
+
+def merged_columns(
+    rows: Rows, groups: Grouping, typed: Typed, kept: np.ndarray, selected: np.ndarray
+) -> Merged:
+    """The ``selected`` decisions, each merged from its ``kept`` rows, as the arrays that
+    ``segment_counts`` counts: in id order, the codes as they are (no frame, no sort).
+
+    The same conditions hold as for ``merged_frame``.
+    """
+    among = None if kept.all() else kept
+    picked = groups if selected.all() else groups.select(np.flatnonzero(selected))
+    stamps = rows.times.instants.view(np.int64)
+    earliest = stamps if among is None else np.where(among, stamps, np.iinfo(np.int64).max)
+    first_time = picked.reduce(np.minimum, earliest)  # a row not kept is never the first
+    del earliest
+    latest = stamps if among is None else np.where(among, stamps, np.iinfo(np.int64).min)
+    recorded = picked.reduce(np.maximum, latest)
+    del latest
+
+    def coded(name: str) -> np.ndarray:
+        codes: np.ndarray = typed.lookups[name][merged_codes(picked, rows.texts[name].codes, among)]
+        return codes
+
+    keys = []
+    for name in KEY[:-1]:
+        if name in TEXT:
+            codes = merged_codes(picked, rows.texts[name].codes, among)
+            position, values = _sorted(rows.texts[name], codes.dtype)
+            keys.append(Key(position[codes], np.array(values, dtype=object)))
+        else:  # a tier not given is 0; a mode is always given
+            codes = np.maximum(coded(name), 0)
+            keys.append(Key(codes, np.arange(int(codes.max(initial=0)) + 1)))
+    first_rows, ids = picked.first, rows.ids
+    return Merged(
+        keys=keys,
+        human=coded("human_decision"),
+        executed=coded("executed") == 1,
+        outcome=coded("outcome"),
+        severity=coded("severity"),
+        sampled=coded("review_sampled"),
+        times=first_time,
+        recorded=recorded,
+        ids=lambda which: ids.take(first_rows[which]).to_numpy(zero_copy_only=False),
+    )
 
 
 def merged_frame(

@@ -10,7 +10,7 @@ import pyarrow as pa
 
 from trustctl.errors import InputError, first_line
 from trustctl.ingest import log_source
-from trustctl.ingest.log_source import Source, check_required, typed_problem
+from trustctl.ingest.log_source import Source, check_required, hashed_apart, typed_problem
 from trustctl.schema import COLUMNS, PER_ROW_COLUMNS
 
 __all__ = ["hive_values", "parquet_source"]
@@ -80,4 +80,4 @@ def parquet_source(path: Path) -> Source:
         except (pa.ArrowException, OSError) as exc:
             raise InputError([f"{path}: not a readable Parquet file: {first_line(exc)}"]) from None
 
-    return Source(batches(), typed_problem(path))
+    return Source(batches(), hashed_apart(path), typed_problem(path))

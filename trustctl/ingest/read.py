@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -24,13 +23,13 @@ from trustctl.ingest.parquet_log import parquet_source
 from trustctl.ingest.timestamps import arrow_times
 from trustctl.schema import COLUMNS, PER_ROW_COLUMNS
 
-__all__ = ["ENCODED", "Piece", "RawLog", "in_part", "read_log", "timestamp_text"]
+__all__ = ["ENCODED", "Piece", "RawLog", "narrow", "partition_of", "read_log", "timestamp_text"]
 
 #: Columns kept as codes into their distinct values.
 ENCODED = tuple(c for c in COLUMNS if c not in PER_ROW_COLUMNS)
 
 #: Worker threads that encode batches while the next one is parsed (Arrow and numpy
-#: release the GIL); the file's SHA-256 is computed on one more.
+#: release the GIL).
 _WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 _T = TypeVar("_T")
@@ -46,29 +45,19 @@ class RawLog:
     sha256: str
     rows: int
     """Rows (records) in the file."""
-    jsonl_lines: tuple[int, ...] | None = None
+    jsonl_lines: np.ndarray | None = None
     """JSON Lines only: the line number of each row."""
     origin: np.ndarray | None = None
-    """With a slice of the decisions (``part``): each row kept, as its row in the file."""
+    """With one partition of the decisions (``spill``): each row kept, as its row in the file."""
 
     @property
     def kept(self) -> int:
-        """Rows read from the file: all of them, or those of the slice."""
+        """Rows read from the file: all of them, or those of the partition."""
         return self.rows if self.origin is None else len(self.origin)
 
     def in_file(self, rows: Sequence[int]) -> list[int]:
         """Rows kept, as rows of the file."""
         return list(rows) if self.origin is None else [int(self.origin[r]) for r in rows]
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    block = bytearray(1 << 20)  # one buffer, read into again and again
-    view = memoryview(block)
-    with path.open("rb", buffering=0) as handle:
-        while size := handle.readinto(block):
-            digest.update(view[:size])
-    return digest.hexdigest()
 
 
 def _encoded(batch: pa.RecordBatch) -> pa.RecordBatch:
@@ -132,13 +121,12 @@ def timestamp_text(column: pa.Array, path: Path) -> pa.Array:
     return pc.fill_null(text, "")
 
 
-def in_part(ids: pa.Array, part: tuple[int, int]) -> np.ndarray:
-    """Whether each id is in slice ``part[0]`` of ``part[1]``: equal ids, same slice.
+def partition_of(ids: pa.Array, count: int) -> np.ndarray:
+    """Each id's partition, ``0`` to ``count - 1``: equal ids, same partition.
 
     A hash of each id's last 8 bytes (where ids differ most), read straight from Arrow's
     buffers: no Python string is made.
     """
-    index, count = part
     ids = ids.cast(pa.large_string())
     offsets = np.frombuffer(ids.buffers()[1], np.int64, len(ids) + 1, ids.offset * 8)
     data_buffer = ids.buffers()[2]
@@ -155,7 +143,7 @@ def in_part(ids: pa.Array, part: tuple[int, int]) -> np.ndarray:
     key ^= key >> np.uint64(31)
     key *= np.uint64(0xBF58476D1CE4E5B9)
     key ^= key >> np.uint64(29)
-    found: np.ndarray = (key % np.uint64(count)) == np.uint64(index)
+    found: np.ndarray = (key % np.uint64(count)).astype(np.int32)
     return found
 
 
@@ -184,7 +172,7 @@ def compact(path: Path, batch: pa.RecordBatch) -> Piece:
     if read is None:
         text = timestamp_text(stamps, path) if pa.types.is_timestamp(stamps.type) else stamps
     texts = {
-        name: (columns[name].dictionary, _narrow(columns[name]))
+        name: (columns[name].dictionary, narrow(columns[name]))
         for name in ENCODED
         if name in columns
     }
@@ -192,7 +180,7 @@ def compact(path: Path, batch: pa.RecordBatch) -> Piece:
     return Piece(batch.num_rows, columns["decision_id"], instants, naive, text, texts)
 
 
-def _narrow(column: pa.DictionaryArray) -> np.ndarray:
+def narrow(column: pa.DictionaryArray) -> np.ndarray:
     """A dictionary column's indices in the smallest type that holds them: mostly a byte."""
     size = len(column.dictionary)
     dtype = np.uint8 if size <= 1 << 8 else np.uint16 if size <= 1 << 16 else np.uint32
@@ -200,18 +188,13 @@ def _narrow(column: pa.DictionaryArray) -> np.ndarray:
     return narrow
 
 
-def read_log(
-    path: Path, keep: Callable[[Piece], None], part: tuple[int, int] | None = None
-) -> RawLog:
+def read_log(path: Path, keep: Callable[[Piece], None]) -> RawLog:
     """Read one decision-log file batch by batch into compact pieces, each given to ``keep``.
 
     Each batch is encoded (``_encoded``) and compacted (``compact``) on worker threads
-    while the next batches are parsed, and the file's SHA-256 is computed on another
-    (Arrow, numpy and hashlib release the GIL). ``keep`` gets the pieces on this thread,
+    while the next batches are parsed (Arrow and numpy release the GIL); the file's
+    SHA-256 is its format's (``Source.sha256``). ``keep`` gets the pieces on this thread,
     in file order, as soon as it can: the file is never held whole.
-
-    With ``part`` (``(index, count)``), only the rows of the decisions in that slice
-    (``in_part``) are taken; the returned ``RawLog.origin`` says where they are.
     """
     fmt = str(format_of(path))
     if fmt == "csv":
@@ -221,35 +204,20 @@ def read_log(
     else:
         source = parquet_source(path)
     rows = 0
-    origins: list[np.ndarray] = []
 
-    def counted() -> Iterator[tuple[int, pa.RecordBatch]]:
+    def counted() -> Iterator[pa.RecordBatch]:
         nonlocal rows
         for batch in source.batches:
-            yield rows, batch
+            yield batch
             rows += batch.num_rows
 
-    def sliced(item: tuple[int, pa.RecordBatch]) -> tuple[Piece, np.ndarray | None]:
-        start, batch = item
-        batch = _encoded(batch)
-        if part is None:
-            return compact(path, batch), None
-        chosen = in_part(batch.column("decision_id"), part)
-        return compact(path, batch.filter(pa.array(chosen))), start + np.flatnonzero(chosen)
-
-    with ThreadPoolExecutor(max_workers=_WORKERS + 1) as pool:
-        digest = pool.submit(_sha256, path)
+    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
         try:
-            for taken, origin in _in_order(pool, sliced, counted()):
-                keep(taken)
-                if origin is not None:
-                    origins.append(origin)
+            for piece in _in_order(pool, lambda batch: compact(path, _encoded(batch)), counted()):
+                keep(piece)
         except NotText as exc:
             raise InputError([source.not_text(exc)]) from None
-        origin_all = None
-        if part is not None:
-            origin_all = np.concatenate(origins) if origins else np.zeros(0, dtype=np.int64)
-        raw = RawLog(path, fmt, digest.result(), rows, source.lines, origin_all)
+        raw = RawLog(path, fmt, source.sha256(), rows, source.lines())
     # Arrow's allocator keeps what the parsed batches used for more batches to come;
     # there are none, and what comes next (numpy) does not use that memory.
     pa.default_memory_pool().release_unused()

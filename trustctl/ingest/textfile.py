@@ -13,6 +13,7 @@ __all__ = [
     "Unreadable",
     "csv_lines",
     "csv_record_lines",
+    "decoded",
     "is_gzip",
     "long_fields",
     "open_text",
@@ -43,14 +44,15 @@ def open_text(path: Path) -> Iterator[Iterator[str]]:
     """
     if is_gzip(path):
         with gzip.open(path, "rb") as packed:
-            yield _decoded(path, packed)
+            yield (text for _, text in decoded(path, packed))
     else:
         with path.open("rb") as plain:
-            yield _decoded(path, plain)
+            yield (text for _, text in decoded(path, plain))
 
 
-def _decoded(path: Path, handle: Iterable[bytes]) -> Iterator[str]:
-    number = 0
+def decoded(path: Path, handle: Iterable[bytes], first: int = 1) -> Iterator[tuple[int, str]]:
+    """Lines of bytes decoded one by one, numbered from ``first``, as ``open_text`` says."""
+    number = first - 1
     lines = iter(handle)
     while True:
         try:
@@ -67,7 +69,7 @@ def _decoded(path: Path, handle: Iterable[bytes]) -> Iterator[str]:
         except UnicodeDecodeError as exc:
             where = f"byte {exc.start + 1} of the line is {raw[exc.start]:#04x}"
             raise Unreadable(path, number, f"not UTF-8 text: {where}") from None
-        yield text
+        yield number, text
 
 
 @contextlib.contextmanager
