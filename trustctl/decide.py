@@ -112,7 +112,8 @@ def _demotion(state: GroupState, rules: TrustRules) -> tuple[Level, Demoted | No
         if fires:
             target = rules.demote.critical_failure_to
             reason = Demoted(current, target, check, after_promotion=state.last_promoted)
-    method, confidence, prior = rules.bounds.method, rules.bounds.confidence, rules.bounds.prior
+    b = rules.bounds
+    method, confidence, prior = b.for_demotion, b.confidence, b.prior
     for level in LADDER[1:]:
         demote_at = rules.demote.at(level)
         below = level.below()
@@ -331,8 +332,10 @@ def decide(
     evidence, record = state.evidence, state.demotion_evidence
     method, confidence, prior = rules.bounds.method, rules.bounds.confidence, rules.bounds.prior
 
-    def summary(k: int, n: int) -> bounds.RateSummary:
-        return bounds.summarise(k, n, confidence, method, prior)
+    def summary(k: int, n: int, judged: bounds.Method = method) -> bounds.RateSummary:
+        return bounds.summarise(k, n, confidence, judged, prior)
+
+    demotion = rules.bounds.for_demotion
 
     recent = state.recent_evidence
     return Verdict(
@@ -347,8 +350,8 @@ def decide(
         reason=reason,
         agreement=summary(evidence.agreed, evidence.reviewed),
         success=summary(evidence.succeeded, evidence.verified),
-        demotion_agreement=summary(record.agreed, record.reviewed),
-        demotion_success=summary(record.succeeded, record.verified),
+        demotion_agreement=summary(record.agreed, record.reviewed, demotion),
+        demotion_success=summary(record.succeeded, record.verified, demotion),
         threshold=threshold,
         p_agreement=(
             None
@@ -359,6 +362,10 @@ def decide(
         pin=pin,
         checks=tuple(checks),
         next=_next_step(target, cap, pin, next_state, rules, cooldown_ends),
-        recent_agreement=None if recent is None else summary(recent.agreed, recent.reviewed),
-        recent_success=None if recent is None else summary(recent.succeeded, recent.verified),
+        recent_agreement=(
+            None if recent is None else summary(recent.agreed, recent.reviewed, demotion)
+        ),
+        recent_success=(
+            None if recent is None else summary(recent.succeeded, recent.verified, demotion)
+        ),
     )

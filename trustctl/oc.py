@@ -121,6 +121,8 @@ class Report:
     """The operating characteristics of one set of rules."""
 
     method: str
+    demotion_method: str
+    """The demotion checks' method (``bounds.demotion_method``, else ``method``)."""
     confidence: float
     weeks: int
     """The horizon: weekly runs looked at."""
@@ -179,7 +181,7 @@ def most_failing(threshold: float, n: int, rules: TrustRules) -> int:
     b = rules.bounds
 
     def fires(k: int) -> bool:
-        return bounds.upper_bound(k, n, b.confidence, b.method, b.prior) < threshold
+        return bounds.upper_bound(k, n, b.confidence, b.for_demotion, b.prior) < threshold
 
     if n == 0 or not fires(0):
         return -1
@@ -438,6 +440,7 @@ def operating_characteristics(
                     )
     return Report(
         method=rules.bounds.method,
+        demotion_method=rules.bounds.for_demotion,
         confidence=rules.bounds.confidence,
         weeks=weeks,
         window=rules.window,

@@ -111,6 +111,12 @@ def _demotion_block(
     ]
 
 
+def _methods(report: Report) -> str:
+    if report.demotion_method == report.method:
+        return report.method
+    return f"{report.method} (demotion: {report.demotion_method})"
+
+
 def _preamble(report: Report) -> list[str]:
     recent = (
         f"and its last {report.recent_weeks} weeks (demote.recent {report.recent})"
@@ -118,7 +124,7 @@ def _preamble(report: Report) -> list[str]:
         else "(no demote.recent)"
     )
     lines = [
-        f"Bounds: {report.method} at {100 * report.confidence:g}%. Weekly runs; a volume is "
+        f"Bounds: {_methods(report)} at {100 * report.confidence:g}%. Weekly runs; a volume is "
         "the decisions a gate counts per week (reviewed for agreement, verified for success).",
         f"Evidence: the last {report.window_weeks} weeks (window {report.window}); demotion "
         f"checks judge the record since the promotion {recent}.",

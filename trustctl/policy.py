@@ -202,7 +202,10 @@ def build_policy(
                 effective_sha256=rules.effective_sha256,
             ),
             bounds=BoundsSettings(
-                method=bounds.method, confidence=bounds.confidence, prior=bounds.prior
+                method=bounds.method,
+                confidence=bounds.confidence,
+                prior=bounds.prior,
+                demotion_method=bounds.demotion_method,
             ),
             group_by=tuple(group_by),
             inputs=tuple(
@@ -252,11 +255,14 @@ def _metadata(meta: Metadata) -> dict[str, Plain]:
             rules["effective_sha256"] = meta.rules.effective_sha256
         data["rules"] = rules
     if meta.bounds is not None:
-        data["bounds"] = {
+        bounds: dict[str, Plain] = {
             "method": meta.bounds.method,
             "confidence": meta.bounds.confidence,
             "prior": list(meta.bounds.prior),
         }
+        if meta.bounds.demotion_method is not None:
+            bounds["demotion_method"] = meta.bounds.demotion_method
+        data["bounds"] = bounds
     data["group_by"] = list(meta.group_by)
     data["inputs"] = [
         {"path": f.path, "sha256": f.sha256, "rows": f.rows, "decisions": f.decisions}

@@ -83,6 +83,8 @@ class BoundsSettings(_Part):
     method: str
     confidence: float
     prior: tuple[float, float]
+    demotion_method: str | None = None
+    """``bounds.demotion_method`` when the rules give one; written only then."""
 
 
 class InputFile(_Part):

@@ -49,10 +49,18 @@ class Bounds(RulesModel):
     method: Literal["clopper-pearson", "beta", "anytime"] = "clopper-pearson"
     """``clopper-pearson`` (exact, conservative), ``beta`` (quantile of the posterior) or
     ``anytime`` (a confidence sequence: valid however often the gate is re-checked)."""
+    demotion_method: Literal["clopper-pearson", "beta", "anytime"] | None = None
+    """The method of the upper bounds the demotion checks use; ``None``: ``method``. With
+    ``method: anytime``, ``clopper-pearson`` here keeps demotion as fast as at one look."""
     confidence: float = 0.95
     """One-sided confidence of the lower (promotion) and upper (demotion) bounds."""
     prior: Annotated[tuple[float, float], Strict(False)] = (1.0, 1.0)
     """Beta prior ``[a, b]``, used by method ``beta`` and for the reported posterior."""
+
+    @property
+    def for_demotion(self) -> Literal["clopper-pearson", "beta", "anytime"]:
+        """The method of the demotion checks' upper bounds."""
+        return self.demotion_method or self.method
 
     @model_validator(mode="after")
     def _check(self) -> Bounds:
