@@ -437,7 +437,8 @@ def test_diff_table(two_policies: tuple[Path, Path]) -> None:
     assert "policy changes" in out
     line = next(x for x in out.splitlines() if "k8s.restart_pod" in x)
     assert "promoted" in line and "suggest" in line and "auto_notify" in line
-    assert "k8s.rollback" not in out and "db.failover" not in out
+    levels = out.split("next level: other distance")[0]
+    assert "k8s.rollback" not in levels and "db.failover" not in levels
 
 
 def test_diff_markdown(two_policies: tuple[Path, Path]) -> None:
@@ -449,7 +450,9 @@ def test_diff_markdown(two_policies: tuple[Path, Path]) -> None:
 
 
 def test_diff_json(two_policies: tuple[Path, Path]) -> None:
-    changes = json.loads(ok("diff", *two_policies, "--format", "json").stdout)
+    found = json.loads(ok("diff", *two_policies, "--format", "json").stdout)
+    assert [m["name"] for m in found["metadata"]] == ["as_of"]
+    changes = found["levels"]
     assert len(changes) == 1
     change = changes[0]
     assert (change["label"], change["kind"], change["old"], change["new"]) == (
@@ -467,7 +470,12 @@ def test_diff_of_equal_policies(two_policies: tuple[Path, Path]) -> None:
     markdown = ok("diff", new, new, "--format", "markdown").stdout
     assert markdown.startswith("## trustctl: no level changes\n")
     assert "### Level changes\n\nNone.\n" in markdown
-    assert json.loads(ok("diff", new, new, "--format", "json").stdout) == []
+    assert json.loads(ok("diff", new, new, "--format", "json").stdout) == {
+        "metadata": [],
+        "levels": [],
+        "distances": [],
+        "proposals": [],
+    }
 
 
 def test_diff_of_a_missing_file(two_policies: tuple[Path, Path], tmp_path: Path) -> None:

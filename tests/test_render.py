@@ -131,6 +131,7 @@ def test_next_cell_names_caps_and_pins_without_reading_the_needs(history_csv: Pa
 
 
 def test_diff_table_cells_are_literal() -> None:
+    from trustctl import diff_formats
     from trustctl.diff import LevelChange
 
     change = LevelChange(
@@ -142,6 +143,6 @@ def test_diff_table_cells_are_literal() -> None:
         reason="[jira-1] ok",
     )
     stream = io.StringIO()
-    Console(file=stream, width=120).print(render.diff_table([change]))
+    Console(file=stream, width=120).print(diff_formats.level_table([change]))
     text = stream.getvalue()
     assert "service=[prod]" in text and "[jira-1] ok" in text

@@ -15,6 +15,7 @@ from typing import TypeVar
 from rich.console import Console, RenderableType
 
 from trustctl import (
+    diff_formats,
     history_formats,
     oc_report,
     policy_csv,
@@ -24,7 +25,15 @@ from trustctl import (
     whatif_formats,
 )
 from trustctl.audit import Finding
-from trustctl.diff import LevelChange
+from trustctl.diff import (
+    DistanceChange,
+    LevelChange,
+    MetadataChange,
+    ProposalChange,
+    distance_changes,
+    metadata_changes,
+    proposal_changes,
+)
 from trustctl.evaluate import Evaluation
 from trustctl.history import History
 from trustctl.ingest import BadRow
@@ -66,13 +75,27 @@ class Generated:
 
 @dataclass(frozen=True)
 class Changes:
-    """What ``diff`` shows: the level changes between two policies."""
+    """What ``diff`` shows: the level changes between two policies, and what else differs."""
 
     changes: Sequence[LevelChange]
     old: Policy
     new: Policy
     new_path: str
     """The new policy's path as given, for the commands that reproduce a verdict."""
+
+    @property
+    def parts(
+        self,
+    ) -> tuple[
+        list[MetadataChange], Sequence[LevelChange], list[DistanceChange], list[ProposalChange]
+    ]:
+        """Metadata, level, distance and proposal changes."""
+        return (
+            metadata_changes(self.old, self.new),
+            self.changes,
+            distance_changes(self.old, self.new),
+            proposal_changes(self.old, self.new),
+        )
 
 
 def _printed(console: Console, *items: RenderableType) -> str:
@@ -120,19 +143,23 @@ one CSV row per group."""
 
 
 def _diff_table(result: Changes, console: Console) -> str:
-    if not result.changes:
-        return _line(console, "no autonomy level changes")
-    return _printed(console, render.diff_table(result.changes))
+    return _printed(console, *diff_formats.diff_tables(*result.parts))
+
+
+def _diff_markdown(result: Changes, _: Console) -> str:
+    metadata, levels, distances, _proposals = result.parts
+    body = pr_body(Update(result.old, result.new, (), result.new_path, None))
+    extra = diff_formats.diff_markdown_sections(metadata, levels, distances)
+    return body + ("\n" + extra if extra else "")
 
 
 DIFF: Mapping[str, Format[Changes]] = {
     "table": _diff_table,
-    "markdown": lambda result, _: pr_body(
-        Update(result.old, result.new, (), result.new_path, None)
-    ),
-    "json": lambda result, _: render.diff_json(result.changes),
+    "markdown": _diff_markdown,
+    "json": lambda result, _: diff_formats.diff_json(*result.parts),
 }
-"""``diff --format``: a table, markdown for a pull request body, or JSON."""
+"""``diff --format``: tables, markdown for a pull request body (with the metadata and
+distances it leaves out), or JSON."""
 
 HISTORY: Mapping[str, Format[History]] = {
     "table": lambda found, console: _printed(console, history_formats.history_table(found)),

@@ -7,10 +7,7 @@ to rich as a ``Text``, never as a ``str``: rich would read ``[prod]`` as markup 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from dataclasses import asdict
-from typing import Any
 
 from rich import box
 from rich.console import Console
@@ -18,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from trustctl import numbers, times
-from trustctl.diff import LevelChange, label
+from trustctl.diff import label
 from trustctl.evidence import Evidence
 from trustctl.explain import Explanation, Incident
 from trustctl.ledger import Entry
@@ -31,8 +28,6 @@ __all__ = [
     "NEXT_WIDTH",
     "change_cell",
     "check_word",
-    "diff_json",
-    "diff_table",
     "print_explanation",
     "review_markdown",
     "review_table",
@@ -200,30 +195,6 @@ def review_markdown(verdicts: Sequence[Verdict], metadata: Metadata) -> str:
             + " |"
         )
     return "\n".join(lines) + "\n"
-
-
-def diff_table(changes: Sequence[LevelChange]) -> Table:
-    """Level changes between two policies."""
-    table = Table(title="policy changes", title_justify="left")
-    for heading in ("group", "change", "old", "new", "reason"):
-        table.add_column(heading, no_wrap=heading != "reason")
-    for c in changes:
-        table.add_row(
-            Text(c.label),
-            change_cell(c.kind, c.kind),
-            *_cells(c.old or "–", c.new or "–", c.reason or ""),
-        )
-    return table
-
-
-def diff_json(changes: Sequence[LevelChange]) -> str:
-    """Level changes as a JSON list."""
-    data: list[dict[str, Any]] = []
-    for c in changes:
-        item = asdict(c)
-        item["key"] = list(c.key)
-        data.append(item)
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
 def _incident_table(title: str, incidents: Sequence[Incident]) -> Table:

@@ -7,10 +7,9 @@ import math
 import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-from trustctl.diff import LevelChange, diff_policies, label
-from trustctl.evidence import GroupKey, sort_key
+from trustctl.diff import LevelChange, ProposalChange, diff_policies, label, proposal_changes
 from trustctl.explain import Explanation
 from trustctl.policy_model import Action, Policy
 
@@ -20,22 +19,6 @@ CLOSEST = 3
 """How many groups closest to promotion the body lists."""
 
 _ARROW = {"promoted": "↑", "demoted": "↓", "added": "+", "removed": "−"}
-
-
-@dataclass(frozen=True)
-class ProposalChange:
-    """A group whose promotion began, or stopped, waiting for sign-off; its level unchanged."""
-
-    key: GroupKey
-    label: str
-    kind: Literal["proposed", "lapsed"]
-    """``proposed``: a promotion now waits; ``lapsed``: the one that waited no longer does."""
-    level: str
-    """The level in force."""
-    proposed: str
-    """The level proposed (for ``lapsed``, the one that had been)."""
-    reason: str | None
-    """The new policy's reason for the group."""
 
 
 @dataclass(frozen=True)
@@ -62,26 +45,7 @@ class Update:
     @property
     def proposals(self) -> list[ProposalChange]:
         """Every group whose proposal (a promotion waiting for sign-off) began or lapsed."""
-        before = self.old.by_key() if self.old is not None else {}
-        found = []
-        for key, now in sorted(self.new.by_key().items(), key=lambda item: sort_key(item[0])):
-            was = before.get(key)
-            if was is None or was.level != now.level:
-                continue  # added, promoted or demoted: a level change says it
-            if was.proposed == now.proposed:
-                continue  # none, or the same proposal (a lapsed one proposed again is new)
-            shown = now.proposed or was.proposed
-            found.append(
-                ProposalChange(
-                    key=key,
-                    label=label(self.new.metadata.group_by, key),
-                    kind="lapsed" if now.proposed is None else "proposed",
-                    level=now.level.value,
-                    proposed=(shown.level if shown is not None else now.level).value,
-                    reason=now.reason,
-                )
-            )
-        return found
+        return proposal_changes(self.old, self.new)
 
     @property
     def rules_changed(self) -> bool:
