@@ -10,8 +10,10 @@ import pytest
 from clirun import failure, ok, run
 from conftest import SAMPLE_CSV
 
+from trustctl import oc_report
+from trustctl.oc import operating_characteristics
 from trustctl.review import Review
-from trustctl.review_pages import Request, review_of
+from trustctl.review_pages import Request, html_page, markdown_page, review_of
 from trustctl.rules import load_rules
 from trustctl.schema import HUMAN_CODES
 
@@ -132,3 +134,13 @@ def test_an_unknown_group_exits_2_with_a_suggestion(tmp_path: Path) -> None:
 def test_help_has_examples() -> None:
     text = ok("review", "--help").stdout
     assert "trustctl review sample_data/ -o review.html" in text
+
+
+def test_the_page_shows_the_operating_characteristics_of_the_rules_in_use(
+    sample_review: Review,
+) -> None:
+    assert sample_review.oc == operating_characteristics(load_rules(None).rules)
+    page = markdown_page(sample_review)
+    assert "## Operating characteristics of these rules" in page
+    assert page.endswith(oc_report.markdown(sample_review.oc))
+    assert "<h2>Operating characteristics of these rules</h2>" in html_page(sample_review)

@@ -22,6 +22,7 @@ from trustctl.evaluate import Evaluation
 from trustctl.evidence import GroupKey
 from trustctl.history import History
 from trustctl.levels import Level
+from trustctl.oc import Report
 from trustctl.rules import LoadedRules, Metric, TrustRules
 from trustctl.schema import HUMAN_CODES, OUTCOME_CODES, SEVERITY_CODES
 from trustctl.verdict import MoreClean, MoreVerified, Verdict
@@ -155,6 +156,8 @@ class Review:
     header: Header
     groups: tuple[GroupReview, ...]
     rules: TrustRules
+    oc: Report | None = None
+    """The operating characteristics of ``rules`` (``trustctl oc``'s defaults)."""
 
 
 def _eta(verdict: Verdict, rows: pd.DataFrame, as_of: pd.Timestamp) -> Eta | None:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from trustctl import numbers, times
+from trustctl import numbers, oc_report, times
 from trustctl.calibration import Calibration
 from trustctl.reasons import check_text, first_need, needs_text, reason_text
 from trustctl.render import check_word
@@ -115,7 +115,8 @@ h3 { font-size: 1.05rem; margin: 1.2rem 0 .3rem; }
 dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: .1rem 1rem; margin: 0; }
 dl.meta dt { color: var(--muted); }
 dl.meta dd { margin: 0; overflow-wrap: anywhere; }
-.scroll { overflow-x: auto; }
+.scroll, pre { overflow-x: auto; }
+pre { font-size: .8rem; }
 table { border-collapse: collapse; width: 100%; margin: .3rem 0 .8rem; font-size: .9rem; }
 th, td { text-align: left; vertical-align: top; padding: .25rem .5rem;
   border-bottom: 1px solid var(--line); overflow-wrap: break-word; }
@@ -291,6 +292,25 @@ def _group_html(group: GroupReview, charts: Mapping[str, Chart]) -> str:
     return "".join(parts)
 
 
+_OC_TITLE = "Operating characteristics of these rules"
+_OC_NOTE = "What the rules in use do at known true rates, as `trustctl oc` prints it."
+
+
+def _oc_html(review: Review) -> str:
+    if review.oc is None:
+        return ""
+    return (
+        f"<section><h2>{_OC_TITLE}</h2><p>{_e(_OC_NOTE)}</p>"
+        f"<pre>{_e(oc_report.table(review.oc))}</pre></section>"
+    )
+
+
+def _oc_markdown(review: Review) -> list[str]:
+    if review.oc is None:
+        return []
+    return [f"## {_OC_TITLE}", "", _OC_NOTE, "", oc_report.markdown(review.oc)]
+
+
 def to_html(review: Review, charts: Mapping[str, Mapping[str, Chart]]) -> str:
     """The review as one HTML page; ``charts`` by group name, then chart name."""
     as_of = times.stamp(review.header.as_of)
@@ -316,6 +336,7 @@ def to_html(review: Review, charts: Mapping[str, Mapping[str, Chart]]) -> str:
         + _table(heads, summary, cards=True)
         + "</section>"
         + "".join(_group_html(g, charts.get(g.name, {})) for g in review.groups)
+        + _oc_html(review)
         + "</main></body></html>\n"
     )
 
@@ -389,4 +410,5 @@ def to_markdown(review: Review, link: Callable[[str, str], str | None]) -> str:
             lines += _md_table(_CUT_HEADS, _cut_rows(calibration))
         lines += ["### Sign-off", ""]
         lines += _md_table(("reviewers", "decision", "date"), [("", "", "")])
+    lines += _oc_markdown(review)
     return "\n".join(lines)

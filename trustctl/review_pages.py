@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from trustctl.files import write_atomically
 from trustctl.history import history, pick_groups
 from trustctl.inputs import DecisionLogs
+from trustctl.oc import operating_characteristics
 from trustctl.pair import by_rerunning, default_ledger, open_ledger
 from trustctl.policy_model import Policy
 from trustctl.record import run, settled
@@ -47,9 +48,10 @@ def review_of(request: Request) -> Review:
     evaluation = settled(done)
     found = history(request.logs, request.rules, until=evaluation.as_of)
     found = pick_groups(found, request.groups)
-    return build_review(
+    review = build_review(
         evaluation, found, request.rules, policy=request.policy, recent=request.recent
     )
+    return replace(review, oc=operating_characteristics(request.rules.rules))
 
 
 def html_page(review: Review) -> str:
