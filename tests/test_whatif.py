@@ -121,6 +121,20 @@ def test_the_table_names_each_change_and_marks_changed_cells() -> None:
     assert "strict · k8s.scale: stays at suggest" in text
 
 
+def test_a_sweep_over_durations_equals_generate_at_each_value() -> None:
+    found = _whatif_json("--sweep", "window=30d:90d:30d")
+    for value in ("30d", "60d", "90d"):
+        by_generate = json.loads(
+            ok("generate", SAMPLE, "--set", f"window={value}", "--format", "json").stdout
+        )
+        expected = {a["action_class"]: a for a in by_generate["actions"]}
+        for group in found["groups"]:
+            action = expected[group["group"]]
+            cell = group[value]
+            assert cell["level"] == action["level"], (value, group["group"])
+            assert cell["clean_decisions_needed"] == action["next"]["clean_decisions_needed"]
+
+
 def test_sweep_changes_level_where_the_bound_crosses_the_threshold() -> None:
     found = _whatif_json("--sweep", "promote.auto_notify.agreement.threshold=0.91:0.99:0.01")
     baseline = _by_group(policy_yaml(SAMPLE))
@@ -149,6 +163,8 @@ def test_sweep_changes_level_where_the_bound_crosses_the_threshold() -> None:
         (["--scenario-rules", "a=/nonexistent.yaml"], "cannot read"),
         (["--sweep", "window=1:2"], "KEY=FROM:TO:STEP"),
         (["--sweep", "window=30:180:30"], "window"),
+        (["--sweep", "window=30d:180:30d"], "the same unit"),
+        (["--sweep", "window=7.5d:30d:7d"], "a whole number of d"),
         (["--sweep", "x=1:2:1", "--scenario", "a: window=9d"], "--sweep replaces"),
         ([], "at least one"),
         (["--scenario", "a: window=90d", "--set", "windo=1d"], "did you mean 'window'"),

@@ -64,8 +64,9 @@ def whatif(
         str | None,
         typer.Option(
             "--sweep",
-            help="KEY=FROM:TO:STEP: one scenario per value of a numeric rules key "
-            "(instead of --scenario); shows where each group changes level.",
+            help="KEY=FROM:TO:STEP: one scenario per value of a numeric rules key, or of a "
+            "duration (window=30d:180d:30d), instead of --scenario; shows where each group "
+            "changes level.",
         ),
     ] = None,
     rules: RulesOption = None,
@@ -103,6 +104,7 @@ def whatif(
       trustctl whatif sample_data/ --scenario 'strict: promote.auto_notify.agreement.threshold=0.97'
       trustctl whatif sample_data/ --scenario 'no-ci: where=service!=ci-runners' --reasons
       trustctl whatif sample_data/ --sweep promote.auto_notify.agreement.min_decisions=50:150:25
+      trustctl whatif sample_data/ --sweep window=30d:180d:30d
       trustctl whatif sample_data/ --replay --scenario 'loose: window=90d'
     """
     from trustctl import formats

@@ -110,29 +110,45 @@ def scenario_rules(scenarios: Sequence[Scenario], given: Sequence[str]) -> list[
     return list(found.values())
 
 
-def _number(text: str, what: str) -> Decimal:
+_UNIT = re.compile(r"^(.*?)([smhdw]?)$")
+"""A sweep bound: a number, and for a duration its unit (``30d``)."""
+
+
+def _number(text: str, what: str) -> tuple[Decimal, str]:
+    match = _UNIT.match(text)
+    number, unit = match.groups() if match else (text, "")
     try:
-        return Decimal(text)
+        value = Decimal(number)
     except InvalidOperation:
-        raise TrustctlError(f"--sweep: {what} {text!r} is not a number") from None
+        raise TrustctlError(f"--sweep: {what} {text!r} is not a number or a duration") from None
+    if unit and value != value.to_integral_value():
+        raise TrustctlError(f"--sweep: {what} {text!r}: a duration is a whole number of {unit}")
+    return value, unit
 
 
 def sweep_scenarios(text: str, limit: int = 200) -> list[Scenario]:
-    """``KEY=FROM:TO:STEP`` as one scenario per value, named by it, FROM and TO included."""
+    """``KEY=FROM:TO:STEP`` as one scenario per value, named by it, FROM and TO included.
+
+    Numbers (``0.90:0.99:0.01``) or durations in one unit (``window=30d:180d:30d``).
+    """
     key, sep, span = text.partition("=")
     parts = span.split(":")
     if not sep or len(parts) != 3:
-        raise TrustctlError(f"--sweep {text!r}: expected KEY=FROM:TO:STEP, e.g. window=30:180:30")
-    start, stop, step = (
+        raise TrustctlError(
+            f"--sweep {text!r}: expected KEY=FROM:TO:STEP, e.g. window=30d:180d:30d"
+        )
+    (start, unit), (stop, to_unit), (step, step_unit) = (
         _number(p.strip(), w) for p, w in zip(parts, ("FROM", "TO", "STEP"), strict=True)
     )
+    if len({unit, to_unit, step_unit}) != 1:
+        raise TrustctlError(f"--sweep {text!r}: FROM, TO and STEP need the same unit")
     if step <= 0 or stop < start:
         raise TrustctlError(f"--sweep {text!r}: needs FROM <= TO and STEP > 0")
     count = int((stop - start) / step) + 1
     if count > limit:
         raise TrustctlError(f"--sweep {text!r}: {count} values; at most {limit}")
-    values = [start + i * step for i in range(count)]
-    return [Scenario(str(v), (parse_override(f"{key.strip()}={v}", "--sweep"),)) for v in values]
+    values = [f"{start + i * step}{unit}" for i in range(count)]
+    return [Scenario(v, (parse_override(f"{key.strip()}={v}", "--sweep"),)) for v in values]
 
 
 @dataclass(frozen=True)
