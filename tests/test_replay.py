@@ -145,3 +145,23 @@ def test_replay_offers_every_format_whatif_offers() -> None:
             "--scenario", "w: window=90d",
         ).stdout  # fmt: skip
         assert text.endswith("\n") and "k8s.scale" in text
+
+
+def test_replay_skipping_bad_rows_equals_the_log_without_those_decisions(tmp_path: Path) -> None:
+    lines = SAMPLE_CSV.read_text(encoding="utf-8").splitlines(keepends=True)
+    bad = tmp_path / "with-bad" / "decisions.csv"
+    bad.parent.mkdir()
+    # A decision whose second row gives an unknown mode: skipped whole, first row too.
+    header = lines[0].rstrip("\n").split(",")
+    first = dict(zip(header, lines[1].rstrip("\n").split(","), strict=True))
+    first["decision_id"] = "d-bad"
+    second = dict(first, mode="sometimes")
+    extra = [",".join(record[c] for c in header) + "\n" for record in (first, second)]
+    bad.write_text("".join([*lines, *extra]), encoding="utf-8")
+    args = ["--replay", "--since", "2026-10-01", "--scenario", "w: window=90d", "--format", "json"]
+    refused = run("whatif", bad, *args)
+    assert refused.exit_code == 2 and "sometimes" in refused.stderr
+    skipped = run("whatif", bad, *args, "--on-bad-rows", "skip")
+    assert skipped.exit_code == 0, skipped.output
+    assert "warning: skipped 1 decision(s) (2 row(s)) with bad data" in skipped.stderr
+    assert skipped.stdout == ok("whatif", SAMPLE_CSV, *args).stdout

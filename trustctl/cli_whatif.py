@@ -25,6 +25,7 @@ from trustctl.cli_options import (
 )
 
 if TYPE_CHECKING:
+    import datetime as dt
     from pathlib import Path
 
     from trustctl.rules import LoadedRules
@@ -125,9 +126,15 @@ def whatif(
     if not scenarios:
         raise TrustctlError("give at least one --scenario, --scenario-rules or a --sweep")
     if replay:
-        if on_bad_rows is not BadRows.fail:
-            raise TrustctlError("--replay refuses bad rows; --on-bad-rows skip is not supported")
-        _replay(logs, rules_with(rules, sets), scenarios, where, as_of, every, since, output_format)
+        _replay(
+            logs,
+            rules_with(rules, sets),
+            scenarios,
+            where,
+            (instant(since, "--since"), instant(as_of), every_step(every)),
+            on_bad_rows,
+            output_format,
+        )
         return
     found = whatif_of(
         logs,
@@ -147,21 +154,23 @@ def _replay(
     loaded: LoadedRules,
     scenarios: list[Scenario],
     where: list[str] | None,
-    as_of: str | None,
-    every: str,
-    since: str | None,
+    steps: tuple[dt.datetime | None, dt.datetime | None, dt.timedelta],
+    on_bad_rows: BadRows,
     output_format: WhatifFormat,
 ) -> None:
     from trustctl import formats
     from trustctl.replay import replay
 
+    since, until, every = steps
     found = replay(
         logs,
         loaded,
         scenarios,
-        every=every_step(every),
-        since=instant(since, "--since"),
-        until=instant(as_of),
+        every=every,
+        since=since,
+        until=until,
         where=filters_of(where),
+        on_bad_rows=on_bad_rows.value,
     )
+    reading_notes(found.baseline.history.decisions.report)
     sys.stdout.write(formats.REPLAY[output_format.value](found, out(pipe_width=WIDE_WIDTH)))

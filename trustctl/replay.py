@@ -22,7 +22,7 @@ from trustctl.errors import TrustctlError
 from trustctl.evidence import GroupKey
 from trustctl.filters import Filter
 from trustctl.history import Chain, History, histories, step_times
-from trustctl.ingest import load_timeline
+from trustctl.ingest import OnBadRows, load_timeline
 from trustctl.inputs import filtered
 from trustctl.levels import Level
 from trustctl.overrides import apply_overrides
@@ -154,13 +154,15 @@ def replay(
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
     where: Sequence[Filter] = (),
+    on_bad_rows: OnBadRows = "fail",
 ) -> Replay:
     """Replay the baseline and each scenario over the same steps, from one read of the logs.
 
     At each step every run sees the logs as known then (as ``trustctl history`` does).
 
     The steps run from ``since`` (default: the baseline's window before ``until``) to
-    ``until`` (default: when the latest row was recorded), ``every`` apart.
+    ``until`` (default: when the latest row was recorded), ``every`` apart. With
+    ``on_bad_rows="skip"`` a decision with a bad row is left out of every step.
     """
     for scenario in scenarios:
         if scenario.as_of is not None:
@@ -168,7 +170,7 @@ def replay(
                 f"--scenario {scenario.name}: as_of has no place in a replay, which runs at "
                 "every step; use --since and --until"
             )
-    decisions = load_timeline(paths)
+    decisions = load_timeline(paths, on_bad_rows)
     recorded = pd.DatetimeIndex(filtered(decisions, where).frame["recorded_at"]).as_unit("us")
     end = until or times.at_micros(int(recorded.asi8.max()))
     start = since or end - rules.rules.window_span
