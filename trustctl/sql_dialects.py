@@ -53,9 +53,14 @@ def _zoned_or_naive(zoned: str, naive: str, matches: str) -> Callable[[str], str
     return parse
 
 
-#: The text, upper case, with ':00' after a time of 'HH:MM' alone (a ``format`` template).
+#: A time of 'HH:MM' with no seconds (group 1) and what follows it (group 2): Spark and
+#: BigQuery read a time only with its seconds, so ':00' is put between the two.
+_NO_SECONDS = "([T ][0-9]{2}:[0-9]{2})(Z|[+-]|$)"
+#: The text, upper case, with its seconds spelt out (a ``format`` template: braces doubled).
 _SPARK_SECONDS = (
-    "REGEXP_REPLACE(UPPER({column}), '([T ][0-9]{{2}}:[0-9]{{2}})(Z|[+-]|$)', '$1:00$2')"
+    "REGEXP_REPLACE(UPPER({column}), '"
+    + _NO_SECONDS.replace("{", "{{").replace("}", "}}")
+    + "', '$1:00$2')"
 )
 
 
@@ -146,10 +151,12 @@ SPELLINGS: dict[str, Dialect] = {
         small_int="INT64",
         big_int="INT64",
         instant="TIMESTAMP",
-        # A string without a zone is UTC in BigQuery; '+0200' is respelt '+02:00'.
+        # A string without a zone is UTC in BigQuery; its documented form has seconds, and
+        # '+0200' is respelt '+02:00'. (Never run in BigQuery: see the README.)
         parse_time=lambda column: (
-            f"CAST(REGEXP_REPLACE(UPPER({column}), r'([+-][0-9]{{2}})([0-9]{{2}})$', r'\\1:\\2') "
-            "AS TIMESTAMP)"
+            "CAST(REGEXP_REPLACE(REGEXP_REPLACE(UPPER("
+            f"{column}), r'{_NO_SECONDS}', r'\\1:00\\2'), "
+            r"r'([+-][0-9]{2})([0-9]{2})$', r'\1:\2') AS TIMESTAMP)"
         ),
         utc_day=lambda instant: f"DATE({instant}, 'UTC')",
         pick=_pick_bigquery,
