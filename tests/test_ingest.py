@@ -1040,3 +1040,31 @@ def test_text_columns_are_categoricals_of_every_value_in_the_logs(logs: LogFiles
     assert frame["reviewer"].tolist() == ["alice", ""]
     assert (frame["service"] == "alpha").tolist() == [False, True]
     pd.testing.assert_series_equal(early.dtypes, frame.dtypes)
+
+
+@pytest.mark.parametrize("name", ["log.csv", "log.csv.gz", "log.parquet", "log.jsonl"])
+def test_reading_reports_every_byte_of_the_file_once(tmp_path: Path, name: str) -> None:
+    """What a progress bar is drawn from: the bytes read, each counted once."""
+    import gzip
+    import json
+
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    from trustctl.ingest.progress import watching
+
+    sample = Path(__file__).parent.parent / "sample_data" / "decisions.csv"
+    path = tmp_path / name
+    if name.endswith(".gz"):
+        path.write_bytes(gzip.compress(sample.read_bytes()))
+    elif name.endswith(".parquet"):
+        pq.write_table(pacsv.read_csv(sample), path)
+    elif name.endswith(".jsonl"):
+        rows = pacsv.read_csv(sample).to_pylist()
+        path.write_text("".join(json.dumps(r, default=str) + "\n" for r in rows[:500]))
+    else:
+        path.write_bytes(sample.read_bytes())
+    seen: list[int] = []
+    with watching(seen.append):
+        load_decisions([path])
+    assert sum(seen) == path.stat().st_size

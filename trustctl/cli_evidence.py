@@ -18,6 +18,7 @@ from trustctl.cli_options import (
     OnBadRowsOption,
     instant,
     log_source,
+    reading_progress,
     refuse_overwrites,
 )
 
@@ -52,7 +53,8 @@ def aggregate(
 
     refuse_overwrites([output], logs)
     until = instant(as_of)
-    read = log_source(logs, on_bad_rows, low_memory).read(until)
+    with reading_progress(logs):
+        read = log_source(logs, on_bad_rows, low_memory).read(until)
     evidence_files.write(output, read.segments, read.report, until)
     say(
         f"wrote {len(read.segments)} evidence rows ({read.report.decisions} decisions, "

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
+from collections.abc import Iterator
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -19,6 +22,7 @@ if TYPE_CHECKING:
     from trustctl.rules import LoadedRules
 
 __all__ = [
+    "PROGRESS_BYTES",
     "AsOfOption",
     "BadRows",
     "LedgerOption",
@@ -36,6 +40,7 @@ __all__ = [
     "log_source",
     "policy_or_none",
     "reading_notes",
+    "reading_progress",
     "refuse_overwrites",
     "rules_with",
 ]
@@ -199,3 +204,31 @@ def reading_notes(report: IngestReport) -> None:
             f"note: {report.naive_timestamps} timestamp(s) had no time zone and were read as UTC",
             markup=False,
         )
+
+
+#: Logs smaller than this are read without a progress bar.
+PROGRESS_BYTES = 100 << 20
+
+
+@contextlib.contextmanager
+def reading_progress(paths: list[Path]) -> Iterator[None]:
+    """A progress bar on stderr while more than ``PROGRESS_BYTES`` of logs are read, on a
+    terminal only: never in a pipe, a file or CI."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    from trustctl.ingest import find_logs
+    from trustctl.ingest.progress import watching
+
+    console = err()
+    if not paths or not console.is_terminal or os.environ.get("CI"):
+        yield
+        return
+    total = sum(path.stat().st_size for path in find_logs(paths))
+    if total < PROGRESS_BYTES:
+        yield
+        return
+    columns = (BarColumn(), DownloadColumn(), TimeRemainingColumn())
+    with Progress("reading the logs", *columns, console=console, transient=True) as bar:
+        task = bar.add_task("read", total=total)
+        with watching(lambda size: bar.advance(task, size)):
+            yield

@@ -28,6 +28,7 @@ from trustctl.cli_options import (
     log_source,
     policy_or_none,
     reading_notes,
+    reading_progress,
     refuse_overwrites,
     rules_with,
 )
@@ -155,7 +156,8 @@ def generate(
         read_from,
         confirm=by_rerunning(source, loaded, committed),
     )
-    done = run(source, loaded, book, committed, instant(as_of))
+    with reading_progress([] if evidence else logs):
+        done = run(source, loaded, book, committed, instant(as_of))
     if done.mismatches and write_to is not None:
         raise TrustctlError(
             f"{book.path}: {done.mismatches[0]}; the ledger records another run as of "

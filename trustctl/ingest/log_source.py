@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from trustctl.errors import InputError
+from trustctl.ingest import progress
 from trustctl.schema import REQUIRED_COLUMNS
 
 if TYPE_CHECKING:
@@ -81,6 +82,7 @@ class HashedFile(io.RawIOBase):
         size = self._file.readinto(buffer)
         if size:
             self._digest.update(memoryview(buffer)[:size])
+            progress.read(size)
         return size or 0
 
     def close(self) -> None:
@@ -108,4 +110,5 @@ def _sha256(path: Path) -> str:
     with path.open("rb", buffering=0) as handle:
         while size := handle.readinto(block):
             digest.update(view[:size])
+            progress.read(size)
     return digest.hexdigest()
