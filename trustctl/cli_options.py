@@ -30,6 +30,7 @@ __all__ = [
     "LowMemoryOption",
     "OnBadRowsOption",
     "PreviousOption",
+    "ReviewMinutesOption",
     "RulesOption",
     "SetOption",
     "WhereOption",
@@ -99,6 +100,14 @@ WideOption = Annotated[
         "--wide",
         help="Tables with every column, at least 160 wide (default: the columns that fit "
         "80, or $COLUMNS).",
+    ),
+]
+ReviewMinutesOption = Annotated[
+    float | None,
+    typer.Option(
+        "--review-minutes",
+        help="Minutes a person spends reviewing one decision before it runs: with it, the "
+        "review time that automation saved (decisions run without a human first × minutes).",
     ),
 ]
 SetOption = Annotated[

@@ -13,6 +13,7 @@ from trustctl._terminal import fails_cleanly, out, say
 from trustctl.cli_options import (
     AsOfOption,
     Logs,
+    ReviewMinutesOption,
     RulesOption,
     SetOption,
     WhereOption,
@@ -119,6 +120,7 @@ def review(
     recent: Annotated[
         int, typer.Option("--recent", min=0, help="How many recent disagreements to list.")
     ] = 10,
+    review_minutes: ReviewMinutesOption = None,
 ) -> None:
     """The promotion review: a page with every group's verdict, trust over time and evidence.
 
@@ -129,8 +131,11 @@ def review(
       trustctl review sample_data/ --group k8s.scale -o review.md
 
       trustctl review sample_data/ --policy policy.yaml --format markdown
+
+      trustctl review sample_data/ --review-minutes 12 -o review.html
     """
     from trustctl import formats, review_pages
+    from trustctl.economics import parse_minutes
     from trustctl.files import write_atomically
 
     chosen = output_format or (
@@ -147,6 +152,7 @@ def review(
         as_of=instant(as_of),
         groups=tuple(group or ()),
         recent=recent,
+        review_minutes=parse_minutes(review_minutes),
     )
     found = review_pages.review_of(request)
     if output is None:

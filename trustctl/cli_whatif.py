@@ -14,6 +14,7 @@ from trustctl.cli_options import (
     BadRows,
     Logs,
     OnBadRowsOption,
+    ReviewMinutesOption,
     RulesOption,
     SetOption,
     WhereOption,
@@ -96,6 +97,7 @@ def whatif(
     output_format: Annotated[
         WhatifFormat, typer.Option("--format", help="table, markdown, json or csv.")
     ] = WhatifFormat.table,
+    review_minutes: ReviewMinutesOption = None,
 ) -> None:
     """The baseline and scenarios side by side, from one read of the logs.
 
@@ -107,8 +109,10 @@ def whatif(
       trustctl whatif sample_data/ --sweep promote.auto_notify.agreement.min_decisions=50:150:25
       trustctl whatif sample_data/ --sweep window=30d:180d:30d
       trustctl whatif sample_data/ --replay --scenario 'loose: window=90d'
+      trustctl whatif sample_data/ --replay --scenario 'loose: window=90d' --review-minutes 12
     """
     from trustctl import formats
+    from trustctl.economics import parse_minutes
     from trustctl.errors import TrustctlError
     from trustctl.whatif import parse_scenario, sweep_scenarios
     from trustctl.whatif import scenario_rules as joined
@@ -125,6 +129,8 @@ def whatif(
         scenarios = joined([parse_scenario(text) for text in scenario or []], scenario_rules or [])
     if not scenarios:
         raise TrustctlError("give at least one --scenario, --scenario-rules or a --sweep")
+    if review_minutes is not None and not replay:
+        raise TrustctlError("--review-minutes prices a replay: add --replay")
     if replay:
         _replay(
             logs,
@@ -133,6 +139,7 @@ def whatif(
             where,
             (instant(since, "--since"), instant(as_of), every_step(every)),
             on_bad_rows,
+            parse_minutes(review_minutes),
             output_format,
         )
         return
@@ -156,6 +163,7 @@ def _replay(
     where: list[str] | None,
     steps: tuple[dt.datetime | None, dt.datetime | None, dt.timedelta],
     on_bad_rows: BadRows,
+    review_minutes: float | None,
     output_format: WhatifFormat,
 ) -> None:
     from trustctl import formats
@@ -171,6 +179,7 @@ def _replay(
         until=until,
         where=filters_of(where),
         on_bad_rows=on_bad_rows.value,
+        review_minutes=review_minutes,
     )
     reading_notes(found.baseline.history.decisions.report)
     sys.stdout.write(formats.REPLAY[output_format.value](found, out(pipe_width=WIDE_WIDTH)))

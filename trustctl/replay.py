@@ -77,6 +77,13 @@ class Replay:
     scenarios: tuple[Replayed, ...]
     group_by: tuple[str, ...]
     moments: tuple[dt.datetime, ...]
+    review_minutes: float | None = None
+    """Minutes of human review per decision (``--review-minutes``): each automated decision
+    saved one review."""
+
+    def minutes_saved(self, exposure: Exposure) -> float | None:
+        """``automated × review_minutes`` (``None`` without the minutes)."""
+        return None if self.review_minutes is None else exposure.automated * self.review_minutes
 
 
 def _key(values: tuple[object, ...]) -> GroupKey:
@@ -155,6 +162,7 @@ def replay(
     until: dt.datetime | None = None,
     where: Sequence[Filter] = (),
     on_bad_rows: OnBadRows = "fail",
+    review_minutes: float | None = None,
 ) -> Replay:
     """Replay the baseline and each scenario over the same steps, from one read of the logs.
 
@@ -188,4 +196,4 @@ def replay(
             runs, histories(decisions, chains, moments, every), strict=True
         )
     ]
-    return Replay(found[0], tuple(found[1:]), rules.rules.group_by, moments)
+    return Replay(found[0], tuple(found[1:]), rules.rules.group_by, moments, review_minutes)

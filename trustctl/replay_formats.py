@@ -48,7 +48,16 @@ def _summary(found: Replay, run: Replayed) -> str:
         text += f" ({_ids(total.critical_ids)})"
     if total.disagreed:
         text += f"; {total.disagreed} of the automated were rejected, modified or overridden"
+    saved, before = found.minutes_saved(total), found.minutes_saved(base)
+    if saved is not None and before is not None:
+        text += f"; {_hours(saved)} of human review saved"
+        if run is not found.baseline:
+            text += f" ({_hours(saved - before)} more than the baseline)"
     return text
+
+
+def _hours(minutes: float) -> str:
+    return f"{minutes / 60:,.1f} h"
 
 
 def _keys(found: Replay) -> list[GroupKey]:
@@ -115,8 +124,10 @@ def _markdown(found: Replay, _: Console) -> str:
     return "\n".join(out) + "\n"
 
 
-def _exposure_data(exposure: Exposure) -> dict[str, object]:
+def _exposure_data(exposure: Exposure, found: Replay) -> dict[str, object]:
+    saved = found.minutes_saved(exposure)
     return {
+        **({} if saved is None else {"review_minutes_saved": round(saved, 6)}),
         "decisions": exposure.decisions,
         "automated": exposure.automated,
         "share": None if exposure.share is None else round(exposure.share, 6),
@@ -136,10 +147,10 @@ def _json(found: Replay, _: Console) -> str:
                 "name": run.scenario.name,
                 "changes": run.scenario.changes(),
                 "summary": _summary(found, run),
-                "total": _exposure_data(run.total),
+                "total": _exposure_data(run.total, found),
                 "groups": {
                     label(found.group_by, key): {
-                        **_exposure_data(run.groups.get(key, Exposure())),
+                        **_exposure_data(run.groups.get(key, Exposure()), found),
                         "first_promotion": None
                         if run.promoted.get(key) is None
                         else _promoted(run, key),

@@ -17,6 +17,7 @@ from trustctl.calibration import Calibration
 from trustctl.reasons import check_text, first_need, needs_text, reason_text
 from trustctl.render import check_word
 from trustctl.review import Eta, GroupReview, Review
+from trustctl.review_economics import economics_html, economics_markdown
 
 __all__ = ["Chart", "eta_text", "pace_text", "slug", "to_html", "to_markdown"]
 
@@ -336,6 +337,7 @@ def to_html(review: Review, charts: Mapping[str, Mapping[str, Chart]]) -> str:
         + _table(heads, summary, cards=True)
         + "</section>"
         + "".join(_group_html(g, charts.get(g.name, {})) for g in review.groups)
+        + economics_html(review.economics)
         + _oc_html(review)
         + "</main></body></html>\n"
     )
@@ -410,5 +412,6 @@ def to_markdown(review: Review, link: Callable[[str, str], str | None]) -> str:
             lines += _md_table(_CUT_HEADS, _cut_rows(calibration))
         lines += ["### Sign-off", ""]
         lines += _md_table(("reviewers", "decision", "date"), [("", "", "")])
+    lines += economics_markdown(review.economics)
     lines += _oc_markdown(review)
     return "\n".join(lines)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from trustctl.economics import GroupEconomics, group_economics
 from trustctl.files import write_atomically
 from trustctl.history import history, pick_groups
 from trustctl.inputs import DecisionLogs
@@ -36,6 +37,8 @@ class Request:
     as_of: dt.datetime | None = None
     groups: Sequence[str] = ()
     recent: int = 10
+    review_minutes: float | None = None
+    """Minutes a human spends on one review: with it, the page has an economics section."""
 
 
 def review_of(request: Request) -> Review:
@@ -51,7 +54,15 @@ def review_of(request: Request) -> Review:
     review = build_review(
         evaluation, found, request.rules, policy=request.policy, recent=request.recent
     )
-    return replace(review, oc=operating_characteristics(request.rules.rules))
+    economics: tuple[GroupEconomics, ...] = ()
+    if request.review_minutes is not None:
+        shown = review.groups
+        economics = tuple(
+            group_economics(
+                found, [g.verdict for g in shown], [g.name for g in shown], request.review_minutes
+            )
+        )
+    return replace(review, oc=operating_characteristics(request.rules.rules), economics=economics)
 
 
 def html_page(review: Review) -> str:
