@@ -719,3 +719,27 @@ def test_a_group_held_at_its_cap_is_limited_by_the_cap() -> None:
     ]
     assert {a["action_class"] for a in at_cap} >= {"k8s.scale", "db.failover"}
     assert [a["limited_by"] for a in at_cap] == [a["cap"]["by"] for a in at_cap]
+
+
+def _groups(table: str) -> list[str]:
+    rows = table.split("─\n", 1)[1].splitlines()[:-1]
+    return [line.split()[0] for line in rows if line and not line.startswith(" ")]
+
+
+def test_sort_orders_the_table_and_markdown_not_the_policy() -> None:
+    by_name = _groups(ok("generate", "sample_data/", "--format", "table").stdout)
+    assert by_name == sorted(by_name)
+    by_level = _groups(
+        ok("generate", "sample_data/", "--format", "table", "--sort", "level").stdout
+    )
+    assert by_level[:3] == ["cert.renew", "k8s.restart_pod", "k8s.scale"]  # auto_notify
+    assert by_level[-1] == "queue.redrive"  # observe
+    by_next = _groups(ok("generate", "sample_data/", "--format", "table", "--sort", "next").stdout)
+    # 0 clean (a sign-off), then 2, 13, 14 … clean decisions; the capped at the end
+    assert by_next[:4] == ["k8s.restart_pod", "k8s.cordon_node", "k8s.rollback", "dns.update"]
+    assert by_next[-1] == "queue.redrive"
+    markdown = ok("generate", "sample_data/", "--format", "markdown", "--sort", "next").stdout
+    rows = [line.split("`")[1] for line in markdown.splitlines() if line.startswith("| `")]
+    assert rows == by_next
+    policy = ok("generate", "sample_data/", "--sort", "level").stdout
+    assert policy == ok("generate", "sample_data/").stdout

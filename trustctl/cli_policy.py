@@ -37,6 +37,7 @@ __all__ = [
     "CheckFormat",
     "DiffFormat",
     "OutputFormat",
+    "SortOrder",
     "check",
     "diff",
     "explain",
@@ -53,6 +54,14 @@ class OutputFormat(str, Enum):
     table = "table"
     markdown = "markdown"
     csv = "csv"
+
+
+class SortOrder(str, Enum):
+    """The order of ``generate``'s table and markdown rows."""
+
+    name = "name"
+    next = "next"
+    level = "level"
 
 
 class DiffFormat(str, Enum):
@@ -114,6 +123,14 @@ def generate(
     where: WhereOption = None,
     ledger: LedgerOption = None,
     wide: WideOption = False,
+    sort: Annotated[
+        SortOrder,
+        typer.Option(
+            "--sort",
+            help="Order of the table's and markdown's rows: name (the group), level (highest "
+            "first) or next (closest to the next level first). The policy file keeps its order.",
+        ),
+    ] = SortOrder.name,
 ) -> None:
     """Compute the autonomy policy from decision logs (the main job).
 
@@ -125,6 +142,7 @@ def generate(
       trustctl generate sample_data/ -o candidate.yaml
       trustctl generate sample_data/ --previous policy.yaml --format markdown
       trustctl generate sample_data/ --format csv
+      trustctl generate sample_data/ --format table --sort next
     """
     from trustctl import formats
     from trustctl.errors import TrustctlError
@@ -176,7 +194,7 @@ def generate(
         write_atomically(bad_rows_out, formats.bad_rows_jsonl(result.bad_rows))
     chosen = output_format or (OutputFormat.table if output else OutputFormat.yaml)
     console = out(wide)
-    shown = formats.Generated(result, output, wide)
+    shown = formats.Generated(result, output, wide, sort.value)
     sys.stdout.write(formats.GENERATE[chosen.value](shown, console))
 
 

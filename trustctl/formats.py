@@ -71,6 +71,8 @@ class Generated:
     written_to: Path | None = None
     wide: bool = False
     """The table with every column (``--wide``), not the five that fit 80 columns."""
+    sort: str = "name"
+    """The order of the table's and markdown's rows (``--sort``): name, level or next."""
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,8 @@ def _policy_table(result: Generated, console: Console) -> str:
     evaluation = result.evaluation
     summary = evaluation.document.metadata.summary
     group_by = evaluation.document.metadata.group_by
-    table = _printed(console, render.review_table(evaluation.verdicts, group_by, result.wide))
+    rows = render.sorted_verdicts(evaluation.verdicts, result.sort)
+    table = _printed(console, render.review_table(rows, group_by, result.wide))
     if summary is None:
         return table
     return table + _line(
@@ -132,7 +135,8 @@ GENERATE: Mapping[str, Format[Generated]] = {
     "json": lambda result, _: to_json(result.evaluation.document),
     "table": _policy_table,
     "markdown": lambda result, _: render.review_markdown(
-        result.evaluation.verdicts, result.evaluation.document.metadata
+        render.sorted_verdicts(result.evaluation.verdicts, result.sort),
+        result.evaluation.document.metadata,
     ),
     "csv": lambda result, _: policy_csv.policy_csv(
         result.evaluation.verdicts, tuple(result.evaluation.document.metadata.group_by)

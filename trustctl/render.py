@@ -31,6 +31,7 @@ __all__ = [
     "print_explanation",
     "review_markdown",
     "review_table",
+    "sorted_verdicts",
 ]
 
 _ARROW = {"promoted": "↑", "demoted": "↓", "unchanged": "=", "new": "+", "proposed": "⇡"}
@@ -87,6 +88,24 @@ def _next_cell(verdict: Verdict) -> str:
 def _lower(n: int, lower: float) -> str:
     """A gate's lower bound, rounded down, or ``–`` with nothing counted."""
     return numbers.bound_text(lower, 3, lower=True) if n else "–"
+
+
+def sorted_verdicts(verdicts: Sequence[Verdict], by: str) -> list[Verdict]:
+    """Rows in ``by`` order: ``name`` (the group keys'), ``level`` (highest first) or
+    ``next`` (fewest clean decisions to the next level first; capped, pinned, top last)."""
+    rows = list(verdicts)
+    if by == "level":
+        return sorted(rows, key=lambda v: -v.level.rank)
+    if by == "next":
+
+        def distance(v: Verdict) -> tuple[int, int]:
+            if v.next.level is None:
+                return (2, 0)
+            clean = v.next.clean_decisions_needed
+            return (1, 0) if clean is None else (0, clean)
+
+        return sorted(rows, key=distance)
+    return rows
 
 
 def review_table(
