@@ -12,7 +12,7 @@ from conftest import LogFiles, history
 
 from trustctl import formats
 from trustctl.cli import app
-from trustctl.cli_policy import CheckFormat, DiffFormat, OutputFormat
+from trustctl.cli_policy import CheckFormat, DiffFormat, ExplainFormat, OutputFormat
 from trustctl.cli_review import HistoryFormat, OcFormat, ReviewFormat
 from trustctl.cli_whatif import WhatifFormat
 
@@ -24,6 +24,7 @@ COMMANDS = {
     "whatif": (WhatifFormat, formats.WHATIF),
     "review": (ReviewFormat, formats.REVIEW),
     "check": (CheckFormat, formats.CHECK),
+    "explain": (ExplainFormat, formats.EXPLAIN),
 }
 #: Every command with ``--format``; oc's formats run in tests/test_oc.py (every one,
 #: byte-identical for one seed).
@@ -64,6 +65,7 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
         "whatif": ["whatif", str(log), "--scenario", "strict: window=30d"],
         "review": ["review", str(log)],
         "check": ["check", str(log), "--policy", str(edited)],
+        "explain": ["explain", "k8s.restart_pod", str(log)],
     }
 
 
@@ -81,13 +83,15 @@ def test_every_registered_format_runs(
         assert isinstance(json.loads(text), (dict, list))
     elif name == "yaml":
         assert yaml.safe_load(text)["kind"] == "AutonomyPolicy"
-    elif name == "markdown":  # a table of groups, or the pull request's body
-        assert "| group |" in text or "### Level changes" in text
+    elif name == "markdown":  # a table of groups, the pull request's body, or one class
+        assert "| group |" in text or "### Level changes" in text or "| rule |" in text
     elif name == "csv":  # history's steps, or generate's groups
         assert text.startswith(("as_of,group,", "group,action_class,level,"))
     elif name == "html":
         assert text.startswith("<!DOCTYPE html>") and "<svg" in text
     elif command == "check":
         assert "level full is not in the ledger" in text
+    elif command == "explain":
+        assert "─" in text and "reason: " in text  # COLUMNS=120: tables
     else:
         assert "─" in text  # a rich table

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -36,6 +35,7 @@ from trustctl.cli_options import (
 __all__ = [
     "CheckFormat",
     "DiffFormat",
+    "ExplainFormat",
     "OutputFormat",
     "SortOrder",
     "check",
@@ -62,6 +62,14 @@ class SortOrder(str, Enum):
     name = "name"
     next = "next"
     level = "level"
+
+
+class ExplainFormat(str, Enum):
+    """What ``explain`` prints."""
+
+    text = "text"
+    markdown = "markdown"
+    json = "json"
 
 
 class DiffFormat(str, Enum):
@@ -280,21 +288,36 @@ def explain(
     sets: SetOption = None,
     where: WhereOption = None,
     ledger: LedgerOption = None,
+    output_format: Annotated[
+        ExplainFormat,
+        typer.Option("--format", help="text, markdown (to paste into a review) or json."),
+    ] = ExplainFormat.text,
+    recent: Annotated[
+        int,
+        typer.Option("--recent", min=0, help="How many recent disagreements and failures to list."),
+    ] = 10,
+    wide: WideOption = False,
 ) -> None:
     """The full reasoning for one action class: evidence, gates, caps, pins, next step, history.
+
+    Disagreements in the window are rolled up by reviewer, rationale, service and agent
+    version; each recent one says whether the current evidence counts it. Below 100
+    columns the text shows key: value lines instead of tables (--wide: tables).
 
     Examples:
 
     \b
       trustctl explain k8s.scale sample_data/
       trustctl explain cert.renew sample_data/ --previous old.yaml
+      trustctl explain k8s.rollback sample_data/ --recent 3 --format markdown
     """
-    from trustctl import render
+    from trustctl import formats
     from trustctl.explain import explain as explain_class
+    from trustctl.explain_formats import Explained, Group
     from trustctl.inputs import DecisionLogs
     from trustctl.ledger import group_key
     from trustctl.pair import by_rerunning, ledger_paths, open_ledger
-    from trustctl.record import run
+    from trustctl.record import run, settled
 
     _class_first(action_class, logs)
     loaded = rules_with(rules, sets)
@@ -307,15 +330,21 @@ def explain(
         confirm=by_rerunning(source, loaded, committed),
     )
     done = run(source, loaded, book, committed, instant(as_of))
-    result = replace(done.evaluation, verdicts=tuple(o.verdict for o in done.outcomes))
+    result = settled(done)
     group_by = loaded.rules.group_by
-    console = out()
-    for item in explain_class(result, action_class, loaded.rules.window_span):
-        render.print_explanation(console, item, group_by)
-        key = item.verdict.state.key
-        history = [e for e in done.ledger.entries if group_key(group_by, e.group) == key]
-        if history:
-            console.print(render.history_table(history))
+    groups = tuple(
+        Group(
+            item,
+            tuple(
+                e
+                for e in done.ledger.entries
+                if group_key(group_by, e.group) == item.verdict.state.key
+            ),
+        )
+        for item in explain_class(result, action_class, loaded.rules.window_span, recent)
+    )
+    shown = Explained(groups, result.document, wide)
+    sys.stdout.write(formats.EXPLAIN[output_format.value](shown, out(wide)))
 
 
 def _class_first(action_class: str, logs: list[Path]) -> None:

@@ -10,6 +10,7 @@ import pandas as pd
 from trustctl import times
 from trustctl.errors import TrustctlError
 from trustctl.evaluate import Evaluation
+from trustctl.review import RollUp, counted_rows, rollups
 from trustctl.schema import HUMAN_CODES, OUTCOME_CODES, SEVERITY_CODES
 from trustctl.suggest import did_you_mean
 from trustctl.verdict import Verdict
@@ -34,6 +35,8 @@ class Incident:
     reviewer: str
     rationale: str
     incident_id: str
+    counted: bool
+    """Whether the current promotion evidence counts it (not: before its clock started)."""
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,12 @@ class Explanation:
 
     verdict: Verdict
     disagreements: tuple[Incident, ...]
+    """The most recent ones (``recent``), newest first."""
     failures: tuple[Incident, ...]
+    disagreed: int = 0
+    """Every disagreement (rejected, modified, overridden) in the window."""
+    rollups: tuple[RollUp, ...] = ()
+    """Those disagreements counted by reviewer, rationale, service and agent version."""
 
 
 def _incidents(rows: pd.DataFrame) -> tuple[Incident, ...]:
@@ -57,6 +65,7 @@ def _incidents(rows: pd.DataFrame) -> tuple[Incident, ...]:
             reviewer=str(r.reviewer),
             rationale=str(r.rationale),
             incident_id=str(r.incident_id),
+            counted=bool(r.counted),
         )
         for r in ordered.itertuples(index=False)
     )
@@ -91,15 +100,16 @@ def explain(
         for name, value in zip(group_by, verdict.state.key, strict=True):
             mask &= frame[name] == value
         rows = frame[mask]
-        disagreements = rows[rows["human_decision"].isin(_DISAGREE)].tail(recent)
-        failures = rows[rows["executed"] & (rows["outcome"] == OUTCOME_CODES["failure"])].tail(
-            recent
-        )
+        rows = rows.assign(counted=counted_rows(verdict, rows))
+        disagreed = rows[rows["human_decision"].isin(_DISAGREE)]
+        failures = rows[rows["executed"] & (rows["outcome"] == OUTCOME_CODES["failure"])]
         explanations.append(
             Explanation(
                 verdict=verdict,
-                disagreements=_incidents(disagreements),
-                failures=_incidents(failures),
+                disagreements=_incidents(disagreed.tail(recent)),
+                failures=_incidents(failures.tail(recent)),
+                disagreed=len(disagreed),
+                rollups=rollups(disagreed),
             )
         )
     return explanations

@@ -1,4 +1,4 @@
-"""The output formats of ``generate``, ``diff``, ``history``, ``review`` and ``oc``: to text.
+"""The output formats of every command with ``--format``: results to text.
 
 ``--format`` looks its value up here; adding a format is adding one entry. Tables are
 rendered on the console they will be printed on, so they take its width and colours.
@@ -16,6 +16,7 @@ from rich.console import Console, RenderableType
 
 from trustctl import (
     diff_formats,
+    explain_formats,
     history_formats,
     oc_report,
     policy_csv,
@@ -46,6 +47,7 @@ from trustctl.weekly import Update, pr_body
 __all__ = [
     "CHECK",
     "DIFF",
+    "EXPLAIN",
     "GENERATE",
     "HISTORY",
     "OC",
@@ -164,6 +166,10 @@ DIFF: Mapping[str, Format[Changes]] = {
 }
 """``diff --format``: tables, markdown for a pull request body (with the metadata and
 distances it leaves out), or JSON."""
+
+EXPLAIN: Mapping[str, Format[explain_formats.Explained]] = explain_formats.FORMATS
+"""``explain --format``: text (tables, or key: value lines below 100 columns), markdown or
+JSON."""
 
 HISTORY: Mapping[str, Format[History]] = {
     "table": lambda found, console: _printed(console, history_formats.history_table(found)),

@@ -1,4 +1,4 @@
-"""Turning verdicts, diffs and explanations into rich tables and markdown (no maths here).
+"""Turning verdicts and diffs into rich tables and markdown (no maths here).
 
 Every string that can hold log or rules data (ids, services, rationales, owners) goes
 to rich as a ``Text``, never as a ``str``: rich would read ``[prod]`` as markup and
@@ -10,25 +10,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich import box
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from trustctl import numbers, times
 from trustctl.diff import label
-from trustctl.evidence import Evidence
-from trustctl.explain import Explanation, Incident
-from trustctl.ledger import Entry
-from trustctl.levels import Level
 from trustctl.policy_model import Metadata
-from trustctl.reasons import check_text, evidence_days, first_need, needs_text, reason_text
+from trustctl.reasons import first_need, reason_text
 from trustctl.verdict import Check, Verdict
 
 __all__ = [
     "NEXT_WIDTH",
     "change_cell",
     "check_word",
-    "print_explanation",
     "review_markdown",
     "review_table",
     "sorted_verdicts",
@@ -216,106 +210,6 @@ def review_markdown(verdicts: Sequence[Verdict], metadata: Metadata) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _incident_table(title: str, incidents: Sequence[Incident]) -> Table:
-    table = Table(title=title, title_justify="left")
-    for heading in ("decision", "time", "human", "outcome", "severity", "reviewer", "rationale"):
-        table.add_column(heading, no_wrap=heading in ("decision", "time"))
-    for i in incidents:
-        table.add_row(
-            *_cells(
-                i.decision_id,
-                i.timestamp,
-                i.human_decision,
-                i.outcome,
-                i.severity,
-                i.reviewer,
-                i.rationale + (f" ({i.incident_id})" if i.incident_id else ""),
-            )
-        )
-    return table
-
-
-def print_explanation(console: Console, item: Explanation, group_by: tuple[str, ...]) -> None:
-    """Everything behind one group's verdict."""
-    v = item.verdict
-    state, e = v.state, v.state.evidence
-
-    def say(text: str) -> None:
-        console.print(Text(text))
-
-    console.print(
-        Text.assemble((label(group_by, state.key), "bold"), f": {v.level.value} ({v.change})")
-    )
-    say(f"reason: {reason_text(v.reason)}")
-    say(
-        f"level before this run: {v.previous_level.value} (from the {state.current_source}); "
-        f"{v.level.value} since "
-        f"{times.stamp(v.since) if v.since else 'no recorded level change'}"
-    )
-    say(f"evidence for promotion: {e.decisions} decisions counted {_clock(e, state.current)}")
-    say(
-        f"  agreement: {e.agreed} approved of {e.reviewed} reviewed, {e.timeouts} timeouts "
-        f"(not counted); rate {_fmt(v.agreement.rate)}, mean {v.agreement.mean:.6f}, "
-        f"lower {numbers.bound_text(v.agreement.lower, 6, lower=True)}, "
-        f"upper {numbers.bound_text(v.agreement.upper, 6, lower=False)}"
-    )
-    if v.threshold is not None and v.p_agreement is not None:
-        say(f"  P(agreement ≥ {v.threshold}) = {v.p_agreement:.3f} under the Beta posterior")
-    say(
-        f"  success: {e.succeeded} succeeded of {e.verified} verified, {e.unverified} unverified "
-        f"of {e.executed} executed; rate {_fmt(v.success.rate)}, "
-        f"lower {numbers.bound_text(v.success.lower, 6, lower=True)}, "
-        f"upper {numbers.bound_text(v.success.upper, 6, lower=False)}"
-    )
-    say(
-        "  success is measured only on actions humans let through (rejected proposals have "
-        "no outcome)"
-    )
-    say(f"  critical failures in the window: {state.critical_failures}")
-    record = state.demotion_evidence
-    say(
-        f"record judged by the demotion checks: {record.decisions} decisions counted "
-        f"{_clock(record, state.current)}: {record.agreed} approved of {record.reviewed} reviewed, "
-        f"{record.succeeded} succeeded of {record.verified} verified"
-    )
-    recent = state.recent_evidence
-    if recent is not None:
-        say(
-            f"  and its recent part: {recent.decisions} decisions counted "
-            f"{_clock(recent, state.current)}: {recent.agreed} approved of {recent.reviewed} "
-            f"reviewed, {recent.succeeded} succeeded of {recent.verified} verified"
-        )
-    console.print(_rules_table(v))
-    next_level = v.next.level.value if v.next.level else "–"
-    say(f"next: {next_level}: {needs_text(v.next)}")
-    if item.disagreements:
-        console.print(_incident_table("recent disagreements", item.disagreements))
-    if item.failures:
-        console.print(_incident_table("recent failures", item.failures))
-
-
-def _rules_table(v: Verdict) -> Table:
-    """Every check of a verdict, then its cap and pin."""
-    table = Table(title="rules", title_justify="left")
-    table.add_column("rule", no_wrap=True)
-    table.add_column("result", no_wrap=True)
-    table.add_column("numbers")
-    for check in v.checks:
-        table.add_row(*_cells(check.rule, check_word(check), check_text(check)))
-    cap_text = f"cap: {v.cap.level.value}" + (f" ({v.cap.limited_by})" if v.cap.limited_by else "")
-    table.add_row(*_cells("caps", "", cap_text))
-    if v.pin is not None:
-        pin = v.pin.pin
-        table.add_row(
-            *_cells(
-                "pins",
-                "active" if v.pin.active else "expired",
-                f"{pin.level.value} by {pin.owner}: {pin.reason}",
-            )
-        )
-    return table
-
-
 def check_word(check: Check) -> str:
     """``pass``/``FAIL`` for a gate; ``holds``/``DEMOTES`` for a demotion check."""
     if check.rule.startswith("demote.") or check.rule == "agent_version_change":
@@ -323,27 +217,3 @@ def check_word(check: Check) -> str:
     if check.rule == "cooldown":
         return "BLOCKS"
     return "pass" if check.passed else "FAIL"
-
-
-def _clock(evidence: Evidence, level: Level) -> str:
-    """The first whole UTC day an evidence clock counts, and what started it."""
-    return f"from {evidence_days(evidence, level)}"
-
-
-def _fmt(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.6f}"
-
-
-def history_table(entries: Sequence[Entry]) -> Table:
-    """A group's ledger entries, newest first: date, event, levels, who, why."""
-    table = Table(title="history (ledger, newest first)", title_justify="left")
-    for heading in ("line", "at", "event", "from → to", "actor", "reason"):
-        table.add_column(heading, no_wrap=heading in ("at", "event"))
-    for entry in reversed(entries):
-        moves = " → ".join(
-            "–" if level is None else level.value for level in (entry.from_level, entry.to_level)
-        )
-        table.add_row(
-            *_cells(str(entry.seq), entry.at, entry.kind, moves, entry.actor, entry.reason)
-        )
-    return table

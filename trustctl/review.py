@@ -39,6 +39,8 @@ __all__ = [
     "RollUp",
     "Week",
     "build_review",
+    "counted_rows",
+    "rollups",
 ]
 
 #: The human verdicts the volume chart stacks, in order (``none``: no human saw it).
@@ -254,7 +256,8 @@ def _version_changes(rows: pd.DataFrame) -> tuple[tuple[dt.datetime, str], ...]:
     return tuple((times.at_micros(int(micros[i])), str(versions[i])) for i in changed.tolist())
 
 
-def _rollups(rows: pd.DataFrame) -> tuple[RollUp, ...]:
+def rollups(rows: pd.DataFrame) -> tuple[RollUp, ...]:
+    """Disagreements counted by reviewer, rationale, service and agent version."""
     rollups = []
     for by in ("reviewer", "rationale", "service", "agent_version"):
         counts = rows[by].astype(str).replace("", "(none)").value_counts()
@@ -263,7 +266,7 @@ def _rollups(rows: pd.DataFrame) -> tuple[RollUp, ...]:
     return tuple(rollups)
 
 
-def _counted(verdict: Verdict, rows: pd.DataFrame) -> np.ndarray:
+def counted_rows(verdict: Verdict, rows: pd.DataFrame) -> np.ndarray:
     """Which rows the promotion evidence counts: its days, and on a level-change day only
     the decisions made at the current level (as ``evidence`` counts them)."""
     evidence = verdict.state.evidence
@@ -276,7 +279,7 @@ def _counted(verdict: Verdict, rows: pd.DataFrame) -> np.ndarray:
 
 
 def _recent(verdict: Verdict, rows: pd.DataFrame, recent: int) -> tuple[Disagreement, ...]:
-    counted = _counted(verdict, rows)
+    counted = counted_rows(verdict, rows)
     micros = pd.DatetimeIndex(rows["timestamp"]).as_unit("us").asi8
     order = np.lexsort((rows["decision_id"].astype(str).to_numpy(), micros))
     picked = order[::-1][:recent]
@@ -364,7 +367,7 @@ def build_review(
                     for m in pd.DatetimeIndex(critical["timestamp"]).as_unit("us").asi8.tolist()
                 ),
                 disagreements=len(disagreements),
-                rollups=_rollups(disagreements),
+                rollups=rollups(disagreements),
                 recent=_recent(verdict, disagreements, recent),
                 calibration=_calibration(rows, rules),
             )
