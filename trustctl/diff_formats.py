@@ -25,9 +25,11 @@ __all__ = [
 
 
 def _table(title: str, headings: Sequence[str], wrapped: Sequence[str] = ()) -> Table:
+    """A table whose ``wrapped`` columns take the width left; the others wrap only when
+    the width left cannot hold them (80 columns), so no cell is cut."""
     table = Table(title=title, title_justify="left")
     for heading in headings:
-        table.add_column(heading, no_wrap=heading not in wrapped)
+        table.add_column(heading, ratio=1 if heading in wrapped else None, overflow="fold")
     return table
 
 
