@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import re
 from pathlib import Path
 
@@ -144,3 +145,26 @@ def test_the_page_shows_the_operating_characteristics_of_the_rules_in_use(
     assert "## Operating characteristics of these rules" in page
     assert page.endswith(oc_report.markdown(sample_review.oc))
     assert "<h2>Operating characteristics of these rules</h2>" in html_page(sample_review)
+
+
+def test_a_capped_groups_next_step_names_the_services_at_the_capping_tier(tmp_path: Path) -> None:
+    page = ok("review", SAMPLE_CSV, "--format", "markdown").stdout
+    row = next(line for line in page.splitlines() if line.startswith("| k8s.scale |"))
+    with SAMPLE_CSV.open(encoding="utf-8", newline="") as stream:
+        services = {
+            r["service"]
+            for r in csv.DictReader(stream)
+            if r["action_class"] == "k8s.scale" and r["system_tier"] == "2" and r["service"]
+        }
+    assert services
+    assert (
+        f"capped at auto_notify by system_tier=2 (services: {', '.join(sorted(services))}); "
+        "adding system_tier to group_by would judge each tier apart"
+    ) in row
+    rules = tmp_path / "split.yaml"
+    rules.write_text("group_by: [action_class, system_tier]\n", encoding="utf-8")
+    split = ok(
+        "review", SAMPLE_CSV, "--rules", rules, "--group", "k8s.scale", "--format", "markdown"
+    )
+    assert "k8s.scale system_tier=2" in split.stdout
+    assert "adding system_tier" not in split.stdout

@@ -24,6 +24,7 @@ from trustctl.evidence import GroupKey
 from trustctl.history import History
 from trustctl.levels import Level
 from trustctl.oc import Report
+from trustctl.reasons import first_need
 from trustctl.rules import LoadedRules, Metric, TrustRules
 from trustctl.schema import HUMAN_CODES, OUTCOME_CODES, SEVERITY_CODES
 from trustctl.verdict import MoreClean, MoreVerified, Verdict
@@ -150,6 +151,8 @@ class GroupReview:
     rollups: tuple[RollUp, ...]
     recent: tuple[Disagreement, ...]
     calibration: Calibration | None
+    next_step: str = ""
+    """What the next level needs; for a group capped by a system tier, the services there."""
 
 
 @dataclass(frozen=True)
@@ -314,6 +317,22 @@ def _calibration(rows: pd.DataFrame, rules: TrustRules) -> Calibration | None:
     )
 
 
+def _next_step(verdict: Verdict, rows: pd.DataFrame, group_by: Sequence[str]) -> str:
+    """The first need; a cap by ``system_tier=N`` names the services at that tier and, unless
+    groups are split by tier already, that splitting them would judge each tier apart."""
+    text = first_need(verdict.next)
+    cap = verdict.cap
+    if verdict.next.level is not None or not cap.tier.startswith("system_tier="):
+        return text
+    tier = int(cap.tier.removeprefix("system_tier="))
+    services = sorted({s for s in rows.loc[rows["system_tier"] == tier, "service"] if s})
+    if services:
+        text += f" (services: {', '.join(services)})"
+    if "system_tier" not in group_by:
+        text += "; adding system_tier to group_by would judge each tier apart"
+    return text
+
+
 def _closeness(group: GroupReview) -> tuple[int, float, str]:
     """Sort key: reachable promotions first, soonest first; then the rest by name."""
     eta = group.eta
@@ -370,6 +389,7 @@ def build_review(
                 rollups=rollups(disagreements),
                 recent=_recent(verdict, disagreements, recent),
                 calibration=_calibration(rows, rules),
+                next_step=_next_step(verdict, rows, rules.group_by),
             )
         )
     header = Header(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from trustctl import numbers, oc_report, times
 from trustctl.calibration import Calibration
-from trustctl.reasons import check_text, first_need, needs_text, reason_text
+from trustctl.reasons import check_text, needs_text, reason_text
 from trustctl.render import check_word
 from trustctl.review import Eta, GroupReview, Review
 from trustctl.review_economics import economics_html, economics_markdown
@@ -97,7 +97,7 @@ def _summary(group: GroupReview) -> tuple[str, str, str, str, str, str]:
         v.level.value,
         v.change,
         v.limited_by or "–",
-        first_need(v.next),
+        group.next_step,
         pace_text(group.eta),
     )
 
@@ -322,7 +322,7 @@ def to_html(review: Review, charts: Mapping[str, Mapping[str, Chart]]) -> str:
             _text(g.verdict.level.value, "level"),
             _text(g.verdict.change, "nowrap"),
             _text(g.verdict.limited_by or "–", "nowrap"),
-            _text(first_need(g.verdict.next)),
+            _text(g.next_step),
             _text(pace_text(g.eta)),
         )
         for g in review.groups
