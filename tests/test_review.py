@@ -168,3 +168,29 @@ def test_a_capped_groups_next_step_names_the_services_at_the_capping_tier(tmp_pa
     )
     assert "k8s.scale system_tier=2" in split.stdout
     assert "adding system_tier" not in split.stdout
+
+
+def test_the_sign_off_block_shows_the_ledgers_state_for_each_group(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yaml"
+    ok("generate", SAMPLE_CSV, "-o", policy)
+    before = ok("review", SAMPLE_CSV, "--policy", policy, "--format", "markdown").stdout
+    block = before.split("## k8s.restart_pod")[1].split("### Sign-off")[1].split("| reviewers")[0]
+    assert "waiting for sign-off: full proposed on 2026-11-19T21:13:30Z" in block
+    assert "trustctl approve k8s.restart_pod --by NAME --reason TEXT" in block
+    ok(
+        "approve",
+        "k8s.restart_pod",
+        SAMPLE_CSV,
+        "--policy",
+        policy,
+        "--by",
+        "Dana",
+        "--reason",
+        "ok",
+    )
+    after = ok("review", SAMPLE_CSV, "--policy", policy, "--format", "markdown").stdout
+    block = after.split("## k8s.restart_pod")[1].split("### Sign-off")[1].split("| reviewers")[0]
+    assert "no promotion waiting for sign-off" in block
+    assert re.search(r"line \d+: approved full by Dana at [0-9TZ:-]+: ok", block), block
+    plain = ok("review", SAMPLE_CSV, "--group", "k8s.scale", "--format", "markdown").stdout
+    assert "waiting for sign-off" not in plain and "ledger " not in plain.split("### Sign-off")[1]

@@ -25,6 +25,7 @@ from trustctl.history import History
 from trustctl.levels import Level
 from trustctl.oc import Report
 from trustctl.reasons import first_need
+from trustctl.review_signoff import SignOff
 from trustctl.rules import LoadedRules, Metric, TrustRules
 from trustctl.schema import HUMAN_CODES, OUTCOME_CODES, SEVERITY_CODES
 from trustctl.verdict import MoreClean, MoreVerified, Verdict
@@ -153,6 +154,8 @@ class GroupReview:
     calibration: Calibration | None
     next_step: str = ""
     """What the next level needs; for a group capped by a system tier, the services there."""
+    signoff: SignOff | None = None
+    """The ledger's state for the group, when ``--policy`` has a ledger beside it."""
 
 
 @dataclass(frozen=True)

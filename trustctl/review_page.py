@@ -18,6 +18,7 @@ from trustctl.reasons import check_text, needs_text, reason_text
 from trustctl.render import check_word
 from trustctl.review import Eta, GroupReview, Review
 from trustctl.review_economics import economics_html, economics_markdown
+from trustctl.review_signoff import signoff_lines
 
 __all__ = ["Chart", "eta_text", "pace_text", "slug", "to_html", "to_markdown"]
 
@@ -285,12 +286,20 @@ def _group_html(group: GroupReview, charts: Mapping[str, Chart]) -> str:
     parts.append(_disagreements_html(group))
     if group.calibration is not None:
         parts.append(_calibration_html(group.calibration, charts.get("reliability")))
+    parts.append(_signoff_html(group))
     parts.append(
-        '<h3>Sign-off</h3><div class="scroll"><table class="signoff"><thead><tr>'
+        '<div class="scroll"><table class="signoff"><thead><tr>'
         "<th>reviewers</th><th>decision</th><th>date</th></tr></thead>"
         "<tbody><tr><td></td><td></td><td></td></tr></tbody></table></div></section>"
     )
     return "".join(parts)
+
+
+def _signoff_html(group: GroupReview) -> str:
+    found = group.signoff
+    lines = [] if found is None else signoff_lines(found, group.name)
+    items = "".join(f"<li>{_e(line)}</li>" for line in lines)
+    return "<h3>Sign-off</h3>" + (f"<ul>{items}</ul>" if items else "")
 
 
 _OC_TITLE = "Operating characteristics of these rules"
@@ -411,6 +420,8 @@ def to_markdown(review: Review, link: Callable[[str, str], str | None]) -> str:
                 lines += [f"![{group.name}: reliability]({path})", ""]
             lines += _md_table(_CUT_HEADS, _cut_rows(calibration))
         lines += ["### Sign-off", ""]
+        if group.signoff is not None:
+            lines += [*(f"- {_md(x)}" for x in signoff_lines(group.signoff, group.name)), ""]
         lines += _md_table(("reviewers", "decision", "date"), [("", "", "")])
     lines += economics_markdown(review.economics)
     lines += _oc_markdown(review)

@@ -21,6 +21,7 @@ from trustctl.policy_model import Policy
 from trustctl.record import run, settled
 from trustctl.review import Review, build_review
 from trustctl.review_page import slug, to_html, to_markdown
+from trustctl.review_signoff import sign_off
 from trustctl.rules import LoadedRules
 
 __all__ = ["Request", "html_page", "markdown_page", "review_of", "write_markdown"]
@@ -61,6 +62,19 @@ def review_of(request: Request) -> Review:
             group_economics(
                 found, [g.verdict for g in shown], [g.name for g in shown], request.review_minutes
             )
+        )
+    if where is not None and book.exists:
+        outcomes = {o.verdict.state.key: o for o in done.outcomes}
+        group_by = request.rules.rules.group_by
+        entries = done.ledger.entries
+        review = replace(
+            review,
+            groups=tuple(
+                replace(g, signoff=sign_off(outcomes[key], entries, group_by, str(where)))
+                if (key := g.verdict.state.key) in outcomes
+                else g
+                for g in review.groups
+            ),
         )
     return replace(review, oc=operating_characteristics(request.rules.rules), economics=economics)
 
