@@ -64,7 +64,8 @@ def merged_columns(
     """The ``selected`` decisions, each merged from its ``kept`` rows, as the arrays that
     ``segment_counts`` counts: in id order, the codes as they are (no frame, no sort).
 
-    The same conditions hold as for ``merged_frame``.
+    The same conditions hold as for ``merged_frame``, and this too is the last use of the
+    rows' columns: they are let go of as they are merged (the ids stay, for the segments').
     """
     among = None if kept.all() else kept
     picked = groups if selected.all() else groups.select(np.flatnonzero(selected))
@@ -74,7 +75,8 @@ def merged_columns(
     del earliest
     latest = stamps if among is None else np.where(among, stamps, np.iinfo(np.int64).min)
     recorded = picked.reduce(np.maximum, latest)
-    del latest
+    del latest, stamps
+    rows.times = Times(np.zeros(0, "datetime64[us]"), 0, rows.times.unread, rows.times.unread_text)
 
     def coded(name: str) -> np.ndarray:
         codes: np.ndarray = typed.lookups[name][merged_codes(picked, rows.texts[name].codes, among)]
@@ -90,7 +92,7 @@ def merged_columns(
             codes = np.maximum(coded(name), 0)
             keys.append(Key(codes, np.arange(int(codes.max(initial=0)) + 1)))
     first_rows, ids = picked.first, rows.ids
-    return Merged(
+    merged = Merged(
         keys=keys,
         human=coded("human_decision"),
         executed=coded("executed") == 1,
@@ -101,6 +103,8 @@ def merged_columns(
         recorded=recorded,
         ids=lambda which: ids.take(first_rows[which]).to_numpy(zero_copy_only=False),
     )
+    rows.texts.clear()
+    return merged
 
 
 def merged_frame(
