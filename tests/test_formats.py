@@ -12,7 +12,8 @@ from conftest import LogFiles, history
 
 from trustctl import formats
 from trustctl.cli import app
-from trustctl.cli_policy import CheckFormat, DiffFormat, ExplainFormat, OutputFormat
+from trustctl.cli_explain import ExplainFormat
+from trustctl.cli_policy import CheckFormat, DiffFormat, OutputFormat
 from trustctl.cli_review import HistoryFormat, OcFormat, ReviewFormat
 from trustctl.cli_whatif import WhatifFormat
 

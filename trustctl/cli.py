@@ -16,6 +16,7 @@ import typer
 from trustctl import (
     __version__,
     cli_evidence,
+    cli_explain,
     cli_ledger,
     cli_policy,
     cli_review,
@@ -40,7 +41,7 @@ for _command in (
     cli_ledger.approve,
     cli_ledger.reject,
     cli_policy.diff,
-    cli_policy.explain,
+    cli_explain.explain,
     cli_policy.validate,
     cli_evidence.aggregate,
     cli_evidence.sql,
