@@ -7,11 +7,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from clirun import ok
 from conftest import SAMPLE_CSV
 
 from trustctl import bounds
 from trustctl.calibration import CUTS, calibrate
+from trustctl.evaluate import evaluate
+from trustctl.explain import explain
 from trustctl.ingest import load_decisions
+from trustctl.rules import load_rules
 from trustctl.schema import HUMAN_CODES
 
 REFERENCE = json.loads(
@@ -66,3 +70,24 @@ def test_edges_and_cuts_are_the_decimals() -> None:
 
 def test_no_confidence_means_no_calibration() -> None:
     assert calibrate(np.array([np.nan]), np.array([True]), _lower) is None
+
+
+def test_explain_shows_each_class_calibration_as_the_reference_computes_it() -> None:
+    rules = load_rules(None)
+    evaluation = evaluate([SAMPLE_CSV], rules)
+    for action_class, expected in REFERENCE.items():
+        [item] = explain(evaluation, action_class, rules.rules.window_span)
+        found = item.calibration
+        assert found is not None
+        assert found.decisions == expected["decisions"]  # the sample lies within the window
+        assert found.brier == pytest.approx(expected["brier"], abs=1e-12)
+        assert found.ece == pytest.approx(expected["ece"], abs=1e-12)
+        for got, want in zip(found.cuts, expected["cuts"], strict=True):
+            assert (got.reviewed, got.approved) == (want["reviewed"], want["approved"])
+            assert got.lower == pytest.approx(want["lower"], abs=1e-9)
+
+
+def test_explain_prints_the_calibration_table() -> None:
+    out = ok("explain", "k8s.scale", SAMPLE_CSV).stdout
+    assert "calibration of ai_confidence: 866 judged decisions" in out
+    assert "≥ 0.90" in out

@@ -22,8 +22,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
-__all__ = ["BINS", "CUTS", "Calibration", "ConfidenceBin", "ConfidenceCut", "calibrate"]
+from trustctl.schema import HUMAN_CODES, JUDGED
+
+__all__ = [
+    "BINS",
+    "CUTS",
+    "Calibration",
+    "ConfidenceBin",
+    "ConfidenceCut",
+    "calibrate",
+    "of_decisions",
+]
 
 BINS = 10
 #: The bins' lower edges as the decimals they are (``0.3``, not ``0.30000000000000004``).
@@ -110,4 +121,17 @@ def calibrate(
         ece=ece,
         bins=tuple(bins),
         cuts=tuple(cuts),
+    )
+
+
+_JUDGED_CODES = [HUMAN_CODES[h] for h in JUDGED]
+
+
+def of_decisions(decisions: pd.DataFrame, lower: Callable[[int, int], float]) -> Calibration | None:
+    """``calibrate`` on the judged decisions of a decisions frame (``Decisions.frame``)."""
+    judged = decisions[decisions["human_decision"].isin(_JUDGED_CODES)]
+    return calibrate(
+        judged["ai_confidence"].to_numpy(dtype=np.float64),
+        (judged["human_decision"] == HUMAN_CODES["approved"]).to_numpy(),
+        lower,
     )

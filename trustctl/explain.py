@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import cast
 
 import pandas as pd
 
-from trustctl import times
+from trustctl import bounds, times
+from trustctl.calibration import Calibration, of_decisions
 from trustctl.errors import TrustctlError
 from trustctl.evaluate import Evaluation
+from trustctl.policy_model import BoundsSettings
 from trustctl.review import RollUp, counted_rows, rollups
 from trustctl.schema import HUMAN_CODES, OUTCOME_CODES, SEVERITY_CODES
 from trustctl.suggest import did_you_mean
@@ -21,6 +24,8 @@ _DISAGREE = [HUMAN_CODES[h] for h in ("rejected", "modified", "overridden")]
 _HUMAN_NAMES = {code: name for name, code in HUMAN_CODES.items()}
 _OUTCOME_NAMES = {code: name for name, code in OUTCOME_CODES.items()}
 _SEVERITY_NAMES = {code: name for name, code in SEVERITY_CODES.items()}
+_ONE_LOOK = BoundsSettings(method="clopper-pearson", confidence=0.95, prior=(1.0, 1.0))
+"""The default rules' bounds, for a policy that does not record its own."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,9 @@ class Explanation:
     """Every disagreement (rejected, modified, overridden) in the window."""
     rollups: tuple[RollUp, ...] = ()
     """Those disagreements counted by reviewer, rationale, service and agent version."""
+    calibration: Calibration | None = None
+    """How well ``ai_confidence`` predicts approval in the window (``None``: no decision
+    a human judged carries one): the evidence for choosing ``confidence_bands`` cuts."""
 
 
 def _incidents(rows: pd.DataFrame) -> tuple[Incident, ...]:
@@ -93,7 +101,14 @@ def explain(
     as_of = pd.Timestamp(evaluation.as_of)
     # The window's whole UTC days, as the evidence counts them.
     window_start = pd.Timestamp(times.day_after(evaluation.as_of, window))
-    group_by = evaluation.document.metadata.group_by
+    metadata = evaluation.document.metadata
+    group_by = metadata.group_by
+    settings = metadata.bounds or _ONE_LOOK  # an evaluation always records its own
+    method = cast(bounds.Method, settings.method)
+
+    def lower(k: int, n: int) -> float:
+        return bounds.lower_bound(k, n, settings.confidence, method, settings.prior)
+
     explanations = []
     for verdict in verdicts:
         mask = (frame["timestamp"] <= as_of) & (frame["timestamp"] >= window_start)
@@ -110,6 +125,7 @@ def explain(
                 failures=_incidents(failures.tail(recent)),
                 disagreed=len(disagreed),
                 rollups=rollups(disagreed),
+                calibration=of_decisions(rows, lower),
             )
         )
     return explanations

@@ -179,6 +179,24 @@ def _rollup_lines(item: Explanation) -> list[str]:
     return lines
 
 
+def _calibration_lines(item: Explanation) -> list[str]:
+    """How well ``ai_confidence`` predicts approval: Brier, ECE, the rate above each cut."""
+    c = item.calibration
+    if c is None:
+        return []
+    lines = [
+        f"calibration of ai_confidence: {c.decisions} judged decisions, Brier {c.brier:.4f}, "
+        f"ECE (10 bins) {c.ece:.4f}; approval above each cut:"
+    ]
+    for cut in c.cuts:
+        lower = numbers.bound_text(cut.lower, 6, lower=True) if cut.reviewed else "–"
+        lines.append(
+            f"  ≥ {cut.cut:.2f}: {cut.approved} of {cut.reviewed} approved "
+            f"({numbers.percent(cut.approved, cut.reviewed)}), lower bound {lower}"
+        )
+    return lines
+
+
 def _history_row(entry: Entry) -> tuple[str, ...]:
     moves = " → ".join(
         "–" if level is None else level.value for level in (entry.from_level, entry.to_level)
@@ -231,6 +249,7 @@ def _print_group(console: Console, group: Group, group_by: tuple[str, ...], tabl
             console.print(_incident_table(title, incidents))
         elif incidents:
             _lines(console, _incident_lines(title, incidents))
+    _lines(console, _calibration_lines(item))
     if group.history and tables:
         console.print(_history_table(group.history))
     elif group.history:
@@ -273,6 +292,10 @@ def _markdown(shown: Explained, _: Console) -> str:
                 f"{_cell(i.reviewer)} | {'yes' if i.counted else 'no'} | {_cell(i.rationale)} |"
                 for i in incidents
             ]
+            out.append("")
+        calibration = _calibration_lines(item)
+        if calibration:
+            out += [f"{calibration[0]}", "", *(f"- {line.strip()}" for line in calibration[1:])]
             out.append("")
         if group.history:
             out += ["History (ledger, newest first):", ""]

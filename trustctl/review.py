@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from trustctl import __version__, bounds, times
-from trustctl.calibration import Calibration, calibrate
+from trustctl.calibration import Calibration, of_decisions
 from trustctl.diff import label
 from trustctl.economics import GroupEconomics
 from trustctl.evaluate import Evaluation
@@ -311,13 +311,8 @@ def _recent(verdict: Verdict, rows: pd.DataFrame, recent: int) -> tuple[Disagree
 
 
 def _calibration(rows: pd.DataFrame, rules: TrustRules) -> Calibration | None:
-    judged = rows[rows["human_decision"].isin(_JUDGED)]
     method, confidence, prior = rules.bounds.method, rules.bounds.confidence, rules.bounds.prior
-    return calibrate(
-        judged["ai_confidence"].to_numpy(dtype=np.float64),
-        (judged["human_decision"] == HUMAN_CODES["approved"]).to_numpy(),
-        lambda k, n: bounds.lower_bound(k, n, confidence, method, prior),
-    )
+    return of_decisions(rows, lambda k, n: bounds.lower_bound(k, n, confidence, method, prior))
 
 
 def _next_step(verdict: Verdict, rows: pd.DataFrame, group_by: Sequence[str]) -> str:
