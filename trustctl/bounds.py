@@ -23,6 +23,7 @@ For ``k`` successes in ``n`` trials and one-sided confidence ``c`` (``α = 1 - c
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -33,6 +34,7 @@ __all__ = [
     "Prior",
     "RateSummary",
     "clean_needed",
+    "first_passing",
     "lower_bound",
     "posterior_mean",
     "prob_at_least",
@@ -182,7 +184,12 @@ def clean_needed(
         if high >= _SEARCH_LIMIT:
             return None
         high *= 2
-    low = high // 2  # passes(low) is False: low is 0 or a bound that already failed
+    return first_passing(passes, high // 2, high)  # high // 2 is 0 or a bound that failed
+
+
+def first_passing(passes: Callable[[int], bool], low: int, high: int) -> int:
+    """The least ``k`` in ``(low, high]`` with ``passes(k)``, for a ``passes`` that is false at
+    ``low``, true at ``high`` and never false again once true (neither end is evaluated)."""
     while high - low > 1:
         middle = (low + high) // 2
         if passes(middle):

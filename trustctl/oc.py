@@ -166,14 +166,7 @@ def least_passing(threshold: float, n: int, min_decisions: int, rules: TrustRule
 
     if n == 0 or n < min_decisions or not passes(n):
         return n + 1
-    low, high = -1, n  # passes(high); the bound grows with k
-    while high - low > 1:
-        middle = (low + high) // 2
-        if passes(middle):
-            high = middle
-        else:
-            low = middle
-    return high
+    return bounds.first_passing(passes, -1, n)  # passes(n); the bound grows with k
 
 
 def most_failing(threshold: float, n: int, rules: TrustRules) -> int:
@@ -185,14 +178,9 @@ def most_failing(threshold: float, n: int, rules: TrustRules) -> int:
 
     if n == 0 or not fires(0):
         return -1
-    low, high = 0, n + 1  # fires(low); the bound grows with k
-    while high - low > 1:
-        middle = (low + high) // 2
-        if fires(middle):
-            low = middle
-        else:
-            high = middle
-    return low
+    # fires(0), and the bound grows with k: the last k that fires is one before the first
+    # that does not (n + 1 when every k fires).
+    return bounds.first_passing(lambda k: not fires(k), 0, n + 1) - 1
 
 
 def _binomial_pmf(volume: int, rate: float) -> np.ndarray:
