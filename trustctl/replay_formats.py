@@ -7,15 +7,13 @@ import io
 import json
 from collections.abc import Callable, Mapping
 
-from rich import box
 from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from trustctl import times
 from trustctl.diff import label
 from trustctl.evidence import GroupKey, sort_key
 from trustctl.replay import Exposure, Replay, Replayed
+from trustctl.whatif_formats import framed_table
 
 __all__ = ["FORMATS", "Replay"]
 
@@ -100,19 +98,7 @@ def _columns(found: Replay) -> list[str]:
 
 
 def _table(found: Replay, console: Console) -> str:
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    for name in _columns(found):
-        table.add_column(Text(name), overflow="fold")
-    for row in _rows(found):
-        table.add_row(*(Text(cell) for cell in row))
-    with console.capture() as captured:
-        for line in _header(found):
-            console.print(Text(line), soft_wrap=True)
-        console.print()
-        console.print(table)
-        for line in _footer(found):
-            console.print(Text(line), soft_wrap=True)
-    return captured.get()
+    return framed_table(console, _header(found), _columns(found), _rows(found), _footer(found))
 
 
 def _markdown(found: Replay, _: Console) -> str:

@@ -20,7 +20,7 @@ from trustctl.reasons import first_need, reason_text
 from trustctl.verdict import Verdict
 from trustctl.whatif import Outcome, WhatIf
 
-__all__ = ["FORMATS", "Shown", "changes_at"]
+__all__ = ["FORMATS", "Shown", "changes_at", "framed_table"]
 
 _MISSING = "–"
 
@@ -155,20 +155,31 @@ def _footer(shown: Shown) -> list[str]:
     return [*summaries, legend, *(_reasons(shown) if shown.reasons else [])]
 
 
-def _table(shown: Shown, console: Console) -> str:
+def framed_table(
+    console: Console,
+    header: list[str],
+    columns: list[str],
+    rows: list[list[str]],
+    footer: list[str],
+) -> str:
+    """Header lines, a table whose cells fold rather than cut, then footer lines."""
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    for name in _columns(shown):
+    for name in columns:
         table.add_column(Text(name), overflow="fold")
-    for row in _rows(shown):
+    for row in rows:
         table.add_row(*(Text(cell) for cell in row))
     with console.capture() as captured:
-        for line in _header(shown):
+        for line in header:
             console.print(Text(line), soft_wrap=True)
         console.print()
         console.print(table)
-        for line in _footer(shown):
+        for line in footer:
             console.print(Text(line), soft_wrap=True)
     return captured.get()
+
+
+def _table(shown: Shown, console: Console) -> str:
+    return framed_table(console, _header(shown), _columns(shown), _rows(shown), _footer(shown))
 
 
 def _escape(text: str) -> str:
