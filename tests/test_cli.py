@@ -743,3 +743,19 @@ def test_sort_orders_the_table_and_markdown_not_the_policy() -> None:
     assert rows == by_next
     policy = ok("generate", "sample_data/", "--sort", "level").stdout
     assert policy == ok("generate", "sample_data/").stdout
+
+
+def test_sort_orders_csv_and_json_too() -> None:
+    for order in ("name", "level", "next"):
+        table = _groups(
+            ok("generate", "sample_data/", "--format", "table", "--sort", order).stdout
+        )
+        csv_text = ok("generate", "sample_data/", "--format", "csv", "--sort", order).stdout
+        assert [line.split(",")[0] for line in csv_text.splitlines()[1:]] == table, order
+        data = json.loads(
+            ok("generate", "sample_data/", "--format", "json", "--sort", order).stdout
+        )
+        assert [a["action_class"] for a in data["actions"]] == table, order
+    # the default order is the policy's own: JSON on stdout is the policy as -o writes it
+    plain = ok("generate", "sample_data/", "--format", "json").stdout
+    assert plain == ok("generate", "sample_data/", "--format", "json", "--sort", "name").stdout

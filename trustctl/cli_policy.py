@@ -55,7 +55,7 @@ class OutputFormat(str, Enum):
 
 
 class SortOrder(str, Enum):
-    """The order of ``generate``'s table and markdown rows."""
+    """The order of ``generate``'s rows (table, markdown, csv, json)."""
 
     name = "name"
     next = "next"
@@ -125,8 +125,9 @@ def generate(
         SortOrder,
         typer.Option(
             "--sort",
-            help="Order of the table's and markdown's rows: name (the group), level (highest "
-            "first) or next (closest to the next level first). The policy file keeps its order.",
+            help="Order of the rows of the table, markdown, csv and json: name (the group), "
+            "level (highest first) or next (closest to the next level first). The policy "
+            "file (-o, or yaml) keeps its order.",
         ),
     ] = SortOrder.name,
 ) -> None:

@@ -74,7 +74,7 @@ class Generated:
     wide: bool = False
     """The table with every column (``--wide``), not the five that fit 80 columns."""
     sort: str = "name"
-    """The order of the table's and markdown's rows (``--sort``): name, level or next."""
+    """The order of the rows of every format but YAML (``--sort``): name, level or next."""
 
 
 @dataclass(frozen=True)
@@ -132,20 +132,35 @@ def _policy_table(result: Generated, console: Console) -> str:
     )
 
 
+def _sorted_json(result: Generated) -> str:
+    """The policy as JSON, its actions in ``--sort`` order (the policy's own by default)."""
+    document = result.evaluation.document
+    if result.sort == "name":
+        return to_json(document)
+    actions = document.by_key()
+    order = render.sorted_verdicts(result.evaluation.verdicts, result.sort)
+    keys = [v.state.key for v in order if v.state.key in actions]
+    ordered = tuple(actions[key] for key in keys)
+    shown = set(keys)
+    rest = tuple(a for a in document.actions if document.key_of(a) not in shown)
+    return to_json(document.model_copy(update={"actions": ordered + rest}))
+
+
 GENERATE: Mapping[str, Format[Generated]] = {
     "yaml": lambda result, _: to_yaml(result.evaluation.document),
-    "json": lambda result, _: to_json(result.evaluation.document),
+    "json": lambda result, _: _sorted_json(result),
     "table": _policy_table,
     "markdown": lambda result, _: render.review_markdown(
         render.sorted_verdicts(result.evaluation.verdicts, result.sort),
         result.evaluation.document.metadata,
     ),
     "csv": lambda result, _: policy_csv.policy_csv(
-        result.evaluation.verdicts, tuple(result.evaluation.document.metadata.group_by)
+        render.sorted_verdicts(result.evaluation.verdicts, result.sort),
+        tuple(result.evaluation.document.metadata.group_by),
     ),
 }
 """``generate --format``: the policy (YAML, JSON), the review table, it as markdown, or
-one CSV row per group."""
+one CSV row per group; all but the YAML (the policy file itself) in ``--sort`` order."""
 
 
 def _diff_table(result: Changes, console: Console) -> str:
