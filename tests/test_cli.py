@@ -747,9 +747,7 @@ def test_sort_orders_the_table_and_markdown_not_the_policy() -> None:
 
 def test_sort_orders_csv_and_json_too() -> None:
     for order in ("name", "level", "next"):
-        table = _groups(
-            ok("generate", "sample_data/", "--format", "table", "--sort", order).stdout
-        )
+        table = _groups(ok("generate", "sample_data/", "--format", "table", "--sort", order).stdout)
         csv_text = ok("generate", "sample_data/", "--format", "csv", "--sort", order).stdout
         assert [line.split(",")[0] for line in csv_text.splitlines()[1:]] == table, order
         data = json.loads(
