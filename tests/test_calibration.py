@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -91,3 +92,35 @@ def test_explain_prints_the_calibration_table() -> None:
     out = ok("explain", "k8s.scale", SAMPLE_CSV).stdout
     assert "calibration of ai_confidence: 866 judged decisions" in out
     assert "≥ 0.90" in out
+
+
+def test_explain_json_has_the_calibration_the_reference_computes() -> None:
+    """The JSON carries what text and markdown show: figures to 6 places, bounds rounded down."""
+    found = json.loads(ok("explain", "k8s.scale", SAMPLE_CSV, "--format", "json").stdout)
+    got = found["groups"][0]["calibration"]
+    want = REFERENCE["k8s.scale"]
+    assert got["decisions"] == want["decisions"] == 866
+    assert got["brier"] == pytest.approx(want["brier"], abs=5e-7)
+    assert got["ece"] == pytest.approx(want["ece"], abs=5e-7)
+    assert [b["count"] for b in got["bins"]] == [b["count"] for b in want["bins"]]
+    assert [(b["low"], b["high"]) for b in got["bins"]][-1] == (0.9, 1.0)
+    for cut, expected in zip(got["cuts"], want["cuts"], strict=True):
+        assert (cut["cut"], cut["reviewed"], cut["approved"]) == (
+            expected["cut"],
+            expected["reviewed"],
+            expected["approved"],
+        )
+        assert expected["lower"] - 1e-6 <= cut["lower"] <= expected["lower"]
+
+
+def test_explain_json_calibration_is_null_without_confidence(tmp_path: Path) -> None:
+    log = tmp_path / "log.csv"
+    with SAMPLE_CSV.open(encoding="utf-8", newline="") as source:
+        rows = list(csv.DictReader(source))
+    with log.open("w", encoding="utf-8", newline="") as out:
+        names = [name for name in rows[0] if name != "ai_confidence"]
+        writer = csv.DictWriter(out, names, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    found = json.loads(ok("explain", "k8s.scale", log, "--format", "json").stdout)
+    assert found["groups"][0]["calibration"] is None

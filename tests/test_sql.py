@@ -232,3 +232,9 @@ def test_a_table_name_that_could_inject_is_refused(table: str) -> None:
 )
 def test_table_names_are_quoted_part_by_part(dialect: str, table: str, quoted: str) -> None:
     assert f"FROM {quoted}\n" in render(dialect, table)
+
+
+def test_the_cli_offers_exactly_the_dialects_render_knows() -> None:
+    from trustctl.cli_evidence import Dialect
+
+    assert tuple(member.value for member in Dialect) == DIALECTS

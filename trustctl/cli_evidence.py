@@ -21,6 +21,7 @@ from trustctl.cli_options import (
     reading_progress,
     refuse_overwrites,
 )
+from trustctl.sql import DIALECTS
 
 __all__ = ["Dialect", "aggregate", "sample", "sql"]
 
@@ -62,19 +63,15 @@ def aggregate(
     )
 
 
-class Dialect(str, Enum):
-    """SQL dialects ``trustctl sql`` writes."""
-
-    duckdb = "duckdb"
-    spark = "spark"
-    bigquery = "bigquery"
-    postgres = "postgres"
+#: SQL dialects ``trustctl sql`` writes: one member per ``sql.DIALECTS``, in its order (mypy
+#: cannot see members made from a tuple).
+Dialect = Enum("Dialect", {name: name for name in DIALECTS}, type=str)  # type: ignore[misc]
 
 
 @fails_cleanly
 def sql(
     dialect: Annotated[
-        Dialect, typer.Option("--dialect", help="duckdb, spark, bigquery or postgres.")
+        Dialect, typer.Option("--dialect", help=f"{', '.join(DIALECTS[:-1])} or {DIALECTS[-1]}.")
     ],
     table: Annotated[str, typer.Option("--table", help="The table of raw decision-log rows.")],
 ) -> None:

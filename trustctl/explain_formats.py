@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from trustctl import numbers, times
+from trustctl.calibration import Calibration
 from trustctl.diff import label
 from trustctl.evidence import Evidence
 from trustctl.explain import Explanation, Incident
@@ -323,6 +324,37 @@ def _incident_json(i: Incident) -> dict[str, Any]:
     }
 
 
+def _calibration_json(c: Calibration | None) -> dict[str, Any] | None:
+    """The calibration's numbers to 6 places (a cut's lower bound rounded down)."""
+    if c is None:
+        return None
+    return {
+        "decisions": c.decisions,
+        "brier": numbers.rounded(c.brier),
+        "ece": numbers.rounded(c.ece),
+        "bins": [
+            {
+                "low": b.low,
+                "high": b.high,
+                "count": b.count,
+                "mean_confidence": numbers.rounded(b.mean_confidence),
+                "approval_rate": numbers.rounded(b.approval_rate),
+            }
+            for b in c.bins
+        ],
+        "cuts": [
+            {
+                "cut": cut.cut,
+                "reviewed": cut.reviewed,
+                "approved": cut.approved,
+                "rate": numbers.rounded(cut.rate),
+                "lower": numbers.outward(cut.lower, lower=True) if cut.reviewed else None,
+            }
+            for cut in c.cuts
+        ],
+    }
+
+
 def _json(shown: Explained, _: Console) -> str:
     actions = shown.policy.by_key()
     group_by = shown.policy.metadata.group_by
@@ -345,6 +377,7 @@ def _json(shown: Explained, _: Console) -> str:
                     "recent": [_incident_json(i) for i in item.disagreements],
                 },
                 "failures": [_incident_json(i) for i in item.failures],
+                "calibration": _calibration_json(item.calibration),
                 "history": [
                     entry.model_dump(mode="json", by_alias=True) for entry in group.history
                 ],
