@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -165,3 +166,20 @@ def test_replay_skipping_bad_rows_equals_the_log_without_those_decisions(tmp_pat
     assert skipped.exit_code == 0, skipped.output
     assert "warning: skipped 1 decision(s) (2 row(s)) with bad data" in skipped.stderr
     assert skipped.stdout == ok("whatif", SAMPLE_CSV, *args).stdout
+
+
+def test_replay_markdown_escapes_pipes_in_cells_as_whatif_does(tmp_path: Path) -> None:
+    log = tmp_path / "pipes.csv"
+    log.write_text(SAMPLE_CSV.read_text(encoding="utf-8").replace("ci-runners", "ci|runners"))
+    common = (
+        "--format", "markdown", "--set", "group_by=[action_class, service]",
+        "--scenario", "ab: where=service!=ci|runners",
+    )  # fmt: skip
+    replayed = ok("whatif", log, "--replay", "--since", "2026-11-05", *common).stdout
+    compared = ok("whatif", log, *common).stdout
+    for text in (replayed, compared):
+        rows = [line for line in text.splitlines() if line.startswith("|")]
+        cells = {len(re.split(r"(?<!\\)\|", row)) for row in rows}
+        assert len(cells) == 1, rows  # every row has the header's columns
+        assert "| cert.renew service=ci\\|runners |" in text
+        assert "- ab: where service!=ci\\|runners" in text

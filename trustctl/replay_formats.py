@@ -13,7 +13,7 @@ from trustctl import times
 from trustctl.diff import label
 from trustctl.evidence import GroupKey, sort_key
 from trustctl.replay import Exposure, Replay, Replayed
-from trustctl.whatif_formats import framed_table
+from trustctl.whatif_formats import framed_table, markdown_table
 
 __all__ = ["FORMATS", "Replay"]
 
@@ -102,12 +102,7 @@ def _table(found: Replay, console: Console) -> str:
 
 
 def _markdown(found: Replay, _: Console) -> str:
-    columns = _columns(found)
-    out = [f"- {line}" for line in _header(found)]
-    out += ["", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    out += ["| " + " | ".join(row) + " |" for row in _rows(found)]
-    out += ["", *(f"- {line}" for line in _footer(found))]
-    return "\n".join(out) + "\n"
+    return markdown_table(_header(found), _columns(found), _rows(found), _footer(found))
 
 
 def _exposure_data(exposure: Exposure, found: Replay) -> dict[str, object]:

@@ -20,7 +20,7 @@ from trustctl.reasons import first_need, reason_text
 from trustctl.verdict import Verdict
 from trustctl.whatif import Outcome, WhatIf
 
-__all__ = ["FORMATS", "Shown", "changes_at", "framed_table"]
+__all__ = ["FORMATS", "Shown", "changes_at", "framed_table", "markdown_cell", "markdown_table"]
 
 _MISSING = "–"
 
@@ -182,17 +182,27 @@ def _table(shown: Shown, console: Console) -> str:
     return framed_table(console, _header(shown), _columns(shown), _rows(shown), _footer(shown))
 
 
-def _escape(text: str) -> str:
-    return text.replace("|", "\\|")
+def markdown_cell(text: str) -> str:
+    """Text that stays in its markdown table cell or list item: ``|`` escaped, a line
+    break made a space."""
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_table(
+    header: list[str], columns: list[str], rows: list[list[str]], footer: list[str]
+) -> str:
+    """The markdown twin of ``framed_table``: header and footer lines as list items around
+    one table, every cell and line escaped (``markdown_cell``)."""
+    out = [f"- {markdown_cell(line)}" for line in header]
+    out += ["", "| " + " | ".join(markdown_cell(c) for c in columns) + " |"]
+    out += ["|" + "---|" * len(columns)]
+    out += ["| " + " | ".join(markdown_cell(c) for c in row) + " |" for row in rows]
+    out += ["", *(f"- {markdown_cell(line)}" for line in footer)]
+    return "\n".join(out) + "\n"
 
 
 def _markdown(shown: Shown, _: Console) -> str:
-    columns = _columns(shown)
-    out = [f"- {_escape(line)}" for line in _header(shown)]
-    out += ["", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    out += ["| " + " | ".join(_escape(c) for c in row) + " |" for row in _rows(shown)]
-    out += ["", *(f"- {_escape(line)}" for line in _footer(shown))]
-    return "\n".join(out) + "\n"
+    return markdown_table(_header(shown), _columns(shown), _rows(shown), _footer(shown))
 
 
 def _verdict_data(verdict: Verdict | None) -> dict[str, object]:
