@@ -11,14 +11,14 @@ from trustctl.cli import app
 runner = CliRunner()
 
 
-def run(*args: str | Path) -> Result:
-    """Run ``trustctl`` with these arguments (paths as text)."""
-    return runner.invoke(app, [str(a) for a in args])
+def run(*args: str | Path, stdin: bytes | None = None) -> Result:
+    """Run ``trustctl`` with these arguments (paths as text), ``stdin`` on standard input."""
+    return runner.invoke(app, [str(a) for a in args], input=stdin)
 
 
-def ok(*args: str | Path) -> Result:
+def ok(*args: str | Path, stdin: bytes | None = None) -> Result:
     """Run ``trustctl`` and check that it exited 0 (the output is shown if not)."""
-    result = run(*args)
+    result = run(*args, stdin=stdin)
     assert result.exit_code == 0, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     return result

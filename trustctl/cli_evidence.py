@@ -20,6 +20,7 @@ from trustctl.cli_options import (
     log_source,
     reading_progress,
     refuse_overwrites,
+    stdin_logs,
 )
 from trustctl.sql import DIALECTS
 
@@ -27,6 +28,7 @@ __all__ = ["Dialect", "aggregate", "sample", "sql"]
 
 
 @fails_cleanly
+@stdin_logs
 def aggregate(
     logs: Logs,
     output: Annotated[

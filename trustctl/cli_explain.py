@@ -23,6 +23,7 @@ from trustctl.cli_options import (
     instant,
     policy_or_none,
     rules_with,
+    stdin_logs,
 )
 
 __all__ = ["ExplainFormat", "explain"]
@@ -37,6 +38,7 @@ class ExplainFormat(str, Enum):
 
 
 @fails_cleanly
+@stdin_logs
 def explain(
     action_class: Annotated[str, typer.Argument(help="The action class, e.g. k8s.rollback.")],
     logs: Logs,

@@ -8,7 +8,15 @@ from typing import Annotated
 import typer
 
 from trustctl._terminal import EXIT_DRIFT, fails_cleanly, say
-from trustctl.cli_options import AsOfOption, LedgerOption, Logs, RulesOption, instant, rules_with
+from trustctl.cli_options import (
+    AsOfOption,
+    LedgerOption,
+    Logs,
+    RulesOption,
+    instant,
+    rules_with,
+    stdin_logs,
+)
 
 __all__ = ["approve", "reject", "verify"]
 
@@ -29,6 +37,7 @@ def _signer(by: str, reason: str) -> tuple[str, str]:
 
 
 @fails_cleanly
+@stdin_logs
 def verify(
     policy: Annotated[Path, typer.Option("--policy", help="The policy whose ledger to verify.")],
     logs: Annotated[
@@ -77,6 +86,7 @@ def verify(
 
 
 @fails_cleanly
+@stdin_logs
 def approve(
     group: Annotated[str, typer.Argument(help="The group, e.g. k8s.restart_pod.")],
     logs: Logs,

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
+import inspect
 import os
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -25,6 +28,8 @@ __all__ = [
     "PROGRESS_BYTES",
     "AsOfOption",
     "BadRows",
+    "InputFormat",
+    "InputFormatOption",
     "LedgerOption",
     "Logs",
     "LowMemoryOption",
@@ -44,7 +49,10 @@ __all__ = [
     "reading_progress",
     "refuse_overwrites",
     "rules_with",
+    "stdin_logs",
 ]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class BadRows(str, Enum):
@@ -54,9 +62,26 @@ class BadRows(str, Enum):
     skip = "skip"
 
 
+class InputFormat(str, Enum):
+    """The formats logs on standard input can be in."""
+
+    csv = "csv"
+    jsonl = "jsonl"
+
+
 Logs = Annotated[
     list[Path],
-    typer.Argument(help="Decision-log files or directories (*.csv, *.jsonl, *.parquet, *.gz)."),
+    typer.Argument(
+        help="Decision-log files or directories (*.csv, *.jsonl, *.parquet, *.gz); "
+        "- for standard input (with --input-format)."
+    ),
+]
+InputFormatOption = Annotated[
+    InputFormat | None,
+    typer.Option(
+        "--input-format",
+        help="The format of the logs read from standard input (- among the logs): csv or jsonl.",
+    ),
 ]
 RulesOption = Annotated[
     Path | None,
@@ -241,3 +266,31 @@ def reading_progress(paths: list[Path]) -> Iterator[None]:
         task = bar.add_task("read", total=total)
         with watching(lambda size: bar.advance(task, size)):
             yield
+
+
+def stdin_logs(command: F) -> F:
+    """``command`` with ``--input-format``, reading ``-`` among its ``logs`` from standard
+    input: a copy of it, on disk for as long as the command runs (``stdin_spooled``).
+
+    Put it under ``fails_cleanly``, which maps its errors to exit codes."""
+    signature = inspect.signature(command, eval_str=True)
+    option = inspect.Parameter(
+        "input_format", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=InputFormatOption
+    )
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from trustctl.ingest.log_source import stdin_spooled
+
+        chosen: InputFormat | None = kwargs.pop("input_format", None)
+        logs: list[Path] | None = kwargs["logs"]
+        fmt = None if chosen is None else chosen.value
+        with stdin_spooled(logs or [], fmt, lambda: sys.stdin.buffer) as spooled:
+            kwargs["logs"] = spooled if logs is not None else None
+            return command(*args, **kwargs)
+
+    wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*signature.parameters.values(), option]
+    )
+    wrapper.__annotations__ = {**command.__annotations__, "input_format": InputFormatOption}
+    return wrapper  # type: ignore[return-value]

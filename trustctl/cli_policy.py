@@ -30,6 +30,7 @@ from trustctl.cli_options import (
     reading_progress,
     refuse_overwrites,
     rules_with,
+    stdin_logs,
 )
 
 __all__ = [
@@ -79,6 +80,7 @@ class CheckFormat(str, Enum):
 
 
 @fails_cleanly
+@stdin_logs
 def generate(
     logs: Annotated[
         list[Path],
@@ -146,12 +148,15 @@ def generate(
     from trustctl import formats
     from trustctl.errors import TrustctlError
     from trustctl.files import write_atomically
+    from trustctl.ingest.log_source import StdinLog
     from trustctl.inputs import EvidenceFiles
     from trustctl.pair import by_rerunning, ledger_paths, open_ledger, write_pair
     from trustctl.record import run, settled
 
     if bad_rows_out is not None and on_bad_rows is not BadRows.skip:
         raise TrustctlError("--bad-rows-out needs --on-bad-rows skip")
+    if evidence and any(isinstance(path, StdinLog) for path in logs):
+        raise TrustctlError("--evidence reads evidence files; - (standard input) is for logs")
     if evidence and (on_bad_rows is not BadRows.fail or low_memory):
         raise TrustctlError(
             "--on-bad-rows and --low-memory apply to logs; evidence files were checked when built"
@@ -198,6 +203,7 @@ def generate(
 
 
 @fails_cleanly
+@stdin_logs
 def check(
     logs: Logs,
     policy: Annotated[Path, typer.Option("--policy", help="The committed policy to check.")],
@@ -270,6 +276,7 @@ def diff(
 
 
 @fails_cleanly
+@stdin_logs
 def validate(
     logs: Annotated[
         list[Path] | None, typer.Argument(help="Decision-log files or directories to check.")

@@ -23,6 +23,7 @@ from trustctl.cli_options import (
     policy_or_none,
     refuse_overwrites,
     rules_with,
+    stdin_logs,
 )
 
 __all__ = ["HistoryFormat", "OcFormat", "OcGate", "ReviewFormat", "history", "oc", "review"]
@@ -37,6 +38,7 @@ class HistoryFormat(str, Enum):
 
 
 @fails_cleanly
+@stdin_logs
 def history(
     logs: Logs,
     every: Annotated[str, typer.Option("--every", help="Time between steps (7d, 12h, 2w).")] = "7d",
@@ -92,6 +94,7 @@ class ReviewFormat(str, Enum):
 
 
 @fails_cleanly
+@stdin_logs
 def review(
     logs: Logs,
     group: Annotated[

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -11,7 +12,7 @@ from typing import Annotated
 import typer
 
 from trustctl._terminal import EXIT_DRIFT, fails_cleanly, out, say
-from trustctl.cli_options import instant, refuse_overwrites, rules_with
+from trustctl.cli_options import instant, refuse_overwrites, rules_with, stdin_logs
 
 __all__ = ["SchemaName", "schema", "update"]
 
@@ -45,6 +46,7 @@ def schema(
 
 
 @fails_cleanly
+@stdin_logs
 def update(
     logs: Annotated[
         list[Path],
@@ -89,6 +91,7 @@ def update(
     from trustctl.errors import PolicyError
     from trustctl.explain import explain
     from trustctl.files import write_atomically
+    from trustctl.ingest.log_source import STDIN, StdinLog
     from trustctl.inputs import DecisionLogs
     from trustctl.pair import by_rerunning, default_ledger, open_ledger, write_pair
     from trustctl.policy import load_policy
@@ -114,11 +117,14 @@ def update(
     )
     done = run_on_ledger(source, loaded, book, old, instant(as_of))
     result = settled(done, done.ledger.head)
-    run = Update(old, result.document, tuple(map(str, logs)), str(policy), _text(rules))
+    piped = next((path for path in logs if isinstance(path, StdinLog)), None)
+    given = tuple(STDIN if path is piped else str(path) for path in logs)
+    run = Update(old, result.document, given, str(policy), _text(rules))
     demoted = sorted({str(c.key[0]) for c in run.changes if c.kind == "demoted"})
     window = loaded.rules.window_span
     explained = tuple(item for name in demoted for item in explain(result, name, window))
-    run = Update(run.old, run.new, run.logs, run.policy_path, run.rules_path, explained)
+    fmt = None if piped is None else piped.input_format
+    run = replace(run, explanations=explained, stdin_format=fmt)
     writes: list[tuple[Path, str]] = []
     if run.changed:
         write_pair(result.document, policy, book, done.ledger, ledger_path)

@@ -23,6 +23,7 @@ from trustctl.cli_options import (
     instant,
     reading_notes,
     rules_with,
+    stdin_logs,
 )
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ class WhatifFormat(str, Enum):
 
 
 @fails_cleanly
+@stdin_logs
 def whatif(
     logs: Logs,
     scenario: Annotated[

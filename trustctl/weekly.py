@@ -11,7 +11,7 @@ from typing import Any
 
 from trustctl.diff import LevelChange, ProposalChange, diff_policies, label, proposal_changes
 from trustctl.explain import Explanation
-from trustctl.policy_model import Action, Policy
+from trustctl.policy_model import Action, InputFile, Policy
 
 __all__ = ["CLOSEST", "ProposalChange", "Update", "hand_edits", "pr_body", "summary", "title"]
 
@@ -29,11 +29,14 @@ class Update:
     """The committed policy; ``None`` on the first run."""
     new: Policy
     logs: tuple[str, ...]
-    """The log paths as given, for the commands that reproduce each verdict."""
+    """The log paths as given (``-`` for standard input), for the commands that reproduce
+    each verdict."""
     policy_path: str
     rules_path: str | None
     explanations: tuple[Explanation, ...] = ()
     """For each demoted class: the disagreements and failures behind it."""
+    stdin_format: str | None = None
+    """The ``--input-format`` of ``-`` when the logs came on standard input."""
 
     @property
     def changes(self) -> list[LevelChange]:
@@ -133,15 +136,28 @@ def _window(update: Update) -> list[str]:
     new, old = update.new.metadata, update.old.metadata if update.old else None
     before = _stamp(old.as_of) if old else "(no policy yet)"
     lines = ["### Evidence", "", f"- Window end (as_of): {before} → {_stamp(new.as_of)}"]
-    known = {(f.path, f.sha256) for f in old.inputs} if old else set()
-    added = [f for f in new.inputs if (f.path, f.sha256) not in known]
+    added, changed = _new_inputs(update)
     if added:
         lines.append("- Inputs added since the committed policy:")
         lines += [f"  - `{f.path}` ({f.rows} rows, {f.decisions} decisions)" for f in added]
     else:
         lines.append("- Inputs added since the committed policy: none")
+    if changed:
+        lines.append("- Inputs whose bytes changed since the committed policy:")
+        lines += [f"  - `{f.path}` ({f.rows} rows, {f.decisions} decisions)" for f in changed]
     lines += _rules_change(update)
     return [*lines, ""]
+
+
+def _new_inputs(update: Update) -> tuple[list[InputFile], list[InputFile]]:
+    """The inputs whose bytes the committed policy did not read: under a new name (added),
+    or under a name it read other bytes from (``<stdin>``, a log that grew). An input is its
+    bytes, as the ledger counts it: the same bytes under another name are nothing new."""
+    before = update.old.metadata.inputs if update.old else ()
+    read = {f.sha256 for f in before}
+    names = {f.path for f in before}
+    fresh = [f for f in update.new.metadata.inputs if f.sha256 not in read]
+    return [f for f in fresh if f.path not in names], [f for f in fresh if f.path in names]
 
 
 def _rules_change(update: Update) -> list[str]:
@@ -290,6 +306,10 @@ def _reproduce(update: Update) -> list[str]:
     # Without the logs (``diff``), logs/ stands for the logs the new policy was made from.
     logs = " ".join(shlex.quote(path) for path in update.logs) or "logs/"
     rules = f" --rules {shlex.quote(update.rules_path)}" if update.rules_path else ""
+    # Standard input again: "…" stands for the same bytes (their sha256 is in the policy).
+    piped = "" if update.stdin_format is None else "… | "
+    if update.stdin_format is not None:
+        rules += f" --input-format {update.stdin_format}"
     as_of = _stamp(update.new.metadata.as_of)
     policy = shlex.quote(update.policy_path)
     lines = [
@@ -297,14 +317,17 @@ def _reproduce(update: Update) -> list[str]:
         "",
         "```console",
         f"$ git show HEAD:{policy} > before.yaml",
-        f"$ trustctl update {logs} --policy before.yaml{rules}",
+        f"$ {piped}trustctl update {logs} --policy before.yaml{rules}",
     ]
     changed = [str(c.key[0]) for c in update.changes] + [str(p.key[0]) for p in update.proposals]
     for name in [shlex.quote(name) for name in dict.fromkeys(changed)][:5]:
         lines.append(
-            f"$ trustctl explain {name} {logs} --previous before.yaml{rules} --as-of {as_of}"
+            f"$ {piped}trustctl explain {name} {logs} --previous before.yaml{rules} --as-of {as_of}"
         )
-    return [*lines, "```"]
+    lines.append("```")
+    if piped:
+        lines += ["", "(`…`: the same bytes on standard input, `<stdin>` in the policy's inputs.)"]
+    return lines
 
 
 def summary(update: Update) -> dict[str, Any]:

@@ -1,33 +1,44 @@
 """What each log format gives the reader: its batches, the file's SHA-256, and how to word a
-value that is not text."""
+value that is not text; and standard input as a log file (``-``)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 import pyarrow as pa
 
-from trustctl.errors import InputError
+from trustctl.errors import InputError, TrustctlError
 from trustctl.ingest import progress
 from trustctl.schema import REQUIRED_COLUMNS
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
 
+    _ConcretePath = Path
+else:
+    _ConcretePath = type(Path())  # PosixPath or WindowsPath: Path itself cannot be subclassed
+
 __all__ = [
     "BATCH_ROWS",
+    "INPUT_FORMATS",
+    "STDIN",
     "HashedFile",
     "NotText",
     "Source",
+    "StdinLog",
     "check_required",
     "hashed_apart",
+    "stdin_spooled",
     "typed_problem",
 ]
 
@@ -112,3 +123,63 @@ def _sha256(path: Path) -> str:
             digest.update(view[:size])
             progress.read(size)
     return digest.hexdigest()
+
+
+STDIN = "-"
+"""The log path that means standard input."""
+
+INPUT_FORMATS = ("csv", "jsonl")
+"""The formats standard input can be read in (``--input-format``)."""
+
+
+class StdinLog(_ConcretePath):
+    """Standard input, copied to a file so that it is read as any log file is (as often as a
+    command needs, and again for the line of an error), and named ``<stdin>`` wherever a path
+    is shown: in errors (``<stdin>:LINE: …``) and in the policy's inputs."""
+
+    def __str__(self) -> str:
+        return "<stdin>"
+
+    def __fspath__(self) -> str:
+        return super().__str__()
+
+    @property
+    def input_format(self) -> str:
+        """What ``--input-format`` said: ``csv`` or ``jsonl``."""
+        return self.suffix.removeprefix(".")
+
+
+@contextlib.contextmanager
+def stdin_spooled(
+    paths: Sequence[Path], input_format: str | None, stdin: Callable[[], BinaryIO]
+) -> Iterator[list[Path]]:
+    """``paths`` with ``-`` standing for the bytes of ``stdin()`` in ``input_format``.
+
+    They are copied, as they come, to a file in a temporary directory that is removed when
+    the block ends, however it ends (an error, Ctrl-C): standard input can be read once, and
+    a command may read its logs more than once (``check``, ``--low-memory``, the line of a
+    bad row). The copy's SHA-256 is that of the bytes read. Without ``-``, ``paths``.
+    """
+    given = [path for path in paths if str(path) == STDIN]
+    if not given:
+        if input_format is not None:
+            raise TrustctlError("--input-format is for logs read from standard input: give - too")
+        yield list(paths)
+        return
+    if len(given) > 1:
+        raise TrustctlError("- (standard input) is given twice; it can be read only once")
+    if input_format is None:
+        raise TrustctlError(
+            "- reads the logs from standard input: say their format with --input-format csv|jsonl"
+        )
+    stream = stdin()
+    if stream.isatty():
+        raise TrustctlError(
+            "- reads the logs from standard input, which is a terminal: pipe them in "
+            f"(… | trustctl COMMAND - --input-format {input_format})"
+        )
+    with tempfile.TemporaryDirectory(prefix="trustctl-stdin-") as directory:
+        copy = StdinLog(directory, f"stdin.{input_format}")
+        with copy.open("wb") as handle:
+            shutil.copyfileobj(stream, handle, 1 << 20)
+        yield [copy if str(path) == STDIN else path for path in paths]
