@@ -8,6 +8,7 @@ bisection, no incomplete beta function) by ``python tests/reference/make_anytime
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from logbuilder import LogBuilder, day, entry, run, verdict
 
+from trustctl import bounds
 from trustctl.bounds import Method, clean_needed, lower_bound, upper_bound
 from trustctl.reasons import needs_text
 
@@ -102,6 +104,41 @@ def test_brackets_the_rate_and_is_symmetric(n: int, data: st.DataObject, confide
     assert upper == pytest.approx(
         1 - lower_bound(n - k, n, confidence, ANYTIME, UNIFORM), abs=1e-12
     )
+
+
+_ROOT_GRID = [
+    (k, n, confidence)
+    for confidence in (0.8, 0.95, 0.99)
+    for n in [*range(1, 25), 88, 449, 1000, 10**5]
+    for k in sorted({*range(1, min(n, 24) + 1), n // 2, n - 3, n - 1, n} - {0, -1, -2})
+    if k <= n
+]
+
+
+def test_the_root_is_scipys_brentq_to_the_last_bit() -> None:
+    # bounds finds the anytime root without importing scipy.optimize (its import costs more
+    # than a small generate), by brentq's own steps: the roots must be the same floats.
+    from scipy import optimize
+
+    found = 0
+    for k, n, confidence in _ROOT_GRID:
+        level = -math.log1p(-confidence)
+        high = k / n if k < n else math.nextafter(1.0, 0.0)
+
+        def f(t: float, k: int = k, n: int = n, level: float = level) -> float:
+            return bounds._log_mixture(k, n, t) - level
+
+        if f(high) >= 0:
+            continue  # the bound is the mode itself; no root is searched
+        expected = optimize.brentq(f, 1e-300, high, xtol=1e-15, rtol=1e-15)
+        assert bounds._brent_root(f, 1e-300, high, 1e-15) == expected, (k, n, confidence)
+        found += 1
+    assert found > 300
+    for f, a, b in [(lambda x: x * x - 2, 0.0, 2.0), (math.cos, 0.0, 3.0)]:
+        expected = optimize.brentq(f, a, b, xtol=1e-15, rtol=1e-15)
+        assert bounds._brent_root(f, a, b, 1e-15) == expected
+    with pytest.raises(ValueError, match="different signs"):
+        bounds._brent_root(math.cos, 0.0, 1.0, 1e-15)
 
 
 def _needed_agreed(method: Method, sizes: np.ndarray, threshold: float) -> np.ndarray:

@@ -14,7 +14,11 @@ For ``k`` successes in ``n`` trials and one-sided confidence ``c`` (``α = 1 - c
   ``1 -`` the lower bound of ``n - k`` of ``n``.
 
 ``B⁻¹(q; a, b)`` is ``scipy.special.betaincinv(a, b, q)``, the same number as
-``scipy.stats.beta.ppf(q, a, b)`` without importing ``scipy.stats``.
+``scipy.stats.beta.ppf(q, a, b)`` without importing ``scipy.stats``. ``scipy.special`` is
+imported by the first bound computed, not with this module: reading a policy needs
+``RateSummary`` and no bound. The anytime root is found by Brent's method in the steps of
+``scipy.optimize.brentq`` (``_brent_root``), whose import costs more than the rest of
+``generate`` on a small log.
 
 >>> round(lower_bound(50, 50, 0.95, "clopper-pearson", (1.0, 1.0)), 6)
 0.941845
@@ -26,8 +30,6 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
-
-from scipy import optimize, special
 
 __all__ = [
     "Method",
@@ -48,6 +50,9 @@ Prior = tuple[float, float]
 #: Larger than any log trustctl will see; the search for clean decisions stops there.
 _SEARCH_LIMIT = 1 << 40
 
+#: ``scipy.optimize.brentq``'s default: Brent's method converges in far fewer steps.
+_ROOT_STEPS = 100
+
 
 def _check(k: int, n: int) -> None:
     if n < 0 or k < 0 or k > n:
@@ -56,6 +61,8 @@ def _check(k: int, n: int) -> None:
 
 def _log_mixture(k: int, n: int, t: float) -> float:
     """``log M(t)``: the Uniform[t, 1] mixture of likelihood ratios against rate ``t``."""
+    from scipy import special
+
     return (
         -k * math.log(t)
         - (n - k + 1) * math.log1p(-t)
@@ -77,13 +84,68 @@ def _anytime_lower(k: int, n: int, confidence: float) -> float:
     low = 1e-300
     if _log_mixture(k, n, high) >= level:
         return high
-    return float(
-        optimize.brentq(lambda t: _log_mixture(k, n, t) - level, low, high, xtol=1e-15, rtol=1e-15)
-    )
+    return _brent_root(lambda t: _log_mixture(k, n, t) - level, low, high, tolerance=1e-15)
+
+
+def _brent_root(f: Callable[[float], float], a: float, b: float, tolerance: float) -> float:
+    """A root of ``f`` in ``[a, b]`` where ``f(a)`` and ``f(b)`` differ in sign.
+
+    Brent's method (R. P. Brent, *Algorithms for Minimization Without Derivatives*, 1973,
+    ch. 4) step for step as ``scipy.optimize.brentq(f, a, b, xtol=tolerance,
+    rtol=tolerance)`` takes it (Charles Harris's ``brentq.c``, BSD licence), so the same
+    floating-point operations give the same root to the last bit
+    (``tests/test_bounds.py`` compares the two). Inverse quadratic or secant steps while
+    they shrink the bracket fast enough, else bisection; done when the bracket's half is
+    below ``(tolerance + tolerance * |x|) / 2``.
+    """
+    previous, current = a, b
+    f_previous, f_current = f(previous), f(current)
+    if f_previous * f_current > 0:
+        raise ValueError("f(a) and f(b) must have different signs")
+    if f_previous == 0:
+        return previous
+    if f_current == 0:
+        return current
+    # ``current`` is the best guess; the root lies between it and ``far``.
+    far = f_far = step_before = step = 0.0
+    for _ in range(_ROOT_STEPS):
+        if f_previous * f_current < 0:
+            far, f_far = previous, f_previous
+            step_before = step = current - previous
+        if abs(f_far) < abs(f_current):
+            previous, current, far = current, far, current
+            f_previous, f_current, f_far = f_current, f_far, f_current
+        delta = (tolerance + tolerance * abs(current)) / 2
+        half = (far - current) / 2
+        if f_current == 0 or abs(half) < delta:
+            return current
+        if abs(step_before) > delta and abs(f_current) < abs(f_previous):
+            if previous == far:  # secant
+                trial = -f_current * (current - previous) / (f_current - f_previous)
+            else:  # inverse quadratic
+                slope_previous = (f_previous - f_current) / (previous - current)
+                slope_far = (f_far - f_current) / (far - current)
+                trial = (
+                    -f_current
+                    * (f_far * slope_far - f_previous * slope_previous)
+                    / (slope_far * slope_previous * (f_far - f_previous))
+                )
+            if 2 * abs(trial) < min(abs(step_before), 3 * abs(half) - delta):
+                step_before, step = step, trial
+            else:
+                step_before = step = half
+        else:
+            step_before = step = half
+        previous, f_previous = current, f_current
+        current += step if abs(step) > delta else (delta if half > 0 else -delta)
+        f_current = f(current)
+    raise RuntimeError(f"no root found in {_ROOT_STEPS} steps")
 
 
 def lower_bound(k: int, n: int, confidence: float, method: Method, prior: Prior) -> float:
     """One-sided lower bound on the rate; 0 when there is no evidence."""
+    from scipy import special
+
     _check(k, n)
     if n == 0:
         return 0.0
@@ -97,6 +159,8 @@ def lower_bound(k: int, n: int, confidence: float, method: Method, prior: Prior)
 
 def upper_bound(k: int, n: int, confidence: float, method: Method, prior: Prior) -> float:
     """One-sided upper bound on the rate; 1 when there is no evidence."""
+    from scipy import special
+
     _check(k, n)
     if n == 0:
         return 1.0
@@ -117,6 +181,8 @@ def posterior_mean(k: int, n: int, prior: Prior) -> float:
 
 def prob_at_least(k: int, n: int, threshold: float, prior: Prior) -> float:
     """``P(p >= threshold)`` under the posterior ``Beta(a + k, b + n - k)``."""
+    from scipy import special
+
     _check(k, n)
     a, b = prior
     # The upper tail of Beta(α, β) at t equals the CDF of Beta(β, α) at 1 - t.

@@ -1,0 +1,61 @@
+"""Start-up cost, guarded by what each command imports rather than by a clock.
+
+Importing pandas, pyarrow, numpy or scipy costs more CPU than ``--help`` may take in all, and
+``scipy.optimize`` alone more than ``generate`` does with a small log. A timed test would be
+flaky on a shared machine; the modules a fresh interpreter loads are not.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLE_CSV
+
+_LOADED = """
+import json, runpy, sys
+sys.argv = ["trustctl", *sys.argv[1:]]
+try:
+    runpy.run_module("trustctl", run_name="__main__")
+except SystemExit as stop:
+    code = stop.code
+else:
+    code = 0
+sys.stderr.write("\\n" + json.dumps({"code": code, "modules": sorted(sys.modules)}) + "\\n")
+"""
+
+
+def _loaded(*args: str | Path) -> set[str]:
+    """The modules ``trustctl ARGS`` has loaded when it ends (exit 0 expected)."""
+    done = subprocess.run(
+        [sys.executable, "-c", _LOADED, *map(str, args)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    report = json.loads(done.stderr.splitlines()[-1])
+    assert report["code"] in (0, None), done.stderr
+    return set(report["modules"])
+
+
+def _packages(modules: set[str]) -> set[str]:
+    return {name.split(".")[0] for name in modules}
+
+
+@pytest.mark.parametrize(
+    "args", [("--help",), ("--version",), ("generate", "--help"), ("whatif", "--help")]
+)
+def test_help_and_version_load_no_data_libraries(args: tuple[str, ...]) -> None:
+    # (Typer itself loads pydantic to convert a command's options.)
+    heavy = {"pandas", "pyarrow", "numpy", "scipy", "yaml", "matplotlib"}
+    assert _packages(_loaded(*args)) & heavy == set()
+
+
+def test_generate_loads_neither_scipy_optimize_nor_stats(tmp_path: Path) -> None:
+    loaded = _loaded("generate", SAMPLE_CSV, "-o", tmp_path / "policy.yaml")
+    assert "trustctl.evaluate" in loaded  # it did the work
+    assert {"scipy.optimize", "scipy.stats", "matplotlib"} & loaded == set()
