@@ -2,47 +2,37 @@
 
 ``--format`` looks its value up here; adding a format is adding one entry. Tables are
 rendered on the console they will be printed on, so they take its width and colours.
+Each command's renderers are imported when one of its formats is used, not with this
+module: ``generate`` does not load the review, replay or ``oc`` code (``EXPLAIN``,
+``WHATIF`` and ``REPLAY``, kept beside their renderers, are looked up on first use).
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from rich.console import Console, RenderableType
-
-from trustctl import (
-    diff_formats,
-    explain_formats,
-    history_formats,
-    oc_report,
-    policy_csv,
-    render,
-    replay_formats,
-    review_pages,
-    whatif_formats,
-)
-from trustctl.audit import Finding
-from trustctl.diff import (
-    DistanceChange,
-    LevelChange,
-    MetadataChange,
-    ProposalChange,
-    distance_changes,
-    metadata_changes,
-    proposal_changes,
-)
-from trustctl.evaluate import Evaluation
-from trustctl.history import History
-from trustctl.ingest import BadRow
-from trustctl.oc import Report
+from trustctl import policy_csv, render
 from trustctl.policy import to_json, to_yaml
-from trustctl.policy_model import Policy
-from trustctl.review import Review
-from trustctl.weekly import Update, pr_body
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+
+    from trustctl.audit import Finding
+    from trustctl.diff import DistanceChange, LevelChange, MetadataChange, ProposalChange
+    from trustctl.evaluate import Evaluation
+    from trustctl.explain_formats import Explained
+    from trustctl.history import History
+    from trustctl.ingest import BadRow
+    from trustctl.oc import Report
+    from trustctl.policy_model import Policy
+    from trustctl.replay_formats import Replay
+    from trustctl.review import Review
+    from trustctl.whatif_formats import Shown
 
 __all__ = [
     "CHECK",
@@ -61,7 +51,7 @@ __all__ = [
 ]
 
 R = TypeVar("R")
-Format = Callable[[R, Console], str]
+Format = Callable[[R, "Console"], str]
 """Text of a result, for the console it will be printed on."""
 
 
@@ -94,6 +84,8 @@ class Changes:
         list[MetadataChange], Sequence[LevelChange], list[DistanceChange], list[ProposalChange]
     ]:
         """Metadata, level, distance and proposal changes."""
+        from trustctl.diff import distance_changes, metadata_changes, proposal_changes
+
         return (
             metadata_changes(self.old, self.new),
             self.changes,
@@ -164,56 +156,130 @@ one CSV row per group; all but the YAML (the policy file itself) in ``--sort`` o
 
 
 def _diff_table(result: Changes, console: Console) -> str:
+    from trustctl import diff_formats
+
     return _printed(console, *diff_formats.diff_tables(*result.parts))
 
 
 def _diff_markdown(result: Changes, _: Console) -> str:
+    from trustctl import diff_formats
+    from trustctl.weekly import Update, pr_body
+
     metadata, levels, distances, _proposals = result.parts
     body = pr_body(Update(result.old, result.new, (), result.new_path, None))
     extra = diff_formats.diff_markdown_sections(metadata, levels, distances)
     return body + ("\n" + extra if extra else "")
 
 
+def _diff_json(result: Changes, _: Console) -> str:
+    from trustctl import diff_formats
+
+    return diff_formats.diff_json(*result.parts)
+
+
 DIFF: Mapping[str, Format[Changes]] = {
     "table": _diff_table,
     "markdown": _diff_markdown,
-    "json": lambda result, _: diff_formats.diff_json(*result.parts),
+    "json": _diff_json,
 }
 """``diff --format``: tables, markdown for a pull request body (with the metadata and
 distances it leaves out), or JSON."""
 
-EXPLAIN: Mapping[str, Format[explain_formats.Explained]] = explain_formats.FORMATS
-"""``explain --format``: text (tables, or key: value lines below 100 columns), markdown or
-JSON."""
+
+def _history_table(found: History, console: Console) -> str:
+    from trustctl import history_formats
+
+    return _printed(console, history_formats.history_table(found))
+
+
+def _history_json(found: History, _: Console) -> str:
+    from trustctl import history_formats
+
+    return history_formats.history_json(found)
+
+
+def _history_csv(found: History, _: Console) -> str:
+    from trustctl import history_formats
+
+    return history_formats.history_csv(found)
+
 
 HISTORY: Mapping[str, Format[History]] = {
-    "table": lambda found, console: _printed(console, history_formats.history_table(found)),
-    "json": lambda found, _: history_formats.history_json(found),
-    "csv": lambda found, _: history_formats.history_csv(found),
+    "table": _history_table,
+    "json": _history_json,
+    "csv": _history_csv,
 }
 """``history --format``: a table, JSON or CSV, one row per step and group."""
 
+
+def _review_html(review: Review, _: Console) -> str:
+    from trustctl import review_pages
+
+    return review_pages.html_page(review)
+
+
+def _review_markdown(review: Review, _: Console) -> str:
+    from trustctl import review_pages
+
+    return review_pages.markdown_page(review)
+
+
 REVIEW: Mapping[str, Format[Review]] = {
-    "html": lambda review, _: review_pages.html_page(review),
-    "markdown": lambda review, _: review_pages.markdown_page(review),
+    "html": _review_html,
+    "markdown": _review_markdown,
 }
 """``review --format``: one self-contained HTML page, or markdown (its charts only with -o)."""
 
+
+def _oc_table(report: Report, _: Console) -> str:
+    from trustctl import oc_report
+
+    return oc_report.table(report)
+
+
+def _oc_markdown(report: Report, _: Console) -> str:
+    from trustctl import oc_report
+
+    return oc_report.markdown(report)
+
+
+def _oc_json(report: Report, _: Console) -> str:
+    from trustctl import oc_report
+
+    return oc_report.as_json(report)
+
+
 OC: Mapping[str, Format[Report]] = {
-    "table": lambda report, _: oc_report.table(report),
-    "markdown": lambda report, _: oc_report.markdown(report),
-    "json": lambda report, _: oc_report.as_json(report),
+    "table": _oc_table,
+    "markdown": _oc_markdown,
+    "json": _oc_json,
 }
 """``oc --format``: plain-text tables, markdown, or every number as JSON."""
 
+if TYPE_CHECKING:
+    EXPLAIN: Mapping[str, Format[Explained]]
+    """``explain --format``: text (tables, or key: value lines below 100 columns), markdown
+    or JSON."""
+    WHATIF: Mapping[str, Format[Shown]]
+    """``whatif --format``: per group the level under each scenario, as a table, markdown,
+    JSON or CSV."""
+    REPLAY: Mapping[str, Format[Replay]]
+    """``whatif --replay --format``: per group and scenario, the share automated and the
+    first promotion; per scenario the failures that would have run before a human saw them."""
 
-WHATIF: Mapping[str, Format[whatif_formats.Shown]] = whatif_formats.FORMATS
-"""``whatif --format``: per group the level under each scenario, as a table, markdown,
-JSON or CSV."""
+#: The registries kept in the module of their renderers, by the name they have here.
+_BESIDE_RENDERERS = {
+    "EXPLAIN": "trustctl.explain_formats",
+    "WHATIF": "trustctl.whatif_formats",
+    "REPLAY": "trustctl.replay_formats",
+}
 
-REPLAY: Mapping[str, Format[replay_formats.Replay]] = replay_formats.FORMATS
-"""``whatif --replay --format``: per group and scenario, the share automated and the first
-promotion; per scenario the failures that would have run before a human saw them."""
+
+def __getattr__(name: str) -> Any:
+    """``EXPLAIN``, ``WHATIF`` and ``REPLAY``: imported with their renderers when first used."""
+    if name in _BESIDE_RENDERERS:
+        return importlib.import_module(_BESIDE_RENDERERS[name]).FORMATS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def bad_rows_jsonl(rows: Iterable[BadRow]) -> str:
