@@ -11,10 +11,12 @@ import functools
 import os
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
-from rich.console import Console
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = [
     "EXIT_BROKEN_PIPE",
@@ -42,21 +44,27 @@ NARROW_WIDTH = 80
 WIDE_WIDTH = 160
 
 
-class _Console(Console):
-    """A console that leaves a closed stdout to ``fails_cleanly``.
+@functools.cache
+def _stdout_console() -> type[Console]:
+    """Rich's console, made to leave a closed stdout to ``fails_cleanly``.
 
     Rich's own handler exits with code 1, which ``check`` uses for "the policy is stale".
+    Made on first use: importing rich is most of what ``--help`` would otherwise cost.
     """
+    from rich.console import Console
 
-    def on_broken_pipe(self) -> None:
-        self.quiet = True
-        raise BrokenPipeError
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError
+
+    return _Console
 
 
 def out(wide: bool = False, pipe_width: int = NARROW_WIDTH) -> Console:
     """The console for stdout: as wide as COLUMNS says, else the terminal, else
     ``pipe_width``; ``wide`` (every column) at least ``WIDE_WIDTH``."""
-    console = _Console(highlight=False, soft_wrap=False, emoji=False)
+    console = _stdout_console()(highlight=False, soft_wrap=False, emoji=False)
     if not console.is_terminal and "COLUMNS" not in os.environ:
         console.width = pipe_width
     if wide:
@@ -66,6 +74,8 @@ def out(wide: bool = False, pipe_width: int = NARROW_WIDTH) -> Console:
 
 def err() -> Console:
     """The console for diagnostics on stderr."""
+    from rich.console import Console
+
     # soft_wrap: a diagnostic stays on one line (grep-able FILE:LINE), whatever the width.
     return Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 

@@ -1,7 +1,5 @@
 """The commands that make inputs: ``aggregate`` evidence, its ``sql``, a ``sample`` log."""
 
-from __future__ import annotations
-
 import datetime as dt
 import sys
 from enum import Enum

@@ -1,7 +1,5 @@
 """The ``explain`` command: one action class's verdict, line by line, as text, markdown or JSON."""
 
-from __future__ import annotations
-
 import sys
 from enum import Enum
 from pathlib import Path

@@ -1,7 +1,5 @@
 """The ledger's commands: ``verify`` every entry, ``approve`` or ``reject`` a promotion."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """The policy commands: ``generate``, ``check``, ``diff`` and ``validate``."""
 
-from __future__ import annotations
-
 import sys
 from enum import Enum
 from pathlib import Path

@@ -1,7 +1,5 @@
 """The commands that look back: ``history``, the promotion ``review``, the rules' ``oc``."""
 
-from __future__ import annotations
-
 import sys
 from enum import Enum
 from pathlib import Path

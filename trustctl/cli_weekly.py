@@ -1,7 +1,5 @@
 """The commands for the weekly job and the tools around it: ``update`` and ``schema``."""
 
-from __future__ import annotations
-
 import json
 import sys
 from dataclasses import replace

@@ -1,9 +1,9 @@
 """The ``whatif`` command: the baseline and scenarios side by side, or replayed."""
 
-from __future__ import annotations
-
+import datetime as dt
 import sys
 from enum import Enum
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -27,9 +27,6 @@ from trustctl.cli_options import (
 )
 
 if TYPE_CHECKING:
-    import datetime as dt
-    from pathlib import Path
-
     from trustctl.rules import LoadedRules
     from trustctl.whatif import Scenario
 
@@ -160,8 +157,8 @@ def whatif(
 
 def _replay(
     logs: list[Path],
-    loaded: LoadedRules,
-    scenarios: list[Scenario],
+    loaded: "LoadedRules",
+    scenarios: "list[Scenario]",
     where: list[str] | None,
     steps: tuple[dt.datetime | None, dt.datetime | None, dt.timedelta],
     on_bad_rows: BadRows,
