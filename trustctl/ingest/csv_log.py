@@ -1,16 +1,18 @@
-"""CSV logs: the header checked, the records parsed by Arrow batch by batch."""
+"""CSV logs: the header checked, the records parsed by Arrow block by block on worker threads."""
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+import io
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pyarrow as pa
 
 from trustctl.errors import InputError
 from trustctl.ingest import textfile
-from trustctl.ingest.log_source import HashedFile, Source, check_required
+from trustctl.ingest.csv_blocks import Rest, record_blocks
+from trustctl.ingest.log_source import HashedFile, Source, Unit, check_required
 from trustctl.ingest.textfile import Unreadable, csv_record_lines, is_gzip, long_fields
 from trustctl.schema import COLUMNS, PER_ROW_COLUMNS
 
@@ -48,29 +50,62 @@ def csv_source(path: Path) -> Source:
     # Per-row columns are checked as UTF-8 while parsing; the others as bytes, so that only
     # their few distinct values are checked (when ``_encoded`` dictionary-encodes them).
     types = {c: pa.string() if c in PER_ROW_COLUMNS else pa.binary() for c in present}
-    options = {
-        "read_options": pacsv.ReadOptions(block_size=CSV_BLOCK, use_threads=False),
-        "parse_options": pacsv.ParseOptions(newlines_in_values=True),
-        "convert_options": pacsv.ConvertOptions(
-            include_columns=present,
-            column_types=types,
-            strings_can_be_null=False,
-            quoted_strings_can_be_null=False,
-        ),
-    }
-
+    parse = pacsv.ParseOptions(newlines_in_values=True)
+    convert = pacsv.ConvertOptions(
+        include_columns=present,
+        column_types=types,
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+    )
+    # The first block starts with the header; the others are records only.
+    first = pacsv.ReadOptions(block_size=CSV_BLOCK, use_threads=False)
+    later = pacsv.ReadOptions(block_size=CSV_BLOCK, use_threads=False, column_names=header)
     hashed = HashedFile(path)
 
-    def batches() -> Iterator[pa.RecordBatch]:
+    def problem(exc: Exception) -> str:
+        return _csv_problem(path, len(header), exc)
+
+    def parsed(text: memoryview, options: pacsv.ReadOptions) -> Callable[[], list[pa.RecordBatch]]:
+        def parse_block() -> list[pa.RecordBatch]:
+            try:
+                table = pacsv.read_csv(
+                    pa.py_buffer(text),
+                    read_options=options,
+                    parse_options=parse,
+                    convert_options=convert,
+                )
+            except pa.ArrowInvalid as exc:
+                raise InputError([problem(exc)]) from None
+            found: list[pa.RecordBatch] = table.to_batches()
+            return found
+
+        return parse_block
+
+    def streamed(stream: io.RawIOBase, options: pacsv.ReadOptions) -> Iterator[pa.RecordBatch]:
+        with pa.PythonFile(stream, mode="r") as raw:
+            text = pa.CompressedInputStream(raw, "gzip") if is_gzip(path) else raw
+            yield from pacsv.open_csv(
+                text, read_options=options, parse_options=parse, convert_options=convert
+            )
+
+    def batches() -> Iterator[Unit]:
         try:
-            with hashed, pa.PythonFile(hashed, mode="r") as raw:
-                stream = pa.CompressedInputStream(raw, "gzip") if is_gzip(path) else raw
-                yield from pacsv.open_csv(stream, **options)
+            with hashed:
+                if is_gzip(path):  # one stream to inflate: read by one parser
+                    yield from streamed(hashed, first)
+                    return
+                options = first
+                for block in record_blocks(hashed):
+                    if isinstance(block, Rest):
+                        yield from streamed(block, options)
+                    else:
+                        yield parsed(block, options)
+                    options = later
         except (pa.ArrowInvalid, OSError) as exc:
-            raise InputError([_csv_problem(path, len(header), exc)]) from None
+            raise InputError([problem(exc)]) from None
 
     # A value that is not UTF-8 is found the way a ragged row is: by reading the file again.
-    return Source(batches(), hashed.sha256, lambda e: _csv_problem(path, len(header), e))
+    return Source(batches(), hashed.sha256, problem)
 
 
 def _csv_problem(path: Path, fields: int, exc: Exception) -> str:

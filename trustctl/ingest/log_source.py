@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, TypeAlias
 
 import numpy as np
 import pyarrow as pa
@@ -36,6 +36,7 @@ __all__ = [
     "NotText",
     "Source",
     "StdinLog",
+    "Unit",
     "check_required",
     "hashed_apart",
     "stdin_spooled",
@@ -55,11 +56,16 @@ class NotText(Exception):
         self.kind = kind
 
 
+#: What a format gives to be read on a worker thread: a batch, or a function that parses some.
+Unit: TypeAlias = "pa.RecordBatch | Callable[[], list[pa.RecordBatch]]"
+
+
 @dataclass(frozen=True)
 class Source:
     """One file's batches as its format reads them, and how to word a value that is not text."""
 
-    batches: Iterator[pa.RecordBatch]
+    batches: Iterator[Unit]
+    """In file order; a function among them parses its batches on the worker thread."""
     sha256: Callable[[], str]
     """The file's SHA-256 (hex), once every batch was read."""
     not_text: Callable[[NotText], str]

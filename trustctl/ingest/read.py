@@ -18,7 +18,7 @@ from trustctl.errors import InputError
 from trustctl.ingest.csv_log import csv_source
 from trustctl.ingest.find import format_of
 from trustctl.ingest.jsonl_log import jsonl_source
-from trustctl.ingest.log_source import NotText
+from trustctl.ingest.log_source import NotText, Unit
 from trustctl.ingest.parquet_log import parquet_source
 from trustctl.ingest.timestamps import arrow_times
 from trustctl.schema import COLUMNS, PER_ROW_COLUMNS
@@ -191,8 +191,9 @@ def narrow(column: pa.DictionaryArray) -> np.ndarray:
 def read_log(path: Path, keep: Callable[[Piece], None]) -> RawLog:
     """Read one decision-log file batch by batch into compact pieces, each given to ``keep``.
 
-    Each batch is encoded (``_encoded``) and compacted (``compact``) on worker threads
-    while the next batches are parsed (Arrow and numpy release the GIL); the file's
+    Each batch is parsed (CSV: blocks of records), encoded (``_encoded``) and compacted
+    (``compact``) on worker threads while the next is read (Arrow and numpy release the
+    GIL); the file's
     SHA-256 is its format's (``Source.sha256``). ``keep`` gets the pieces on this thread,
     in file order, as soon as it can: the file is never held whole.
     """
@@ -205,16 +206,16 @@ def read_log(path: Path, keep: Callable[[Piece], None]) -> RawLog:
         source = parquet_source(path)
     rows = 0
 
-    def counted() -> Iterator[pa.RecordBatch]:
-        nonlocal rows
-        for batch in source.batches:
-            yield batch
-            rows += batch.num_rows
+    def pieces(unit: Unit) -> list[Piece]:
+        parsed = unit() if callable(unit) else [unit]
+        return [compact(path, _encoded(batch)) for batch in parsed]
 
     with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
         try:
-            for piece in _in_order(pool, lambda batch: compact(path, _encoded(batch)), counted()):
-                keep(piece)
+            for found in _in_order(pool, pieces, source.batches):
+                for piece in found:
+                    rows += piece.rows
+                    keep(piece)
         except NotText as exc:
             raise InputError([source.not_text(exc)]) from None
         raw = RawLog(path, fmt, source.sha256(), rows, source.lines())
