@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,6 +13,9 @@ import pyarrow.compute as pc
 from trustctl.ingest.columns import offsets
 
 __all__ = ["Grouping", "blank_ids", "group_rows", "merged_codes"]
+
+#: Rows of a decision that ``Grouping.reduce`` takes in whole-array steps; beyond, one by one.
+_STEPS = 8
 
 
 @dataclass(frozen=True)
@@ -44,11 +48,47 @@ class Grouping:
         return not len(self.several)
 
     def reduce(self, ufunc: np.ufunc, values: np.ndarray) -> np.ndarray:
-        """``ufunc`` (``np.minimum``, ``np.maximum``) over each decision's row values."""
+        """``ufunc`` (``np.minimum``, ``np.maximum``) over each decision's row values.
+
+        The decisions with several rows take their second rows' values all at once, then
+        their third rows' (those that have one), and so on: a few whole-array steps where
+        ``ufunc.reduceat`` pays for each decision. The few with many rows are left to it.
+        """
         merged: np.ndarray = values[self.first]
-        if len(self.several):
-            merged[self.several] = ufunc.reduceat(values[self.rows], self.starts)
+        if not len(self.several):
+            return merged
+        steps, many, many_rows, many_starts = self._steps
+        folded = merged[self.several]
+        for which, rows in steps:
+            if which is None:
+                folded = ufunc(folded, values[rows])
+            else:
+                folded[which] = ufunc(folded[which], values[rows])
+        if len(many):
+            folded[many] = ufunc.reduceat(values[many_rows], many_starts)
+        merged[self.several] = folded
         return merged
+
+    @functools.cached_property
+    def _steps(
+        self,
+    ) -> tuple[list[tuple[np.ndarray | None, np.ndarray]], np.ndarray, np.ndarray, np.ndarray]:
+        """For ``reduce``: per step ``k`` (from 1), the decisions (of ``several``) with a
+        ``k``-th row (``None``: all of them) and those rows; then the decisions with more
+        than ``_STEPS`` rows, their rows, and where each starts among them."""
+        sizes = np.diff(self.starts, append=np.int32(len(self.rows)))
+        few = sizes <= _STEPS
+        steps: list[tuple[np.ndarray | None, np.ndarray]] = []
+        for k in range(1, int(sizes[few].max(initial=1))):
+            if k == 1 and few.all():
+                steps.append((None, self.rows[self.starts + 1]))
+            else:
+                which = np.flatnonzero(few & (sizes > k))
+                steps.append((which, self.rows[self.starts[which] + k]))
+        many = np.flatnonzero(~few)
+        many_rows = self.rows[np.repeat(~few, sizes)]
+        counts = sizes[many]
+        return steps, many, many_rows, (np.cumsum(counts) - counts).astype(np.int32)
 
     def any(self, given: np.ndarray) -> np.ndarray:
         """Whether ``given`` holds in some row of each decision."""
