@@ -63,10 +63,13 @@ class Merged:
 
 def _dense(codes: np.ndarray, span: int) -> tuple[np.ndarray, int]:
     """Codes in ``[0, span)`` renumbered densely, in the same order, and how many there are."""
-    if span <= 1 << 26:  # a count per possible code: no hashing, no sort
-        present = np.bincount(codes, minlength=span) > 0
-        rank = np.cumsum(present) - 1
-        return rank[codes], int(present.sum())
+    if span <= 1 << 26:  # a flag per possible code: no hashing, no sort
+        present = np.zeros(span, dtype=bool)
+        present[codes] = True
+        rank = present.astype(np.int32)  # int32: half of the default int64
+        np.cumsum(rank, out=rank)
+        rank -= 1
+        return rank[codes].astype(np.int64), int(rank[-1]) + 1
     uniques, dense = np.unique(codes, return_inverse=True)
     return dense.astype(np.int64), len(uniques)
 
@@ -75,17 +78,18 @@ def key_codes(columns: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Each row's key number (dense, in sorted key order) and one row per key.
 
     ``columns`` are codes (0 or more) ordered like their values; they are folded into one
-    int64 in mixed radix, renumbered densely whenever the radix grows large.
+    int64 in mixed radix, renumbered densely before the radix would grow large (the
+    combinations present are few: the flags ``_dense`` counts stay small).
     """
     combined = np.zeros(len(columns[0]), dtype=np.int64)
     span = 1
     for codes in columns:
         size = int(codes.max()) + 1 if len(codes) else 1
+        if span > 1 and span * size > 1 << 20:
+            combined, span = _dense(combined, span)
         combined *= size
         combined += codes
         span *= size
-        if span > 1 << 20:
-            combined, span = _dense(combined, span)
     of_row, span = _dense(combined, span)
     first = np.full(span, len(of_row), dtype=np.int64)
     np.minimum.at(first, of_row, np.arange(len(of_row), dtype=np.int64))
