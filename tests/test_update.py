@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -167,10 +168,57 @@ def test_a_new_proposal_is_a_change_rewritten_with_its_ledger_entry(
     assert "k8s.restart_pod: auto_notify ⇡ full (proposed)" in again.stdout
 
 
-def test_other_rules_are_a_change_so_check_passes_after_the_job(week: Path) -> None:
-    rules = Path(RULES)
-    result = run("update", "logs/", "--policy", "policy.yaml", "--rules", rules)
+def test_rules_equal_in_effect_are_no_change_as_check_sees_them(week: Path) -> None:
+    before = (week / "policy.yaml").read_bytes()
+    rules = Path(RULES)  # the built-in rules, written out
+    weekly = ("update", "logs/", "--policy", "policy.yaml", "--rules", rules, "--pr-body", "b.md")
+    assert ok(*weekly).stdout.endswith("nothing rewritten\n")
+    assert (week / "policy.yaml").read_bytes() == before
+    body = (week / "b.md").read_text(encoding="utf-8")
+    digest = hashlib.sha256(rules.read_bytes()).hexdigest()[:12]
+    assert f"- Rules: the same rules in effect (the built-in rules → sha256 {digest})\n" in body
+    assert ok("check", "logs/", "--policy", "policy.yaml", "--rules", rules).exit_code == 0
+
+
+def test_other_rules_are_a_change_named_by_key_so_check_passes_after_the_job(week: Path) -> None:
+    strict = week / "strict.yaml"
+    strict.write_text("demote:\n  full:\n    success: {threshold: 0.96}\n", encoding="utf-8")
+    weekly = ("update", "logs/", "--policy", "policy.yaml", "--rules", strict, "--pr-body", "b.md")
+    result = run(*weekly)
     assert result.exit_code == 1, result.output
     assert result.stdout == "policy.yaml: rewritten: rules changed; no level changes\n"
-    assert ok("check", "logs/", "--policy", "policy.yaml", "--rules", rules).exit_code == 0
-    assert ok("update", "logs/", "--policy", "policy.yaml", "--rules", rules).exit_code == 0
+    body = (week / "b.md").read_text(encoding="utf-8")
+    digest = hashlib.sha256(strict.read_bytes()).hexdigest()[:12]
+    assert (
+        f"- Rules changed: the built-in rules → sha256 {digest}\n"
+        "  - `demote.full.success.threshold`: 0.97 → 0.96\n\n### Level changes" in body
+    )
+    assert ok("check", "logs/", "--policy", "policy.yaml", "--rules", strict).exit_code == 0
+    assert ok(*weekly).exit_code == 0
+    # The file the policy records has changed since: its rules, and so the keys, are unknown.
+    strict.write_text("demote:\n  full:\n    success: {threshold: 0.95}\n", encoding="utf-8")
+    other = week / "other.yaml"
+    other.write_text("cooldown: 8d\n", encoding="utf-8")
+    result = run(*weekly[:5], other, *weekly[6:])
+    assert result.exit_code == 1, result.output
+    body = (week / "b.md").read_text(encoding="utf-8")
+    assert f"  - the keys cannot be named: `{strict}` no longer holds the rules recorded\n" in body
+
+
+def test_changed_keys_are_named_as_set_names_them() -> None:
+    from trustctl.rules import TrustRules
+    from trustctl.rules_diff import changed_keys
+
+    before = TrustRules()
+    data = before.model_dump()
+    data["window"] = "90d"
+    data["group_by"] = ["action_class", "service"]
+    data["risk_tiers"] = data["risk_tiers"][1:]
+    after = TrustRules.model_validate(data)
+    changed = changed_keys(before, after)
+    assert changed[:3] == [
+        ("window", "180d", "90d"),
+        ("group_by.1", None, "service"),
+        ("risk_tiers.0.pattern", "db.*", "data.*"),
+    ]
+    assert changed_keys(before, TrustRules()) == []

@@ -4,14 +4,13 @@ a stale head, changed rules, drift, and ledger entries the logs do not support."
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from trustctl.diff import label
-from trustctl.errors import LedgerError, TrustctlError
+from trustctl.errors import LedgerError
 from trustctl.evidence import GroupKey, sort_key
 from trustctl.inputs import Source
 from trustctl.ledger import (
@@ -26,7 +25,8 @@ from trustctl.ledger import (
 from trustctl.overrides import effective_sha256
 from trustctl.policy_model import Action, Policy, RulesFile
 from trustctl.record import Run, rules_digest, run
-from trustctl.rules import LoadedRules, TrustRules, load_rules
+from trustctl.rules import LoadedRules
+from trustctl.rules_diff import effective_of
 from trustctl.times import stamp
 
 __all__ = ["Finding", "check", "disagreements", "verify"]
@@ -245,30 +245,13 @@ def _rules_changed(recorded: RulesFile, rules: LoadedRules) -> bool:
     """Whether ``rules`` are not the rules in effect when the policy was made; compared by
     the rules in effect (a file equal to the built-in rules is the same rules) whenever
     those can be known, else by the file."""
-    made_with = _made_with(recorded)
+    made_with = effective_of(recorded)
     if made_with is None:
         return (recorded.sha256, recorded.effective_sha256) != (
             rules.sha256,
             rules.effective_sha256,
         )
     return made_with != (rules.effective_sha256 or effective_sha256(rules.rules))
-
-
-def _made_with(recorded: RulesFile) -> str | None:
-    """The sha256 of the rules in effect when the policy was made: recorded (with
-    ``--set``), the built-in rules', or the recorded file's while it still holds the
-    recorded bytes; ``None`` when they cannot be known."""
-    if recorded.effective_sha256 is not None:
-        return recorded.effective_sha256
-    if recorded.path is None:
-        return effective_sha256(TrustRules())
-    try:
-        raw = Path(recorded.path).read_bytes()
-        if hashlib.sha256(raw).hexdigest() != recorded.sha256:
-            return None
-        return effective_sha256(load_rules(Path(recorded.path)).rules)
-    except (OSError, TrustctlError):
-        return None
 
 
 def verify(

@@ -12,11 +12,15 @@ from typing import Any
 from trustctl.diff import LevelChange, ProposalChange, diff_policies, label, proposal_changes
 from trustctl.explain import Explanation
 from trustctl.policy_model import Action, InputFile, Policy
+from trustctl.rules_diff import changed_keys, differ, made_with, shown
 
 __all__ = ["CLOSEST", "ProposalChange", "Update", "hand_edits", "pr_body", "summary", "title"]
 
 CLOSEST = 3
 """How many groups closest to promotion the body lists."""
+
+_KEYS = 10
+"""How many changed rules keys the body names."""
 
 _ARROW = {"promoted": "↑", "demoted": "↓", "added": "+", "removed": "−"}
 
@@ -52,20 +56,21 @@ class Update:
 
     @property
     def rules_changed(self) -> bool:
-        """Whether the rules differ from those the committed policy records (as ``check``
-        compares them)."""
-        return self.old is not None and _rules_id(self.old) != _rules_id(self.new)
+        """Whether the rules differ from those the committed policy records, as ``check``
+        compares them: by the rules in effect (a file equal to the built-in rules is the same
+        rules) whenever those can be known, else by the files."""
+        if self.old is None:
+            return False
+        before, after = self.old.metadata.rules, self.new.metadata.rules
+        if before is None or after is None:
+            return before != after
+        return differ(before, after)
 
     @property
     def changed(self) -> bool:
         """Whether the policy must be rewritten (and a pull request opened): a level, a
         proposal or the rules changed (a policy left with other rules would fail ``check``)."""
         return bool(self.changes or self.proposals or self.rules_changed)
-
-
-def _rules_id(policy: Policy) -> tuple[str | None, str | None] | None:
-    rules = policy.metadata.rules
-    return None if rules is None else (rules.sha256, rules.effective_sha256)
 
 
 def _empty(policy: Policy) -> Policy:
@@ -164,14 +169,30 @@ def _rules_change(update: Update) -> list[str]:
     new, old = update.new.metadata, update.old.metadata if update.old else None
     was = old.rules.sha256 if old and old.rules else None
     now = new.rules.sha256 if new.rules else None
-    if old is None or was == now:
+    if old is None or (was == now and not update.rules_changed):
         return [f"- Rules: unchanged ({_short(now)})"]
+    if not update.rules_changed:
+        return [f"- Rules: the same rules in effect ({_short(was)} → {_short(now)})"]
     lines = [f"- Rules changed: {_short(was)} → {_short(now)}"]
+    before = None if old.rules is None else made_with(old.rules)
+    after = None if new.rules is None else made_with(new.rules)
+    if before is not None and after is not None:
+        changed = changed_keys(before, after)
+        lines += [f"  - `{key}`: {shown(a)} → {shown(b)}" for key, a, b in changed[:_KEYS]]
+        if len(changed) > _KEYS:
+            lines.append(f"  - … and {len(changed) - _KEYS} more key(s)")
+        return lines
+    gone = old.rules.path if before is None and old.rules else new.rules.path if new.rules else None
+    lines.append(
+        f"  - the keys cannot be named: `{gone}` no longer holds the rules recorded"
+        if gone
+        else "  - the keys cannot be named"
+    )
     if old.bounds != new.bounds and old.bounds and new.bounds:
         for name in ("method", "confidence", "prior"):
-            before, after = getattr(old.bounds, name), getattr(new.bounds, name)
-            if before != after:
-                lines.append(f"  - `bounds.{name}`: {before} → {after}")
+            before_value, after_value = getattr(old.bounds, name), getattr(new.bounds, name)
+            if before_value != after_value:
+                lines.append(f"  - `bounds.{name}`: {before_value} → {after_value}")
     if old.group_by != new.group_by:
         lines.append(f"  - `group_by`: {list(old.group_by)} → {list(new.group_by)}")
     return lines
