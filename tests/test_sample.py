@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trustctl import sample
+from trustctl import sample_csv
 from trustctl.errors import TrustctlError
 from trustctl.levels import Level
 from trustctl.sample import (
@@ -266,7 +266,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(
         stream.write(b"decision_id,")
         raise OSError("disk full")
 
-    monkeypatch.setattr(sample, "_write_csv", broken)
+    monkeypatch.setattr(sample_csv, "_write_csv", broken)
     with pytest.raises(TrustctlError, match=f"{re.escape(str(tmp_path))}/decisions.csv: cannot"):
         write_sample(tmp_path, decisions=20)
     assert [p.name for p in tmp_path.iterdir()] == ["decisions.csv"]

@@ -1,51 +1,47 @@
-"""One run against the ledger: the events it records, promotions held for sign-off, approvals.
+"""One run against the ledger: what takes effect, promotions held for sign-off, approvals.
 
 ``decide`` says what the evidence earns; this module says what of it takes effect. A
 promotion to a level in ``approval.required_for`` is proposed, not applied, until a person
 approves it; a rejected one is not proposed again before ``approval.expires`` has passed;
-demotions apply at once. Each group's change is an event for the ledger.
+demotions apply at once. Each group's change is an event for the ledger (its fields are
+``signoff_events``', whose ``Context``, ``inputs_digest`` and ``rule_of`` are re-exported).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from trustctl import numbers
 from trustctl.diff import label
 from trustctl.errors import LedgerError
 from trustctl.evidence import GroupKey
 from trustctl.ledger import (
-    TRUSTCTL,
     Entry,
     Event,
-    EvidenceNumbers,
     GroupHistory,
-    History,
     Kind,
-    PinRecord,
     Proposal,
     Rejection,
-    Source,
-    canonical,
     instant,
 )
 from trustctl.levels import Level
 from trustctl.reasons import needs_text, reason_text
 from trustctl.rules import Approval
+from trustctl.signoff_events import (
+    Context,
+    event_of,
+    initial_event,
+    inputs_digest,
+    lapse_event,
+    pin_events,
+    promotion_of,
+    rule_of,
+)
 from trustctl.times import stamp
 from trustctl.verdict import (
     Approved,
-    CappedDown,
-    Demoted,
     Next,
-    PinExpired,
-    Pinned,
-    Promoted,
     Proposed,
-    Reason,
     Rejected,
     RejectedUntil,
     SignOff,
@@ -67,18 +63,6 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class Context:
-    """What every event of one run shares."""
-
-    as_of: dt.datetime
-    group_by: tuple[str, ...]
-    inputs_sha256: str | None
-    rules_sha256: str
-    version: str
-    approval: Approval
-
-
-@dataclass(frozen=True)
 class Outcome:
     """What one group's run comes to, and the events that record it."""
 
@@ -93,165 +77,13 @@ class Outcome:
     events: tuple[Event, ...]
 
 
-def inputs_digest(sha256s: Sequence[str]) -> str:
-    """The sha256 of the inputs: of the canonical JSON list of their sha256s, sorted."""
-    return hashlib.sha256(canonical({"inputs": sorted(sha256s)})).hexdigest()
-
-
-def _bound(value: float, lower: bool) -> str:
-    return numbers.bound_text(value, numbers.PLACES, lower)
-
-
-def _evidence_numbers(verdict: Verdict) -> EvidenceNumbers:
-    """The counts and bounds a level change rests on (bounds as 6-place decimal text)."""
-    evidence, record = verdict.state.evidence, verdict.state.demotion_evidence
-    return {
-        "decisions": evidence.decisions,
-        "counted_from": stamp(evidence.counted_from),
-        "agreed": evidence.agreed,
-        "reviewed": evidence.reviewed,
-        "agreement_lower": _bound(verdict.agreement.lower, lower=True),
-        "succeeded": evidence.succeeded,
-        "verified": evidence.verified,
-        "unverified": evidence.unverified,
-        "executed": evidence.executed,
-        "success_lower": _bound(verdict.success.lower, lower=True),
-        "critical_failures": verdict.state.critical_failures,
-        "demotion_agreed": record.agreed,
-        "demotion_reviewed": record.reviewed,
-        "demotion_agreement_upper": _bound(verdict.demotion_agreement.upper, lower=False),
-        "demotion_succeeded": record.succeeded,
-        "demotion_verified": record.verified,
-        "demotion_success_upper": _bound(verdict.demotion_success.upper, lower=False),
-    }
-
-
-def _unwrapped(reason: Reason) -> Reason:
-    return reason.reason if isinstance(reason, PinExpired) else reason
-
-
-def rule_of(verdict: Verdict) -> str:
-    """The rule that moved a group: ``pins``, a cap, a demotion check or ``promote.<level>``."""
-    reason = _unwrapped(verdict.reason)
-    if isinstance(reason, Pinned):
-        return "pins"
-    if isinstance(reason, CappedDown):
-        return reason.cap.limited_by or "caps"
-    if isinstance(reason, Demoted):
-        return reason.check.rule
-    return f"promote.{verdict.level.value}"
-
-
-def _promotion(verdict: Verdict) -> Promoted | None:
-    reason = _unwrapped(verdict.reason)
-    return reason if isinstance(reason, Promoted) else None
-
-
-def _key_fields(group_by: Sequence[str], key: GroupKey) -> dict[str, str | int | None]:
-    return {
-        name: (value if value not in (0, "") else None)
-        for name, value in zip(group_by, key, strict=True)
-    }
-
-
-def _event(
-    ctx: Context,
-    verdict: Verdict,
-    kind: Kind,
-    levels: tuple[Level | None, Level | None],
-    rule: str,
-    reason: str,
-    *,
-    actor: str = TRUSTCTL,
-    history: History | None = None,
-    expires: dt.datetime | None = None,
-) -> Event:
-    return Event(
-        at=stamp(ctx.as_of),
-        kind=kind,
-        group=_key_fields(ctx.group_by, verdict.state.key),
-        from_level=levels[0],
-        to_level=levels[1],
-        rule=rule,
-        reason=reason,
-        evidence=None
-        if kind in ("initial", "pinned", "unpinned", "expired")
-        else _evidence_numbers(verdict),
-        inputs_sha256=ctx.inputs_sha256,
-        rules_sha256=ctx.rules_sha256,
-        version=ctx.version,
-        actor=actor,
-        history=history,
-        expires=None if expires is None else stamp(expires),
-    )
-
-
-def _initial(ctx: Context, verdict: Verdict) -> Event:
-    state = verdict.state
-    source: Source = "previous policy" if state.current_source == "previous policy" else "log"
-    since = state.level_since
-    cap = state.inherited_cap
-    why = (
-        "the level of the previous policy"
-        if source == "previous policy"
-        else "the mode of its latest decision in the log"
-    )
-    return _event(
-        ctx,
-        verdict,
-        "initial",
-        (None, state.current),
-        "initial",
-        f"starts at {state.current.value}: {why}",
-        history=History(
-            source=source,
-            since=None if since is None else stamp(since),
-            last_promoted=None if state.last_promoted is None else stamp(state.last_promoted),
-            last_demoted=None if state.last_demoted is None else stamp(state.last_demoted),
-            cap=None if cap is None else {"level": cap[0].value, "by": cap[1]},
-        ),
-    )
-
-
-def _pin_events(ctx: Context, verdict: Verdict, recorded: PinRecord | None) -> list[Event]:
-    status = verdict.pin
-    if status is not None and status.active:
-        pin = status.pin
-        now = PinRecord(level=pin.level, owner=pin.owner, reason=pin.reason)
-        if now == recorded:
-            return []
-        levels = (None if recorded is None else recorded.level, pin.level)
-        return [
-            _event(
-                ctx, verdict, "pinned", levels, "pins", pin.reason,
-                actor=pin.owner, expires=pin.expires_at(),
-            )
-        ]  # fmt: skip
-    if recorded is None:
-        return []
-    if status is not None:
-        expiry = status.pin.expires_at()
-        when = "an unknown date" if expiry is None else stamp(expiry)
-        kind: Kind = "expired"
-        reason = f"the pin at {recorded.level.value} by {recorded.owner} expired on {when}"
-    else:
-        kind = "unpinned"
-        reason = (
-            f"the pin at {recorded.level.value} by {recorded.owner} was removed from the "
-            f"rules (it said: {recorded.reason})"
-        )
-    return [
-        _event(ctx, verdict, kind, (recorded.level, None), "pins", reason, actor=recorded.owner)
-    ]
-
-
 def _needs_signoff(verdict: Verdict, approval: Approval) -> bool:
-    return _promotion(verdict) is not None and verdict.level in approval.required_for
+    return promotion_of(verdict) is not None and verdict.level in approval.required_for
 
 
 def _held(verdict: Verdict, proposal: Proposal, label: str) -> Verdict:
     """``verdict``, a promotion, held at its level while ``proposal`` waits for a person."""
-    state, promotion = verdict.state, _promotion(verdict)
+    state, promotion = verdict.state, promotion_of(verdict)
     gates = () if promotion is None else promotion.gates
     expires = None if proposal.expires is None else instant(proposal.expires)
     return replace(
@@ -267,8 +99,8 @@ def _held(verdict: Verdict, proposal: Proposal, label: str) -> Verdict:
 
 
 def _settle(verdict: Verdict, before: GroupHistory | None, ctx: Context) -> Outcome:
-    events: list[Event] = [] if before is not None else [_initial(ctx, verdict)]
-    events += _pin_events(ctx, verdict, None if before is None else before.pin)
+    events: list[Event] = [] if before is not None else [initial_event(ctx, verdict)]
+    events += pin_events(ctx, verdict, None if before is None else before.pin)
     pending = None if before is None else before.proposal
     rejection = None if before is None else before.rejection
     if rejection is not None and (rejection.until is None or instant(rejection.until) <= ctx.as_of):
@@ -282,7 +114,7 @@ def _settle(verdict: Verdict, before: GroupHistory | None, ctx: Context) -> Outc
         if pending is not None and pending.level is target and not lapsed:
             return Outcome(_held(verdict, pending, name), verdict, pending, None, tuple(events))
         if pending is not None:
-            events.append(_lapse(ctx, verdict, pending, "lapsed unanswered"))
+            events.append(lapse_event(ctx, verdict, pending, "lapsed unanswered"))
         if rejection is not None and rejection.level is target:
             return Outcome(_rejected(verdict, rejection), verdict, None, rejection, tuple(events))
         expires = ctx.as_of + ctx.approval.expires_span
@@ -290,7 +122,7 @@ def _settle(verdict: Verdict, before: GroupHistory | None, ctx: Context) -> Outc
         held = _held(verdict, waiting, name)
         proposal = replace(waiting, reason=reason_text(held.reason))
         events.append(
-            _event(
+            event_of(
                 ctx,
                 verdict,
                 "proposed",
@@ -303,11 +135,11 @@ def _settle(verdict: Verdict, before: GroupHistory | None, ctx: Context) -> Outc
         return Outcome(held, verdict, proposal, None, tuple(events))
     if pending is not None and verdict.level is verdict.previous_level:
         why = f"no longer earned: {reason_text(verdict.reason)}"
-        events.append(_lapse(ctx, verdict, pending, why))
+        events.append(lapse_event(ctx, verdict, pending, why))
     if verdict.level is not verdict.previous_level:
         kind: Kind = "promoted" if verdict.level.rank > verdict.previous_level.rank else "demoted"
         events.append(
-            _event(
+            event_of(
                 ctx, verdict, kind, (verdict.previous_level, verdict.level), rule_of(verdict),
                 reason_text(verdict.reason),
             )
@@ -356,17 +188,6 @@ def _rejected(verdict: Verdict, rejection: Rejection) -> Verdict:
     )
 
 
-def _lapse(ctx: Context, verdict: Verdict, pending: Proposal, why: str) -> Event:
-    return _event(
-        ctx,
-        verdict,
-        "expired",
-        (verdict.previous_level, pending.level),
-        "approval.expires" if why == "lapsed unanswered" else "approval",
-        f"the proposal of {pending.since} to {pending.level.value} {why}",
-    )
-
-
 def settle(
     verdicts: Sequence[Verdict], before: Mapping[GroupKey, GroupHistory], ctx: Context
 ) -> tuple[Outcome, ...]:
@@ -377,14 +198,14 @@ def settle(
 def approve(outcome: Outcome, by: str, reason: str, ctx: Context) -> tuple[Outcome, Event]:
     """Apply the waiting promotion of ``outcome``; raise ``LedgerError`` when none waits."""
     proposal, earned = outcome.proposal, outcome.earned
-    promotion = _promotion(earned)
+    promotion = promotion_of(earned)
     if proposal is None or promotion is None or earned.level is not proposal.level:
         raise LedgerError(f"nothing to approve: {reason_text(outcome.verdict.reason)}")
     verdict = replace(
         earned,
         reason=Approved(earned.previous_level, earned.level, promotion.gates, by, reason),
     )
-    event = _event(
+    event = event_of(
         ctx, earned, "approved", (earned.previous_level, earned.level), "approval", reason,
         actor=by,
     )  # fmt: skip
