@@ -116,11 +116,18 @@ class _Blocks:
             values = values[len(part) :]
 
     def array(self) -> np.ndarray:
-        """Every value appended, in one array; the blocks are let go of."""
-        if self.blocks:
-            self.blocks[-1] = self.blocks[-1][: self.used]
-        whole = np.concatenate(self.blocks) if self.blocks else np.zeros(0, dtype=self.dtype)
-        self.blocks = []
+        """Every value appended, in one array; each block is let go of once copied (the
+        blocks and the array are never both whole in memory)."""
+        blocks, self.blocks = self.blocks, []
+        if blocks:
+            blocks[-1] = blocks[-1][: self.used]
+        whole = np.empty(sum(len(block) for block in blocks), dtype=self.dtype)
+        at = 0
+        while blocks:
+            block = blocks.pop(0)
+            whole[at : at + len(block)] = block
+            at += len(block)
+            del block
         return whole
 
 
@@ -169,12 +176,32 @@ _EMPTY = pa.array([""], pa.string())
 
 def _joined(texts: list[pa.Array]) -> pa.Array:
     """Text arrays as one (a take from many chunks would join them first, at every take):
-    ``string`` while it fits in its 2 GiB, ``large_string`` beyond."""
+    ``string`` while it fits in its 2 GiB, ``large_string`` beyond. The list is emptied:
+    each array is let go of once copied, so that they and the whole are never both whole
+    in memory."""
     size = sum(int(offsets(text)[-1] - offsets(text)[0]) for text in texts)
     kind = pa.string() if size < 1 << 31 else pa.large_string()
-    if not texts:
-        return pa.array([], kind)
-    return pa.concat_arrays([text.cast(kind) for text in texts])
+    if not texts or any(text.null_count for text in texts):
+        joined = pa.concat_arrays([text.cast(kind) for text in texts]) if texts else None
+        texts.clear()
+        return pa.array([], kind) if joined is None else joined
+    rows = sum(len(text) for text in texts)
+    ends = np.empty(rows + 1, dtype=np.int32 if kind == pa.string() else np.int64)
+    data = np.empty(size, dtype=np.uint8)
+    ends[0] = 0
+    row = start = 0
+    while texts:
+        text = texts.pop(0)
+        bounds = offsets(text).astype(np.int64)
+        length = int(bounds[-1] - bounds[0])
+        ends[row + 1 : row + len(text) + 1] = bounds[1:] - bounds[0] + start
+        chars = text.buffers()[2]
+        if length:
+            data[start : start + length] = np.frombuffer(chars, np.uint8, length, int(bounds[0]))
+        row += len(text)
+        start += length
+        del text, chars
+    return pa.Array.from_buffers(kind, rows, [None, pa.py_buffer(ends), pa.py_buffer(data)])
 
 
 class Built:
@@ -214,7 +241,7 @@ class Built:
             pa.chunked_array(self.unread_text, type=pa.string()),
         )
         starts = np.cumsum([0, *(raw.kept for raw in logs)], dtype=np.int64)
-        ids, self.ids = _joined(self.ids), []
+        ids = _joined(self.ids)
         texts = {name: encoder.column() for name, encoder in self.texts.items()}
         return Rows(logs, starts, ids, times, texts)
 

@@ -25,6 +25,7 @@ from trustctl.ingest.report import (
     summaries,
 )
 from trustctl.ingest.timestamps import parse_timestamps
+from trustctl.segment_counts import Merged
 
 __all__ = ["count_decisions", "count_part", "load_decisions", "load_part", "load_timeline"]
 
@@ -64,7 +65,7 @@ def count_decisions(
 ) -> Counted:
     """``load_decisions`` counted into evidence segments: the same decisions, checks and
     errors, merged and counted straight from the compact columns (no frame is made)."""
-    return _counted(*_whole(read_rows(paths), on_bad_rows), until)
+    return _counted(*_to_count(*_whole(read_rows(paths), on_bad_rows), until))
 
 
 def load_part(rows: Rows, on_bad_rows: OnBadRows, until: dt.datetime | None) -> Decisions:
@@ -80,7 +81,7 @@ def load_part(rows: Rows, on_bad_rows: OnBadRows, until: dt.datetime | None) -> 
 
 def count_part(rows: Rows, on_bad_rows: OnBadRows, until: dt.datetime | None) -> Counted:
     """``load_part`` counted into evidence segments, as ``count_decisions`` counts."""
-    return _counted(*_part(rows, on_bad_rows), until)
+    return _counted(*_to_count(*_part(rows, on_bad_rows), until))
 
 
 @dataclass(frozen=True)
@@ -172,15 +173,24 @@ def _report(
     )
 
 
-def _counted(checked: _Checked, skipped: _Skipped, until: dt.datetime | None) -> Counted:
+def _to_count(
+    checked: _Checked, skipped: _Skipped, until: dt.datetime | None
+) -> tuple[Merged, IngestReport, tuple[BadRow, ...]]:
+    """The decisions merged for ``_counted``, with the report: the checked rows and their
+    grouping are let go of when this returns, before the decisions are counted."""
     after, known = _cut(checked, until)
     merged = merged_columns(
         checked.rows, checked.groups, checked.typed, ~after, known & ~skipped.decisions
     )
+    report = _report(checked, skipped, after, known, len(merged.recorded))
+    return merged, report, skipped.bad_rows
+
+
+def _counted(merged: Merged, report: IngestReport, bad_rows: tuple[BadRow, ...]) -> Counted:
     recorded = merged.recorded
     return Counted(
         segments=segments.from_merged(merged),
-        report=_report(checked, skipped, after, known, len(recorded)),
-        bad_rows=skipped.bad_rows,
+        report=report,
+        bad_rows=bad_rows,
         latest=times.at_micros(int(recorded.max())) if len(recorded) else None,
     )
