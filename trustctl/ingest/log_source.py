@@ -8,7 +8,7 @@ import hashlib
 import io
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,8 +56,9 @@ class NotText(Exception):
         self.kind = kind
 
 
-#: What a format gives to be read on a worker thread: a batch, or a function that parses some.
-Unit: TypeAlias = "pa.RecordBatch | Callable[[], list[pa.RecordBatch]]"
+#: What a format gives to be read on a worker thread: a batch, or a function that parses
+#: or decodes some (the worker compacts each as it comes).
+Unit: TypeAlias = "pa.RecordBatch | Callable[[], Iterable[pa.RecordBatch]]"
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +10,7 @@ import pyarrow as pa
 
 from trustctl.errors import InputError, first_line
 from trustctl.ingest import log_source
-from trustctl.ingest.log_source import Source, check_required, hashed_apart, typed_problem
+from trustctl.ingest.log_source import Source, Unit, check_required, hashed_apart, typed_problem
 from trustctl.schema import COLUMNS, PER_ROW_COLUMNS
 
 __all__ = ["hive_values", "parquet_source"]
@@ -72,12 +72,34 @@ def parquet_source(path: Path) -> Source:
         names = [c for c in COLUMNS if c in columns]
         return pa.RecordBatch.from_arrays([columns[c] for c in names], names=names)
 
-    def batches() -> Iterator[pa.RecordBatch]:
+    def unreadable(exc: Exception) -> InputError:
+        return InputError([f"{path}: not a readable Parquet file: {first_line(exc)}"])
+
+    def row_group(index: int) -> Callable[[], Iterator[pa.RecordBatch]]:
+        """One row group, decoded batch by batch on the worker thread that compacts them."""
+
+        def decoded() -> Iterator[pa.RecordBatch]:
+            try:
+                with pq.ParquetFile(path, read_dictionary=encoded) as file:
+                    for batch in file.iter_batches(
+                        batch_size=log_source.BATCH_ROWS,
+                        row_groups=[index],
+                        columns=present,
+                        use_threads=False,
+                    ):
+                        yield with_partition(batch)
+            except (pa.ArrowException, OSError) as exc:
+                raise unreadable(exc) from None
+
+        return decoded
+
+    def batches() -> Iterator[Unit]:
         try:
-            with pq.ParquetFile(path, read_dictionary=encoded) as file:
-                for batch in file.iter_batches(batch_size=log_source.BATCH_ROWS, columns=present):
-                    yield with_partition(batch)
+            with pq.ParquetFile(path) as file:
+                groups = file.metadata.num_row_groups
         except (pa.ArrowException, OSError) as exc:
-            raise InputError([f"{path}: not a readable Parquet file: {first_line(exc)}"]) from None
+            raise unreadable(exc) from None
+        for index in range(groups):
+            yield row_group(index)
 
     return Source(batches(), hashed_apart(path), typed_problem(path))
