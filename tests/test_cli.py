@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import csv
+import io
 import json
 import random
 import re
@@ -16,7 +18,7 @@ import pytest
 import typer.main
 import yaml
 from clirun import assert_clean_failure, ok, run
-from conftest import LogFiles, history, row
+from conftest import SAMPLE_CSV, LogFiles, history, row
 
 import trustctl._terminal
 from trustctl import __version__, formats
@@ -757,3 +759,39 @@ def test_sort_orders_csv_and_json_too() -> None:
     # the default order is the policy's own: JSON on stdout is the policy as -o writes it
     plain = ok("generate", "sample_data/", "--format", "json").stdout
     assert plain == ok("generate", "sample_data/", "--format", "json", "--sort", "name").stdout
+
+
+def _services_by_tier(action_class: str) -> dict[str, set[str]]:
+    """Each system tier of the class's rows in the sample, with the services named there."""
+    found: dict[str, set[str]] = {}
+    with SAMPLE_CSV.open(encoding="utf-8", newline="") as stream:
+        for row in csv.DictReader(stream):
+            if row["action_class"] == action_class and row["system_tier"]:
+                found.setdefault(row["system_tier"], set()).update({row["service"]} - {""})
+    return found
+
+
+def test_a_capped_groups_next_names_its_tier_and_services_in_every_format() -> None:
+    scale, flags = _services_by_tier("k8s.scale"), _services_by_tier("feature_flag.disable")
+    assert len(scale) > 1 and len(flags) == 1  # k8s.scale spans tiers; the flags one does not
+    expected = {
+        "k8s.scale": f"capped at auto_notify by system_tier=2 (services: "
+        f"{', '.join(sorted(scale['2']))}); adding system_tier to group_by would split it, "
+        "each tier judged apart",
+        "feature_flag.disable": f"capped at suggest by system_tier=3 (services: "
+        f"{', '.join(sorted(flags['3']))})",
+    }
+    policy = json.loads(ok("generate", "sample_data/", "--format", "json").stdout)
+    needs = {a["action_class"]: a["next"]["needs"] for a in policy["actions"]}
+    rows = csv.DictReader(io.StringIO(ok("generate", "sample_data/", "--format", "csv").stdout))
+    by_group = {r["group"]: r for r in rows}
+    markdown = ok("generate", "sample_data/", "--format", "markdown").stdout
+    wide = ok("generate", "sample_data/", "--format", "table", "--wide").stdout
+    assert "…" not in wide
+    for group, text in expected.items():
+        assert needs[group] == text
+        assert by_group[group]["needs"] == text
+        assert next(line for line in markdown.splitlines() if f"`{group}`" in line).count(text)
+        assert f"{group} " in wide and "(services:" in wide  # cells wrap, never cut
+        explained = ok("explain", group, "sample_data/", "--format", "markdown").stdout
+        assert f"- next: –: {text}" in explained

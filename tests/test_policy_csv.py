@@ -43,6 +43,7 @@ def test_each_row_is_its_groups_policy_entry() -> None:
         assert row["next_level"] == (action["next"]["level"] or "")
         needed = action["next"]["clean_decisions_needed"]
         assert row["clean_decisions_needed"] == ("" if needed is None else str(needed))
+        assert row["needs"] == action["next"]["needs"]
 
 
 def test_group_by_columns_come_after_the_label(tmp_path: object) -> None:

@@ -94,7 +94,7 @@ def _verdict(history_csv: Path, action_class: str) -> Verdict:
 
 
 def _next(verdict: Verdict, level: Level | None, needs: tuple[Need, ...], clean: int | None) -> str:
-    return render._next_cell(replace(verdict, next=Next(level, needs, clean)))
+    return render.next_text(replace(verdict, next=Next(level, needs, clean)))
 
 
 COOLDOWN = CooldownEnds(dt.datetime(2026, 3, 30, 6, tzinfo=dt.timezone.utc))
@@ -106,26 +106,24 @@ def test_next_cell_counts_clean_decisions(history_csv: Path) -> None:
     assert _next(rollback, Level.AUTO_NOTIFY, needs, 12) == "auto_notify: 12 clean"
 
 
-def test_next_cell_shows_the_first_need_clipped(history_csv: Path) -> None:
+def test_next_cell_shows_the_first_need_whole(history_csv: Path) -> None:
     rollback = _verdict(history_csv, "k8s.rollback")
     cooldown = "the cooldown to end on 2026-03-30T06:00:00Z"
     assert _next(rollback, Level.AUTO_NOTIFY, (COOLDOWN,), 0) == f"auto_notify: {cooldown}"
     first = _next(rollback, Level.AUTO_NOTIFY, (MoreVerified(3, 0.05), COOLDOWN), 0)
     assert first.startswith("auto_notify: 3 more verified executions to bring")
     assert "cooldown" not in first
-    clipped = _next(rollback, Level.AUTO_NOTIFY, (PinnedBy("x" * 200),), 0)
-    assert len(clipped) == render.NEXT_WIDTH and clipped.endswith("x…")
     long = _next(rollback, None, (PinnedBy("y" * 200), COOLDOWN), None)
-    assert long == ("pinned by " + "y" * 200)[: render.NEXT_WIDTH - 1] + "…"
+    assert long == "pinned by " + "y" * 200 + "; the pin must be removed or expire"
 
 
-def test_next_cell_names_caps_and_pins_without_reading_the_needs(history_csv: Path) -> None:
+def test_next_cell_names_the_cap_and_its_tier(history_csv: Path) -> None:
     failover = _verdict(history_csv, "db.failover")
     assert failover.cap.level is Level.SUGGEST and failover.level is Level.SUGGEST
-    assert _next(failover, None, (AtTop(),), None) == "capped at suggest"
+    assert render.next_text(failover) == "capped at suggest by risk_tier=3"
     restart = _verdict(history_csv, "k8s.restart_pod")
     top = replace(restart, level=Level.FULL)
-    assert render._next_cell(replace(top, next=Next(None, (AtTop(),), None))) == (
+    assert render.next_text(replace(top, next=Next(None, (AtTop(),), None))) == (
         "already at the top of the ladder"
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import re
 from pathlib import Path
 
@@ -13,10 +14,12 @@ from conftest import SAMPLE_CSV
 
 from trustctl import oc_report
 from trustctl.oc import operating_characteristics
+from trustctl.reasons import need_text
 from trustctl.review import Review
 from trustctl.review_pages import Request, html_page, markdown_page, review_of
 from trustctl.rules import load_rules
 from trustctl.schema import HUMAN_CODES
+from trustctl.verdict import MoreClean, MoreVerified
 
 GROUPS = ("k8s.cordon_node", "k8s.scale", "cache.flush")
 _JUDGED = [HUMAN_CODES[h] for h in ("approved", "rejected", "modified", "overridden")]
@@ -159,7 +162,7 @@ def test_a_capped_groups_next_step_names_the_services_at_the_capping_tier(tmp_pa
     assert services
     assert (
         f"capped at auto_notify by system_tier=2 (services: {', '.join(sorted(services))}); "
-        "adding system_tier to group_by would judge each tier apart"
+        "adding system_tier to group_by would split it, each tier judged apart"
     ) in row
     rules = tmp_path / "split.yaml"
     rules.write_text("group_by: [action_class, system_tier]\n", encoding="utf-8")
@@ -194,3 +197,45 @@ def test_the_sign_off_block_shows_the_ledgers_state_for_each_group(tmp_path: Pat
     assert re.search(r"line \d+: approved full by Dana at [0-9TZ:-]+: ok", block), block
     plain = ok("review", SAMPLE_CSV, "--group", "k8s.scale", "--format", "markdown").stdout
     assert "waiting for sign-off" not in plain and "ledger " not in plain.split("### Sign-off")[1]
+
+
+def _recent_pace(group: str, as_of: pd.Timestamp) -> tuple[float, float]:
+    """Reviewed and verified decisions per week over the last 4 weeks, counted from the CSV."""
+    frame = pd.read_csv(SAMPLE_CSV)
+    merged = frame.groupby("decision_id").agg("last")  # event rows add fields, never change them
+    first = pd.to_datetime(frame["timestamp"], utc=True).groupby(frame["decision_id"]).min()
+    rows = merged[merged["action_class"] == group]
+    recent = rows[(first[rows.index] > as_of - pd.Timedelta(days=28)).to_numpy()]
+    judged = recent["human_decision"].isin(["approved", "rejected", "modified", "overridden"])
+    executed = recent["executed"].astype(str).str.lower().isin(["true", "1", "yes"])
+    verified = executed & recent["outcome"].isin(["success", "failure"])
+    return judged.sum() / 4, verified.sum() / 4
+
+
+def test_the_summary_names_the_binding_need_the_one_its_eta_times() -> None:
+    # cert.renew misses 57 clean approvals and 6,752 verified successes: the summary used to
+    # name the first and time the second. The binding one takes longest at its own pace.
+    review = review_of(Request(logs=(SAMPLE_CSV,), rules=load_rules(None)))
+    as_of = pd.Timestamp(review.header.as_of)
+    cert = next(g for g in review.groups if g.name == "cert.renew")
+    reviewed, verified = _recent_pace("cert.renew", as_of)
+    waits = {}
+    for need in cert.verdict.next.needs:
+        if isinstance(need, MoreClean) and need.metric == "agreement":
+            waits[need_text(need)] = need.more / reviewed
+        elif isinstance(need, (MoreClean, MoreVerified)):
+            waits[need_text(need)] = need.more / verified
+    assert len(waits) == 3  # approvals, successes, verified executions
+    binding = max(waits, key=lambda text: waits[text])
+    assert binding.startswith("6752 more verified successes")
+    assert cert.next_step == binding
+    assert cert.eta is not None and cert.eta.weeks == pytest.approx(waits[binding])
+    page = markdown_page(review)
+    row = next(line for line in page.splitlines() if line.startswith("| cert.renew |"))
+    assert binding in row and "≈ 520 weeks at 13 verified/week" in row
+    assert "57 more clean approvals" not in row
+    for group in review.groups:  # every row names the need its ETA times
+        if group.eta is not None:
+            assert group.next_step == need_text(group.eta.need)
+    explained = ok("explain", "cert.renew", SAMPLE_CSV, "--format", "json").stdout
+    assert json.loads(explained)["groups"][0]["binding_need"]["need"] == binding

@@ -215,7 +215,7 @@ def _next_step(
     if up is None:
         return Next(None, (AtTop(),), None)
     if up.rank > cap.level.rank:
-        return Next(None, (CappedAt(cap),), None)
+        return Next(None, (_capped_at(cap, state, rules),), None)
     gates = rules.promote.to(up)
     if gates is None:
         return Next(up, (NotConfigured(up),), None)
@@ -244,6 +244,16 @@ def _next_step(
     if cooldown_ends is not None:
         needs.append(CooldownEnds(cooldown_ends))
     return Next(up, tuple(needs), clean)
+
+
+def _capped_at(cap: Cap, state: GroupState, rules: TrustRules) -> CappedAt:
+    """The cap that holds the level; a system tier's names its services there, and whether
+    splitting the group by tier would judge each tier apart."""
+    if not cap.tier.startswith("system_tier="):
+        return CappedAt(cap)
+    tier = int(cap.tier.removeprefix("system_tier="))
+    split = "system_tier" not in rules.group_by and len(state.system_tiers) > 1
+    return CappedAt(cap, state.services_at(tier), split)
 
 
 def _ceil_div(count: int, share: float) -> int:

@@ -140,6 +140,13 @@ class GroupState:
     UTC days, which the demotion checks judge too."""
     version_change: VersionChange | None = None
     """With ``agent_version_change: probation``: the latest change of named agent version."""
+    tier_services: tuple[tuple[int, tuple[str, ...]], ...] = ()
+    """Per system tier of the group's decisions, the services named there (sorted): which
+    services set a cap by ``system_tier``."""
+
+    def services_at(self, tier: int) -> tuple[str, ...]:
+        """The services of the group's decisions on system tier ``tier``."""
+        return next((names for t, names in self.tier_services if t == tier), ())
 
     @property
     def last_change(self) -> dt.datetime | None:
@@ -187,6 +194,23 @@ class _Groups:
         for pair in pairs.tolist():
             found[pair // 8].add(pair % 8)
         return [frozenset(f) for f in found]
+
+    def tier_services(
+        self, tiers: np.ndarray, services: np.ndarray, where: np.ndarray
+    ) -> list[tuple[tuple[int, tuple[str, ...]], ...]]:
+        """Per group: each system tier its segments ``where`` carry, with the services named
+        there, both sorted."""
+        codes, names = pd.factorize(services[where], sort=True)
+        width = max(len(names), 1)
+        triples = np.unique((self.of_row[where] * 8 + tiers[where]) * width + codes)
+        found: list[dict[int, list[str]]] = [{} for _ in self.keys]
+        for triple in triples.tolist():
+            pair, code = divmod(triple, width)
+            name = str(names[code]) if len(names) else ""
+            tier_names = found[pair // 8].setdefault(pair % 8, [])
+            if name:
+                tier_names.append(name)
+        return [tuple((t, tuple(n)) for t, n in sorted(f.items())) for f in found]
 
 
 def _groups(frame: pd.DataFrame, keys: Sequence[str]) -> _Groups:
@@ -244,8 +268,10 @@ def collect_segments(
     critical = (crit_counts > 0) & (days >= window_day)
     critical_count = groups.total(np.where(critical, crit_counts, 0))
     critical_row = _latest_critical(groups, seg, critical)
-    system_tiers = groups.tier_sets(
-        seg["system_tier"].to_numpy(dtype=np.int64), has & (seg["system_tier"].to_numpy() > 0)
+    tier_column = seg["system_tier"].to_numpy(dtype=np.int64)
+    system_tiers = groups.tier_sets(tier_column, has & (tier_column > 0))
+    tier_services = groups.tier_services(
+        tier_column, seg["service"].fillna("").to_numpy(dtype=object), has & (tier_column > 0)
     )
     risk_tiers = groups.tier_sets(_risk_tiers(seg, rules), has)
     critical_at = seg["critical_at"].to_numpy()
@@ -301,6 +327,7 @@ def collect_segments(
             agent_version_since=t.version_since,
             recent_evidence=recent.get(g),
             version_change=_version_change(t, new_version.get(g)),
+            tier_services=tier_services[g],
         )
     for key, prior in previous.items():
         if key not in states:

@@ -12,6 +12,7 @@ from trustctl import bounds, times
 from trustctl.calibration import Calibration, of_decisions
 from trustctl.errors import TrustctlError
 from trustctl.evaluate import Evaluation
+from trustctl.pace import Eta, eta_of
 from trustctl.policy_model import BoundsSettings
 from trustctl.review import RollUp, counted_rows, rollups
 from trustctl.schema import HUMAN_CODES, OUTCOME_CODES, SEVERITY_CODES
@@ -56,6 +57,9 @@ class Explanation:
     """Every disagreement (rejected, modified, overridden) in the window."""
     rollups: tuple[RollUp, ...] = ()
     """Those disagreements counted by reviewer, rationale, service and agent version."""
+    eta: Eta | None = None
+    """The next promotion's binding need and how long it takes at the recent pace (as the
+    review's summary names it)."""
     calibration: Calibration | None = None
     """How well ``ai_confidence`` predicts approval in the window (``None``: no decision
     a human judged carries one): the evidence for choosing ``confidence_bands`` cuts."""
@@ -125,6 +129,7 @@ def explain(
                 failures=_incidents(failures.tail(recent)),
                 disagreed=len(disagreed),
                 rollups=rollups(disagreed),
+                eta=eta_of(verdict, rows, as_of),
                 calibration=of_decisions(rows, lower),
             )
         )

@@ -22,8 +22,9 @@ from trustctl.evidence import Evidence
 from trustctl.explain import Explanation, Incident
 from trustctl.ledger import Entry
 from trustctl.levels import Level
+from trustctl.pace import Eta, eta_text
 from trustctl.policy_model import Policy
-from trustctl.reasons import check_text, evidence_days, needs_text, reason_text
+from trustctl.reasons import check_text, evidence_days, need_text, needs_text, reason_text
 from trustctl.render import check_word
 from trustctl.verdict import Verdict
 
@@ -129,8 +130,13 @@ def _rules(v: Verdict) -> Iterator[tuple[str, str, str]]:
         )
 
 
-def _next(v: Verdict) -> str:
-    return f"next: {v.next.level.value if v.next.level else '–'}: {needs_text(v.next)}"
+def _next(item: Explanation) -> list[str]:
+    """What the next level needs; the binding need timed at the recent pace."""
+    v = item.verdict
+    lines = [f"next: {v.next.level.value if v.next.level else '–'}: {needs_text(v.next)}"]
+    if item.eta is not None:
+        lines.append(f"at the recent pace: {eta_text(item.eta)}")
+    return lines
 
 
 def _counted(incident: Incident) -> str:
@@ -241,7 +247,7 @@ def _print_group(console: Console, group: Group, group_by: tuple[str, ...], tabl
         _lines(console, ["rules:"])
         for rule, result, text in _rules(v):
             _lines(console, [f"  {rule}: {result}" if result else f"  {rule}:", f"    {text}"])
-    _lines(console, [_next(v), *_rollup_lines(item)])
+    _lines(console, [*_next(item), *_rollup_lines(item)])
     for title, incidents in (
         ("recent disagreements", item.disagreements),
         ("recent failures", item.failures),
@@ -279,7 +285,8 @@ def _markdown(shown: Explained, _: Console) -> str:
         out += [f"- {line.strip()}" for line in _facts(v)]
         out += ["", "| rule | result | numbers |", "|---|---|---|"]
         out += [f"| `{rule}` | {result} | {_cell(text)} |" for rule, result, text in _rules(v)]
-        out += ["", f"- {_next(v)}", *(f"- {line.strip()}" for line in _rollup_lines(item)), ""]
+        out += ["", *(f"- {line}" for line in _next(item))]
+        out += [*(f"- {line.strip()}" for line in _rollup_lines(item)), ""]
         for title, incidents in (
             ("Recent disagreements", item.disagreements),
             ("Recent failures", item.failures),
@@ -355,6 +362,19 @@ def _calibration_json(c: Calibration | None) -> dict[str, Any] | None:
     }
 
 
+def _eta_json(eta: Eta | None) -> dict[str, Any] | None:
+    """The binding need and its pace (``None``: no count is missing)."""
+    if eta is None:
+        return None
+    return {
+        "need": need_text(eta.need),
+        "more": eta.more,
+        "per_week": eta.per_week,
+        "per_week_counts": eta.pace_noun,
+        "weeks": eta.weeks,
+    }
+
+
 def _json(shown: Explained, _: Console) -> str:
     actions = shown.policy.by_key()
     group_by = shown.policy.metadata.group_by
@@ -369,6 +389,7 @@ def _json(shown: Explained, _: Console) -> str:
                     {"rule": rule, "result": result, "numbers": text}
                     for rule, result, text in _rules(v)
                 ],
+                "binding_need": _eta_json(item.eta),
                 "disagreements": {
                     "in_window": item.disagreed,
                     "by": {

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from trustctl import numbers
 from trustctl.diff import label
-from trustctl.reasons import reason_text
+from trustctl.reasons import needs_text, reason_text
 from trustctl.verdict import Verdict
 
 __all__ = ["COLUMNS", "policy_csv"]
@@ -30,6 +30,7 @@ COLUMNS = (
     "limited_by",
     "next_level",
     "clean_decisions_needed",
+    "needs",
     "reason",
 )
 """After ``group`` and each ``group_by`` column."""
@@ -63,6 +64,7 @@ def policy_csv(verdicts: Sequence[Verdict], group_by: tuple[str, ...]) -> str:
                 v.limited_by or "",
                 "" if step.level is None else step.level.value,
                 "" if step.clean_decisions_needed is None else step.clean_decisions_needed,
+                needs_text(step),
                 reason_text(v.reason),
             ]
         )

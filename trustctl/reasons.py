@@ -242,7 +242,12 @@ def need_text(need: Need) -> str:
     if isinstance(need, AtTop):
         return "already at the top of the ladder"
     if isinstance(need, CappedAt):
-        return f"capped at {need.cap.level.value} by {need.cap.tier}"
+        text = f"capped at {need.cap.level.value} by {need.cap.tier}"
+        if need.services:
+            text += f" (services: {', '.join(need.services)})"
+        if need.split:
+            text += "; adding system_tier to group_by would split it, each tier judged apart"
+        return text
     if isinstance(need, NotConfigured):
         return f"no promotion to {need.level.value} is configured (promote.{need.level.value})"
     if isinstance(need, Unreachable):

@@ -20,9 +20,9 @@ from trustctl.reasons import first_need, reason_text
 from trustctl.verdict import Check, Verdict
 
 __all__ = [
-    "NEXT_WIDTH",
     "change_cell",
     "check_word",
+    "next_text",
     "review_markdown",
     "review_table",
     "sorted_verdicts",
@@ -35,9 +35,6 @@ _MARK = {"promoted": "↑", "demoted": "↓", "unchanged": " ", "new": "+", "pro
 
 _CHANGE_STYLE = {"promoted": "green", "demoted": "red", "proposed": "yellow"}
 """Colours of level changes; a console without colour (a pipe, NO_COLOR) prints them plain."""
-
-NEXT_WIDTH = 56
-"""The longest ``next`` cell of the review table: ``auto_notify: the cooldown to end on <time>``."""
 
 
 def _rate(k: int, n: int, lower: float) -> str:
@@ -55,28 +52,17 @@ def change_cell(text: str, change: str) -> Text:
     return Text(text, style=_CHANGE_STYLE.get(change, ""))
 
 
-def _clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
-
-
-def _next_text(verdict: Verdict) -> str:
-    """The next step in a few words; ``explain`` shows all of ``verdict.next.needs``."""
+def next_text(verdict: Verdict) -> str:
+    """The next step in a few words: the clean decisions it needs, else its first need (a
+    cap names its tier and, for a system tier, the services there); ``explain`` shows all
+    of ``verdict.next.needs``. Never cut: table cells wrap."""
     step = verdict.next
-    if step.level is None:
-        if verdict.pin is not None and verdict.pin.active:
-            return "pinned"
-        top = verdict.level.above() is None
-        if not top and verdict.cap.level.rank <= verdict.level.rank:
-            return f"capped at {verdict.cap.level.value}"
-    elif step.clean_decisions_needed:
+    if step.level is None and verdict.pin is not None and verdict.pin.active:
+        return "pinned"
+    if step.level is not None and step.clean_decisions_needed:
         return f"{step.level.value}: {step.clean_decisions_needed} clean"
     first = first_need(step)
     return first if step.level is None else f"{step.level.value}: {first}"
-
-
-def _next_cell(verdict: Verdict) -> str:
-    """The next step, clipped to ``NEXT_WIDTH`` for the wide table and markdown."""
-    return _clip(_next_text(verdict), NEXT_WIDTH)
 
 
 def _lower(n: int, lower: float) -> str:
@@ -115,7 +101,7 @@ def review_table(
     table.add_column("unverif.", justify="right")
     table.add_column("crit.", justify="right")
     table.add_column("limited by")
-    table.add_column("next")
+    table.add_column("next", overflow="fold")
     for v in verdicts:
         e = v.state.evidence
         table.add_row(
@@ -127,7 +113,7 @@ def review_table(
                 str(e.unverified),
                 str(v.state.critical_failures),
                 v.limited_by or "",
-                _next_cell(v),
+                next_text(v),
             ),
         )
     return table
@@ -156,7 +142,7 @@ def _narrow_table(verdicts: Sequence[Verdict], group_by: tuple[str, ...]) -> Tab
             *_cells(
                 _lower(e.reviewed, v.agreement.lower),
                 _lower(e.verified, v.success.lower),
-                _next_text(v),
+                next_text(v),
             ),
         )
     return table
@@ -201,7 +187,7 @@ def review_markdown(verdicts: Sequence[Verdict], metadata: Metadata) -> str:
                     _rate(e.agreed, e.reviewed, v.agreement.lower),
                     _rate(e.succeeded, e.verified, v.success.lower),
                     v.limited_by or "",
-                    _next_cell(v),
+                    next_text(v),
                     reason_text(v.reason),
                 )
             )

@@ -24,17 +24,17 @@ from trustctl.evidence import GroupKey
 from trustctl.history import History
 from trustctl.levels import Level
 from trustctl.oc import Report
-from trustctl.reasons import first_need
+from trustctl.pace import Eta, eta_of
+from trustctl.reasons import first_need, need_text
 from trustctl.review_signoff import SignOff
 from trustctl.rules import LoadedRules, Metric, TrustRules
 from trustctl.schema import HUMAN_CODES, OUTCOME_CODES, SEVERITY_CODES
-from trustctl.verdict import MoreClean, MoreVerified, Verdict
+from trustctl.verdict import Verdict
 
 __all__ = [
     "HUMAN_KINDS",
     "OUTCOME_KINDS",
     "Disagreement",
-    "Eta",
     "GroupReview",
     "Header",
     "Review",
@@ -52,7 +52,6 @@ OUTCOME_KINDS = ("success", "failure", "unknown", "not executed")
 _JUDGED = [HUMAN_CODES[h] for h in ("approved", "rejected", "modified", "overridden")]
 _DISAGREE = [HUMAN_CODES[h] for h in ("rejected", "modified", "overridden")]
 _HUMAN_NAMES = {code: name for name, code in HUMAN_CODES.items()}
-_RECENT_WEEKS = 4
 
 
 @dataclass(frozen=True)
@@ -92,24 +91,6 @@ class Week:
     """The demotion thresholds in force at the step."""
     human: dict[str, int]
     outcome: dict[str, int]
-
-
-@dataclass(frozen=True)
-class Eta:
-    """How long the next promotion's missing decisions take at the recent volume."""
-
-    more: int
-    noun: str
-    """What is missing: ``clean approvals``, ``verified successes``, ``verified executions``."""
-    pace_noun: str
-    """What the pace counts: ``reviewed`` or ``verified`` decisions."""
-    per_week: float
-    """Decisions of that kind per week over the last four weeks."""
-
-    @property
-    def weeks(self) -> float | None:
-        """``None`` when nothing of that kind happened lately."""
-        return self.more / self.per_week if self.per_week else None
 
 
 @dataclass(frozen=True)
@@ -153,7 +134,7 @@ class GroupReview:
     recent: tuple[Disagreement, ...]
     calibration: Calibration | None
     next_step: str = ""
-    """What the next level needs; for a group capped by a system tier, the services there."""
+    """What the next level needs most: the binding need (``eta``'s), else the first."""
     signoff: SignOff | None = None
     """The ledger's state for the group, when ``--policy`` has a ledger beside it."""
 
@@ -169,23 +150,6 @@ class Review:
     economics: tuple[GroupEconomics, ...] = ()
     """Per group, with ``--review-minutes``: review time saved, failures that ran first."""
     """The operating characteristics of ``rules`` (``trustctl oc``'s defaults)."""
-
-
-def _eta(verdict: Verdict, rows: pd.DataFrame, as_of: pd.Timestamp) -> Eta | None:
-    """The largest count still missing, at the last four weeks' pace of that kind."""
-    counts = [n for n in verdict.next.needs if isinstance(n, (MoreClean, MoreVerified))]
-    if verdict.next.level is None or not counts:
-        return None
-    need = max(counts, key=lambda n: n.more)
-    recent = rows[rows["timestamp"] > as_of - pd.Timedelta(weeks=_RECENT_WEEKS)]
-    verified = recent["executed"] & recent["outcome"].isin([0, 1])
-    if isinstance(need, MoreClean) and need.metric == "agreement":
-        noun, pace, done = "clean approvals", "reviewed", recent["human_decision"].isin(_JUDGED)
-    elif isinstance(need, MoreClean):
-        noun, pace, done = "verified successes", "verified", verified
-    else:
-        noun, pace, done = "verified executions", "verified", verified
-    return Eta(need.more, noun, pace, per_week=int(done.sum()) / _RECENT_WEEKS)
 
 
 def _thresholds(rules: TrustRules, level: Level | None) -> tuple[dict[Metric, float], ...]:
@@ -315,20 +279,10 @@ def _calibration(rows: pd.DataFrame, rules: TrustRules) -> Calibration | None:
     return of_decisions(rows, lambda k, n: bounds.lower_bound(k, n, confidence, method, prior))
 
 
-def _next_step(verdict: Verdict, rows: pd.DataFrame, group_by: Sequence[str]) -> str:
-    """The first need; a cap by ``system_tier=N`` names the services at that tier and, unless
-    groups are split by tier already, that splitting them would judge each tier apart."""
-    text = first_need(verdict.next)
-    cap = verdict.cap
-    if verdict.next.level is not None or not cap.tier.startswith("system_tier="):
-        return text
-    tier = int(cap.tier.removeprefix("system_tier="))
-    services = sorted({s for s in rows.loc[rows["system_tier"] == tier, "service"] if s})
-    if services:
-        text += f" (services: {', '.join(services)})"
-    if "system_tier" not in group_by:
-        text += "; adding system_tier to group_by would judge each tier apart"
-    return text
+def _next_step(verdict: Verdict, eta: Eta | None) -> str:
+    """The binding need (the one ``eta`` times), else the first: a cap names its tier and,
+    for a system tier, the services there."""
+    return need_text(eta.need) if eta is not None else first_need(verdict.next)
 
 
 def _closeness(group: GroupReview) -> tuple[int, float, str]:
@@ -372,11 +326,12 @@ def build_review(
             (rows["outcome"] == OUTCOME_CODES["failure"])
             & (rows["severity"] == SEVERITY_CODES["critical"])
         ]
+        eta = eta_of(verdict, rows, as_of)
         groups.append(
             GroupReview(
                 name=label(rules.group_by, key),
                 verdict=verdict,
-                eta=_eta(verdict, rows, as_of),
+                eta=eta,
                 weeks=tuple(_weeks(found, key, rows, rules)),
                 version_changes=_version_changes(rows),
                 critical_failures=tuple(
@@ -387,7 +342,7 @@ def build_review(
                 rollups=rollups(disagreements),
                 recent=_recent(verdict, disagreements, recent),
                 calibration=_calibration(rows, rules),
-                next_step=_next_step(verdict, rows, rules.group_by),
+                next_step=_next_step(verdict, eta),
             )
         )
     header = Header(

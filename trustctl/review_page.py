@@ -7,20 +7,20 @@ other host, readable at phone width, printable (charts never split across pages)
 from __future__ import annotations
 
 import html
-import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from trustctl import numbers, oc_report, times
 from trustctl.calibration import Calibration
+from trustctl.pace import eta_text, pace_text
 from trustctl.reasons import check_text, needs_text, reason_text
 from trustctl.render import check_word
-from trustctl.review import Eta, GroupReview, Review
+from trustctl.review import GroupReview, Review
 from trustctl.review_economics import economics_html, economics_markdown
 from trustctl.review_signoff import signoff_lines
 
-__all__ = ["Chart", "eta_text", "pace_text", "slug", "to_html", "to_markdown"]
+__all__ = ["Chart", "slug", "to_html", "to_markdown"]
 
 
 @dataclass(frozen=True)
@@ -36,29 +36,6 @@ class Chart:
 def slug(name: str) -> str:
     """A group name as an id and a file name (``k8s.scale system_tier=2`` → ``k8s-scale-…``)."""
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-
-
-def eta_text(eta: Eta | None) -> str:
-    """``13 more clean approvals ≈ 2 weeks at the last 4 weeks' 6.5/week``."""
-    if eta is None:
-        return ""
-    pace = f"at the last 4 weeks' {eta.per_week:g} {eta.pace_noun}/week"
-    weeks = eta.weeks
-    if weeks is None:
-        return f"{eta.more} more {eta.noun}; none in the last 4 weeks"
-    span = "under a week" if weeks < 1 else f"{math.ceil(weeks)} weeks"
-    return f"{eta.more} more {eta.noun} ≈ {span} {pace}"
-
-
-def pace_text(eta: Eta | None) -> str:
-    """``≈ 2 weeks at 6.5 reviewed/week``: the summary's short form of ``eta_text``."""
-    if eta is None:
-        return "–"
-    weeks = eta.weeks
-    if weeks is None:
-        return f"none {eta.pace_noun} in the last 4 weeks"
-    span = "under a week" if weeks < 1 else f"{math.ceil(weeks)} weeks"
-    return f"≈ {span} at {eta.per_week:g} {eta.pace_noun}/week"
 
 
 def _rows(group: GroupReview) -> list[tuple[str, str, str]]:

@@ -237,6 +237,11 @@ class CappedAt:
     """The cap holds the level."""
 
     cap: Cap
+    services: tuple[str, ...] = ()
+    """For a cap by ``system_tier``: the group's services on that tier."""
+    split: bool = False
+    """The group spans several system tiers and ``group_by`` does not split them: adding
+    ``system_tier`` would judge each tier apart."""
 
 
 @dataclass(frozen=True)
