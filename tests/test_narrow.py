@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
-from clirun import ok
+from clirun import ok, run
 
 ROOT = Path(__file__).resolve().parent.parent
 SPLIT = ROOT / "tests" / "golden" / "rules-split.yaml"
@@ -50,3 +51,35 @@ def test_diff_and_history_tables_fit_80_columns(
     ok("generate", "sample_data/", "--previous", old, "-o", new)
     _fits(ok("diff", old, new).stdout)
     _fits(ok("history", "sample_data/", "--since", "2026-10-01", "--every", "21d").stdout)
+
+
+def test_diff_and_history_take_wide_and_check_cuts_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
+    ok("generate", "sample_data/", "--as-of", "2026-09-01", "-o", old)
+    ok("generate", "sample_data/", "--previous", old, "-o", new)
+    narrow = ok("diff", old, new).stdout
+    wide = ok("diff", old, new, "--wide").stdout
+    assert "…" not in wide and max(len(line) for line in wide.splitlines()) > 80
+    assert len(wide.splitlines()) < len(narrow.splitlines())  # fewer wrapped lines
+    args = ("history", "sample_data/", "--since", "2026-10-01", "--every", "21d")
+    table = ok(*args).stdout
+    _fits(table)
+    assert table.splitlines()[0].split()[4:6] == ["agree≥", "succ.≥"]
+    history_wide = ok(*args, "--wide").stdout
+    assert "…" not in history_wide
+    heads = history_wide.splitlines()[0].split()
+    assert heads[4:6] == ["agreement", "success"]
+    row = next(line for line in history_wide.splitlines() if " k8s.scale " in line)
+    assert re.search(r"\d+/\d+ \[0\.\d{3}, [01]\.\d{3}\]", row), row
+    # check prints a line per problem, never a table: never wrapped, never cut
+    ok("generate", "sample_data/", "--as-of", "2026-09-01", "-o", tmp_path / "stale.yaml")
+    checked = run("check", "sample_data/", "--policy", tmp_path / "stale.yaml")
+    assert checked.exit_code == 1
+    lines = checked.stdout.splitlines()
+    assert all(
+        line.split(":")[0] in ("drift", "rules", str(tmp_path / "stale.yaml")) for line in lines
+    )
+    assert "…" not in checked.stdout

@@ -99,7 +99,9 @@ def explain(
                 if group_key(group_by, e.group) == item.verdict.state.key
             ),
         )
-        for item in explain_class(result, action_class, loaded.rules.window_span, recent)
+        for item in explain_class(
+            result, action_class, loaded.rules.window_span, recent, loaded.rules
+        )
     )
     shown = Explained(groups, result.document, wide)
     sys.stdout.write(formats.EXPLAIN[output_format.value](shown, out(wide)))

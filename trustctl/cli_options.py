@@ -131,8 +131,9 @@ ReviewMinutesOption = Annotated[
     float | None,
     typer.Option(
         "--review-minutes",
-        help="Minutes a person spends reviewing one decision before it runs: with it, the "
-        "review time that automation saved (decisions run without a human first × minutes).",
+        help="Minutes a decision waits for a human before it runs (default: the rules' "
+        "economics.review_delay_minutes): with it, the review time that automation saved "
+        "(decisions run without a human first × minutes).",
     ),
 ]
 SetOption = Annotated[

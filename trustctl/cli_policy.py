@@ -251,6 +251,7 @@ def diff(
         bool,
         typer.Option("--exit-code", help="Exit 1 when any level differs (as git diff does)."),
     ] = False,
+    wide: WideOption = False,
 ) -> None:
     """What changed between two policies, with the reasons.
 
@@ -260,6 +261,7 @@ def diff(
       trustctl diff old.yaml policy.yaml
       trustctl diff old.yaml policy.yaml --format markdown
       trustctl diff policy.yaml policy.yaml --exit-code
+      trustctl diff old.yaml policy.yaml --wide
     """
     from trustctl import formats
     from trustctl.diff import diff_policies
@@ -267,7 +269,7 @@ def diff(
 
     before, after = load_policy(old), load_policy(new)
     changes = formats.Changes(diff_policies(before, after), before, after, str(new))
-    console = out()
+    console = out(wide)
     sys.stdout.write(formats.DIFF[output_format.value](changes, console))
     if exit_code and changes.changes:
         raise typer.Exit(EXIT_DRIFT)

@@ -15,6 +15,7 @@ from trustctl.cli_options import (
     RulesOption,
     SetOption,
     WhereOption,
+    WideOption,
     every_step,
     filters_of,
     instant,
@@ -58,6 +59,7 @@ def history(
     ] = HistoryFormat.table,
     sets: SetOption = None,
     where: WhereOption = None,
+    wide: WideOption = False,
 ) -> None:
     """The policy at each step, each built on the step before, as a weekly job runs.
 
@@ -66,6 +68,7 @@ def history(
     \b
       trustctl history sample_data/
       trustctl history sample_data/ --every 14d --group k8s.scale --format csv
+      trustctl history sample_data/ --group k8s.scale --wide
     """
     from trustctl import formats
     from trustctl.history import history as history_of
@@ -80,8 +83,8 @@ def history(
         where=filters_of(where),
     )
     found = pick_groups(found, group or [])
-    console = out()
-    sys.stdout.write(formats.HISTORY[output_format.value](found, console))
+    shown = formats.Stepped(found, wide)
+    sys.stdout.write(formats.HISTORY[output_format.value](shown, out(wide)))
 
 
 class ReviewFormat(str, Enum):
@@ -134,6 +137,8 @@ def review(
       trustctl review sample_data/ --policy policy.yaml --format markdown
 
       trustctl review sample_data/ --review-minutes 12 -o review.html
+
+      trustctl review sample_data/ --rules policies/economics.yaml -o review.html
     """
     from trustctl import formats, review_pages
     from trustctl.economics import parse_minutes

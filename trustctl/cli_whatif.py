@@ -111,7 +111,7 @@ def whatif(
       trustctl whatif sample_data/ --replay --scenario 'loose: window=90d' --review-minutes 12
     """
     from trustctl import formats
-    from trustctl.economics import parse_minutes
+    from trustctl.economics import minutes_of
     from trustctl.errors import TrustctlError
     from trustctl.whatif import parse_scenario, sweep_scenarios
     from trustctl.whatif import scenario_rules as joined
@@ -131,14 +131,15 @@ def whatif(
     if review_minutes is not None and not replay:
         raise TrustctlError("--review-minutes prices a replay: add --replay")
     if replay:
+        loaded = rules_with(rules, sets)
         _replay(
             logs,
-            rules_with(rules, sets),
+            loaded,
             scenarios,
             where,
             (instant(since, "--since"), instant(as_of), every_step(every)),
             on_bad_rows,
-            parse_minutes(review_minutes),
+            minutes_of(review_minutes, loaded.rules),
             output_format,
         )
         return

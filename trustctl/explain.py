@@ -10,11 +10,13 @@ import pandas as pd
 
 from trustctl import bounds, times
 from trustctl.calibration import Calibration, of_decisions
+from trustctl.economics import TradeOff, trade_off
 from trustctl.errors import TrustctlError
 from trustctl.evaluate import Evaluation
 from trustctl.pace import Eta, eta_of
 from trustctl.policy_model import BoundsSettings
 from trustctl.review import RollUp, counted_rows, rollups
+from trustctl.rules import TrustRules
 from trustctl.schema import HUMAN_CODES, OUTCOME_CODES, SEVERITY_CODES
 from trustctl.suggest import did_you_mean
 from trustctl.verdict import Verdict
@@ -60,6 +62,8 @@ class Explanation:
     eta: Eta | None = None
     """The next promotion's binding need and how long it takes at the recent pace (as the
     review's summary names it)."""
+    trade_off: TradeOff | None = None
+    """With the rules' ``economics``: what the next level would save and risk a week."""
     calibration: Calibration | None = None
     """How well ``ai_confidence`` predicts approval in the window (``None``: no decision
     a human judged carries one): the evidence for choosing ``confidence_bands`` cuts."""
@@ -83,13 +87,27 @@ def _incidents(rows: pd.DataFrame) -> tuple[Incident, ...]:
     )
 
 
+def _trade_off(
+    verdict: Verdict, rows: pd.DataFrame, as_of: pd.Timestamp, rules: TrustRules | None
+) -> TradeOff | None:
+    if rules is None or rules.economics is None:
+        return None
+    minutes = rules.economics.review_delay_minutes
+    return trade_off(verdict, rows, rows["counted"].to_numpy(), as_of, rules, minutes)
+
+
 def explain(
-    evaluation: Evaluation, action_class: str, window: dt.timedelta, recent: int = 10
+    evaluation: Evaluation,
+    action_class: str,
+    window: dt.timedelta,
+    recent: int = 10,
+    rules: TrustRules | None = None,
 ) -> list[Explanation]:
     """Explanations for every group of ``action_class`` (one unless ``group_by`` splits it).
 
     Disagreements and failures are the ``recent`` latest within the window, also
-    those before the evidence clock (a critical failure that restarted it, say).
+    those before the evidence clock (a critical failure that restarted it, say). With
+    ``rules`` that have ``economics``, each says what its next level would save and risk.
     """
     verdicts = [v for v in evaluation.verdicts if v.state.key[0] == action_class]
     if not verdicts:
@@ -130,6 +148,7 @@ def explain(
                 disagreed=len(disagreed),
                 rollups=rollups(disagreed),
                 eta=eta_of(verdict, rows, as_of),
+                trade_off=_trade_off(verdict, rows, as_of, rules),
                 calibration=of_decisions(rows, lower),
             )
         )

@@ -18,6 +18,7 @@ from rich.text import Text
 from trustctl import numbers, times
 from trustctl.calibration import Calibration
 from trustctl.diff import label
+from trustctl.economics import TradeOff
 from trustctl.evidence import Evidence
 from trustctl.explain import Explanation, Incident
 from trustctl.ledger import Entry
@@ -26,6 +27,7 @@ from trustctl.pace import Eta, eta_text
 from trustctl.policy_model import Policy
 from trustctl.reasons import check_text, evidence_days, need_text, needs_text, reason_text
 from trustctl.render import check_word
+from trustctl.review_economics import trade_off_text
 from trustctl.verdict import Verdict
 
 __all__ = ["FORMATS", "TABLES_FROM", "Explained", "Group"]
@@ -136,6 +138,8 @@ def _next(item: Explanation) -> list[str]:
     lines = [f"next: {v.next.level.value if v.next.level else '–'}: {needs_text(v.next)}"]
     if item.eta is not None:
         lines.append(f"at the recent pace: {eta_text(item.eta)}")
+    if item.trade_off is not None:
+        lines.append(f"economics: {trade_off_text(item.trade_off)}")
     return lines
 
 
@@ -375,6 +379,21 @@ def _eta_json(eta: Eta | None) -> dict[str, Any] | None:
     }
 
 
+def _economics(t: TradeOff) -> dict[str, Any]:
+    """The next level's trade, every number unrounded."""
+    return {
+        "level": t.level.value,
+        "decisions_per_week": t.per_week,
+        "delay_minutes_saved_per_week": t.delay_minutes,
+        "delay_cost_per_week": t.delay_cost,
+        "failure_cost_per_week_upper": t.failure_cost,
+        "confidence": t.risk.confidence,
+        "method": t.risk.method,
+        "verified": t.risk.verified,
+        "failures": {s: {"count": k, "rate_upper": upper} for s, k, upper in t.risk.severities},
+    }
+
+
 def _json(shown: Explained, _: Console) -> str:
     actions = shown.policy.by_key()
     group_by = shown.policy.metadata.group_by
@@ -390,6 +409,7 @@ def _json(shown: Explained, _: Console) -> str:
                     for rule, result, text in _rules(v)
                 ],
                 "binding_need": _eta_json(item.eta),
+                **({} if item.trade_off is None else {"economics": _economics(item.trade_off)}),
                 "disagreements": {
                     "in_window": item.disagreed,
                     "by": {

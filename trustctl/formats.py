@@ -47,6 +47,7 @@ __all__ = [
     "Changes",
     "Checked",
     "Generated",
+    "Stepped",
     "bad_rows_jsonl",
 ]
 
@@ -186,25 +187,34 @@ DIFF: Mapping[str, Format[Changes]] = {
 distances it leaves out), or JSON."""
 
 
-def _history_table(found: History, console: Console) -> str:
+def _history_table(shown: Stepped, console: Console) -> str:
     from trustctl import history_formats
 
-    return _printed(console, history_formats.history_table(found))
+    return _printed(console, history_formats.history_table(shown.found, shown.wide))
 
 
-def _history_json(found: History, _: Console) -> str:
+def _history_json(shown: Stepped, _: Console) -> str:
     from trustctl import history_formats
 
-    return history_formats.history_json(found)
+    return history_formats.history_json(shown.found)
 
 
-def _history_csv(found: History, _: Console) -> str:
+def _history_csv(shown: Stepped, _: Console) -> str:
     from trustctl import history_formats
 
-    return history_formats.history_csv(found)
+    return history_formats.history_csv(shown.found)
 
 
-HISTORY: Mapping[str, Format[History]] = {
+@dataclass(frozen=True)
+class Stepped:
+    """What ``history`` shows: the steps, and whether the table has every column."""
+
+    found: History
+    wide: bool = False
+    """The table with each gate's counts and both bounds (``--wide``)."""
+
+
+HISTORY: Mapping[str, Format[Stepped]] = {
     "table": _history_table,
     "json": _history_json,
     "csv": _history_csv,

@@ -96,18 +96,31 @@ def _lower(n: int, lower: float) -> str:
 _CHANGE = {"promoted": "↑", "demoted": "↓", "unchanged": " ", "new": "+", "proposed": "⇡"}
 
 
-def history_table(found: History) -> Table:
+def _rate(k: int, n: int, lower: float, upper: float) -> str:
+    """``k/n [lower, upper]``, the bounds rounded outwards (``–`` with nothing counted)."""
+    if not n:
+        return "–"
+    low = numbers.bound_text(lower, 3, lower=True)
+    return f"{k}/{n} [{low}, {numbers.bound_text(upper, 3, lower=False)}]"
+
+
+def history_table(found: History, wide: bool = False) -> Table:
     """Steps as a table that fits 80 columns: the date once per step, a row per group.
 
-    The bounds are the gates' lower bounds; ``--format csv`` or ``json`` has the counts.
+    The bounds are the gates' lower bounds; ``wide`` (``--wide``) has the counts and both
+    bounds of each gate instead; ``--format csv`` or ``json`` has every number.
     """
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=0)
+    table = Table(
+        box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1 if wide else 0)
+    )
+    gates = (
+        (("agreement", False), ("success", False)) if wide else (("agree≥", True), ("succ.≥", True))
+    )
     for heading, right in (
         ("as of", False),
         ("group", False),
         ("level", False),
-        ("agree≥", True),
-        ("succ.≥", True),
+        *gates,
         ("dec.", True),
         ("unatt.", True),
         ("fail", True),
@@ -119,6 +132,13 @@ def history_table(found: History) -> Table:
         for index, v in enumerate(step.verdicts):
             e = v.state.evidence
             active = step.activity_of(v.state.key)
+            if wide:
+                shown = (
+                    _rate(e.agreed, e.reviewed, v.agreement.lower, v.agreement.upper),
+                    _rate(e.succeeded, e.verified, v.success.lower, v.success.upper),
+                )
+            else:
+                shown = (_lower(e.reviewed, v.agreement.lower), _lower(e.verified, v.success.lower))
             table.add_row(
                 Text(day if index == 0 else ""),
                 Text(label(found.group_by, v.state.key)),
@@ -126,8 +146,7 @@ def history_table(found: History) -> Table:
                 *(
                     Text(cell)
                     for cell in (
-                        _lower(e.reviewed, v.agreement.lower),
-                        _lower(e.verified, v.success.lower),
+                        *shown,
                         str(active.decisions),
                         str(active.unattended),
                         str(active.failures),

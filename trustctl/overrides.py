@@ -83,8 +83,9 @@ def _set(data: dict[str, Any], override: Override, option: str) -> None:
 
 
 def effective_sha256(rules: TrustRules) -> str:
-    """The sha256 of the rules as canonical JSON: equal rules, equal hash, however given."""
-    text = json.dumps(rules.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    """The sha256 of the rules as canonical JSON: equal rules, equal hash, however given.
+    ``economics`` is left out: it prices levels and never changes one."""
+    text = json.dumps(rules.deciding(), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -60,7 +60,7 @@ def rules_digest(rules: LoadedRules) -> str:
         return rules.effective_sha256
     if rules.sha256 is not None:
         return rules.sha256
-    return hashlib.sha256(canonical(rules.rules.model_dump(mode="json"))).hexdigest()
+    return hashlib.sha256(canonical(rules.rules.deciding())).hexdigest()
 
 
 def usable(ledger: Ledger) -> Ledger:

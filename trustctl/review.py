@@ -18,7 +18,7 @@ import pandas as pd
 from trustctl import __version__, bounds, times
 from trustctl.calibration import Calibration, of_decisions
 from trustctl.diff import label
-from trustctl.economics import GroupEconomics
+from trustctl.economics import GroupEconomics, TradeOff, trade_off
 from trustctl.evaluate import Evaluation
 from trustctl.evidence import GroupKey
 from trustctl.history import History
@@ -137,6 +137,8 @@ class GroupReview:
     """What the next level needs most: the binding need (``eta``'s), else the first."""
     signoff: SignOff | None = None
     """The ledger's state for the group, when ``--policy`` has a ledger beside it."""
+    trade_off: TradeOff | None = None
+    """With economics: what the next level would save and risk a week."""
 
 
 @dataclass(frozen=True)
@@ -302,8 +304,10 @@ def build_review(
     *,
     policy: Path | None = None,
     recent: int = 10,
+    minutes: float | None = None,
 ) -> Review:
-    """The review of every group ``found`` has (``found`` already picked the groups)."""
+    """The review of every group ``found`` has (``found`` already picked the groups);
+    with ``minutes`` (of waiting for a human) each group's ``trade_off``."""
     rules = loaded.rules
     if evaluation.decisions is None:
         raise ValueError("the review needs the decisions themselves")
@@ -343,6 +347,9 @@ def build_review(
                 recent=_recent(verdict, disagreements, recent),
                 calibration=_calibration(rows, rules),
                 next_step=_next_step(verdict, eta),
+                trade_off=None
+                if minutes is None
+                else trade_off(verdict, rows, counted_rows(verdict, rows), as_of, rules, minutes),
             )
         )
     header = Header(

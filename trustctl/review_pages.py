@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from trustctl.economics import GroupEconomics, group_economics
+from trustctl.economics import GroupEconomics, group_economics, minutes_of
 from trustctl.files import write_atomically
 from trustctl.history import history, pick_groups
 from trustctl.inputs import DecisionLogs
@@ -39,7 +39,8 @@ class Request:
     groups: Sequence[str] = ()
     recent: int = 10
     review_minutes: float | None = None
-    """Minutes a human spends on one review: with it, the page has an economics section."""
+    """``--review-minutes``: the minutes a decision waits for a human, over the rules'
+    ``economics.review_delay_minutes``; with either, the page has an economics section."""
 
 
 def review_of(request: Request) -> Review:
@@ -52,15 +53,25 @@ def review_of(request: Request) -> Review:
     evaluation = settled(done)
     found = history(request.logs, request.rules, until=evaluation.as_of)
     found = pick_groups(found, request.groups)
+    minutes = minutes_of(request.review_minutes, request.rules.rules)
     review = build_review(
-        evaluation, found, request.rules, policy=request.policy, recent=request.recent
+        evaluation,
+        found,
+        request.rules,
+        policy=request.policy,
+        recent=request.recent,
+        minutes=minutes,
     )
     economics: tuple[GroupEconomics, ...] = ()
-    if request.review_minutes is not None:
+    if minutes is not None:
         shown = review.groups
         economics = tuple(
             group_economics(
-                found, [g.verdict for g in shown], [g.name for g in shown], request.review_minutes
+                found,
+                [g.verdict for g in shown],
+                [g.name for g in shown],
+                minutes,
+                [g.trade_off for g in shown],
             )
         )
     if where is not None and book.exists:

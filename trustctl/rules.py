@@ -45,12 +45,14 @@ __all__ = [
     "DEFAULT_RISK_TIER_CAPS",
     "DEFAULT_SYSTEM_TIER_CAPS",
     "MAX_DURATION_DAYS",
+    "SEVERITIES",
     "Approval",
     "Bounds",
     "Caps",
     "Demote",
     "DemoteAt",
     "DemoteGate",
+    "Economics",
     "GroupField",
     "LevelName",
     "LoadedRules",
@@ -60,6 +62,7 @@ __all__ = [
     "PromoteGate",
     "PromoteTo",
     "RiskTierPattern",
+    "Severity",
     "TrustRules",
     "UnverifiedRule",
     "load_rules",
@@ -170,6 +173,33 @@ class Approval(RulesModel):
         return parse_duration(self.expires)
 
 
+Severity = Literal["minor", "major", "critical"]
+SEVERITIES: tuple[Severity, ...] = ("minor", "major", "critical")
+
+
+class Economics(RulesModel):
+    """The price of waiting for a human and of a failure no human saw first (optional).
+
+    It changes no level: it is left out of the rules' ``effective_sha256``, so adding it
+    or changing a price never makes a policy stale.
+    """
+
+    review_delay_minutes: float = Field(gt=0, lt=10_000)
+    """How long an action waits for a human at ``suggest`` before it runs."""
+    downtime_cost_per_minute: float = Field(ge=0)
+    """What a minute of remediation delay costs (an outage that lasts longer)."""
+    failure_cost: dict[Severity, Annotated[float, Field(ge=0)]]
+    """What one failure of each severity costs; a failure with no severity costs the most."""
+
+    @field_validator("failure_cost")
+    @classmethod
+    def _every_severity(cls, given: dict[Severity, float]) -> dict[Severity, float]:
+        missing = [s for s in SEVERITIES if s not in given]
+        if missing:
+            raise ValueError(f"needs a cost for every severity; missing: {', '.join(missing)}")
+        return {s: given[s] for s in SEVERITIES}
+
+
 DEFAULT_RISK_TIERS: tuple[RiskTierPattern, ...] = (
     RiskTierPattern(pattern="db.*", tier=3),
     RiskTierPattern(pattern="data.*", tier=3),
@@ -203,6 +233,8 @@ class TrustRules(RulesModel):
     risk_tiers: Annotated[tuple[RiskTierPattern, ...], Strict(False)] = DEFAULT_RISK_TIERS
     pins: Annotated[tuple[Pin, ...], Strict(False)] = ()
     approval: Approval = Approval()
+    economics: Economics | None = None
+    """Prices for the review's and ``explain``'s cost of waiting; none: nothing assumed."""
 
     @model_validator(mode="after")
     def _check(self) -> TrustRules:
@@ -252,6 +284,11 @@ class TrustRules(RulesModel):
     def cooldown_span(self) -> dt.timedelta:
         """The cooldown as a timedelta."""
         return parse_duration(self.cooldown)
+
+    def deciding(self) -> dict[str, Any]:
+        """The rules that decide levels, as JSON data: all but ``economics``, which only
+        prices them (what ``effective_sha256`` hashes)."""
+        return self.model_dump(mode="json", exclude={"economics"})
 
     def risk_tier_of(self, action_class: str) -> int | None:
         """The risk tier of the first matching ``risk_tiers`` pattern, or ``None``."""
