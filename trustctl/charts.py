@@ -24,7 +24,7 @@ from trustctl import numbers
 from trustctl.calibration import Calibration
 from trustctl.levels import Level
 from trustctl.review import HUMAN_KINDS, OUTCOME_KINDS, GroupReview, Week
-from trustctl.review_page import Chart
+from trustctl.review_html import Chart
 from trustctl.rules import Metric
 
 if TYPE_CHECKING:
@@ -232,7 +232,7 @@ def reliability_chart(name: str, calibration: Calibration) -> str:
         axes.set_xlabel("ai_confidence")
         axes.set_ylabel("approved by a human")
         axes.set_title(f"{name}: reliability")
-        axes.legend(loc="upper left")
+        axes.legend(loc="lower right")
         axes.grid(color="#eeeeee", lw=0.5)
         figure.tight_layout()
         return _svg(figure)

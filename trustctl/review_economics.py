@@ -3,11 +3,11 @@ line ``explain`` prints for a group's next level."""
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 
 from trustctl import numbers
 from trustctl.economics import GroupEconomics, TradeOff
+from trustctl.review_html import e, table, text
 
 __all__ = ["economics_html", "economics_markdown", "heads", "rows", "trade_off_text"]
 
@@ -121,18 +121,17 @@ def rows(found: Sequence[GroupEconomics]) -> list[tuple[str, ...]]:
 
 
 def economics_html(found: Sequence[GroupEconomics]) -> str:
-    """The section as HTML (empty without economics)."""
+    """The section as HTML (empty without economics); its table becomes cards on a phone."""
     if not found:
         return ""
-    e = html.escape
-    head = "".join(f"<th>{e(h)}</th>" for h in heads(found))
-    body = "".join(
-        "<tr>" + "".join(f"<td>{e(cell)}</td>" for cell in row) + "</tr>" for row in rows(found)
-    )
+    body = [
+        [text(cell, "" if index == 0 else "n") for index, cell in enumerate(row)]
+        for row in rows(found)
+    ]
     return (
         f'<section id="economics"><h2>{e(TITLE)}</h2><p>{e(note(found))}</p>'
-        f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>'
-        "</table></div></section>"
+        + table(heads(found), body, cards=True, numeric=True)
+        + "</section>"
     )
 
 
