@@ -9,23 +9,20 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from trustctl import numbers, times
-from trustctl.calibration import Calibration
+from trustctl import explain_json, numbers, times
 from trustctl.diff import label
-from trustctl.economics import TradeOff
 from trustctl.evidence import Evidence
 from trustctl.explain import Explanation, Incident
 from trustctl.ledger import Entry
 from trustctl.levels import Level
-from trustctl.pace import Eta, eta_text
+from trustctl.pace import eta_text
 from trustctl.policy_model import Policy
-from trustctl.reasons import check_text, evidence_days, need_text, needs_text, reason_text
+from trustctl.reasons import check_text, evidence_days, needs_text, reason_text
 from trustctl.render import check_word
 from trustctl.review_economics import trade_off_text
 from trustctl.verdict import Verdict
@@ -321,79 +318,6 @@ def _markdown(shown: Explained, _: Console) -> str:
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def _incident_json(i: Incident) -> dict[str, Any]:
-    return {
-        "decision_id": i.decision_id,
-        "timestamp": i.timestamp,
-        "human_decision": i.human_decision or None,
-        "outcome": i.outcome or None,
-        "severity": i.severity or None,
-        "reviewer": i.reviewer or None,
-        "rationale": i.rationale or None,
-        "incident_id": i.incident_id or None,
-        "counted": i.counted,
-    }
-
-
-def _calibration_json(c: Calibration | None) -> dict[str, Any] | None:
-    """The calibration's numbers to 6 places (a cut's lower bound rounded down)."""
-    if c is None:
-        return None
-    return {
-        "decisions": c.decisions,
-        "brier": numbers.rounded(c.brier),
-        "ece": numbers.rounded(c.ece),
-        "bins": [
-            {
-                "low": b.low,
-                "high": b.high,
-                "count": b.count,
-                "mean_confidence": numbers.rounded(b.mean_confidence),
-                "approval_rate": numbers.rounded(b.approval_rate),
-            }
-            for b in c.bins
-        ],
-        "cuts": [
-            {
-                "cut": cut.cut,
-                "reviewed": cut.reviewed,
-                "approved": cut.approved,
-                "rate": numbers.rounded(cut.rate),
-                "lower": numbers.outward(cut.lower, lower=True) if cut.reviewed else None,
-            }
-            for cut in c.cuts
-        ],
-    }
-
-
-def _eta_json(eta: Eta | None) -> dict[str, Any] | None:
-    """The binding need and its pace (``None``: no count is missing)."""
-    if eta is None:
-        return None
-    return {
-        "need": need_text(eta.need),
-        "more": eta.more,
-        "per_week": eta.per_week,
-        "per_week_counts": eta.pace_noun,
-        "weeks": eta.weeks,
-    }
-
-
-def _economics(t: TradeOff) -> dict[str, Any]:
-    """The next level's trade, every number unrounded."""
-    return {
-        "level": t.level.value,
-        "decisions_per_week": t.per_week,
-        "delay_minutes_saved_per_week": t.delay_minutes,
-        "delay_cost_per_week": t.delay_cost,
-        "failure_cost_per_week_upper": t.failure_cost,
-        "confidence": t.risk.confidence,
-        "method": t.risk.method,
-        "verified": t.risk.verified,
-        "failures": {s: {"count": k, "rate_upper": upper} for s, k, upper in t.risk.severities},
-    }
-
-
 def _json(shown: Explained, _: Console) -> str:
     actions = shown.policy.by_key()
     group_by = shown.policy.metadata.group_by
@@ -408,17 +332,21 @@ def _json(shown: Explained, _: Console) -> str:
                     {"rule": rule, "result": result, "numbers": text}
                     for rule, result, text in _rules(v)
                 ],
-                "binding_need": _eta_json(item.eta),
-                **({} if item.trade_off is None else {"economics": _economics(item.trade_off)}),
+                "binding_need": explain_json.eta_json(item.eta),
+                **(
+                    {}
+                    if item.trade_off is None
+                    else {"economics": explain_json.economics(item.trade_off)}
+                ),
                 "disagreements": {
                     "in_window": item.disagreed,
                     "by": {
                         r.by: [[value, count] for value, count in r.counts] for r in item.rollups
                     },
-                    "recent": [_incident_json(i) for i in item.disagreements],
+                    "recent": [explain_json.incident_json(i) for i in item.disagreements],
                 },
-                "failures": [_incident_json(i) for i in item.failures],
-                "calibration": _calibration_json(item.calibration),
+                "failures": [explain_json.incident_json(i) for i in item.failures],
+                "calibration": explain_json.calibration_json(item.calibration),
                 "history": [
                     entry.model_dump(mode="json", by_alias=True) for entry in group.history
                 ],
