@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -120,6 +121,7 @@ def _events(axes: Axes, group: GroupReview, x: list[float], labelled: bool) -> N
             axes.annotate(
                 version,
                 (day, 0.03),
+                xycoords=axes.get_xaxis_transform(),
                 rotation=90,
                 fontsize=7,
                 color="#555555",
@@ -130,7 +132,7 @@ def _events(axes: Axes, group: GroupReview, x: list[float], labelled: bool) -> N
     for when in group.critical_failures:
         axes.plot(
             float(mdates.date2num(when)), 0.05, "X", ms=8, color=_DEMOTE,
-            label="critical failure", zorder=4,
+            label="critical failure", zorder=4, transform=axes.get_xaxis_transform(),
         )  # fmt: skip
     for week, day in zip(group.weeks, x, strict=True):
         if week.change in ("promoted", "demoted"):
@@ -141,12 +143,27 @@ def _events(axes: Axes, group: GroupReview, x: list[float], labelled: bool) -> N
             )  # fmt: skip
 
 
+def _bottom(weeks: Sequence[Week], metrics: Sequence[Metric]) -> float:
+    """The y axis starts a tenth below the lowest rate, bound or threshold drawn (never
+    below 0), so the band near 1 where the thresholds lie is not squashed."""
+    drawn = [
+        value
+        for metric in metrics
+        for series in _series(weeks, metric)
+        for value in series
+        if not math.isnan(value)
+    ]
+    drawn += [v for w in weeks for v in (*w.promote.values(), *w.demote.values())]
+    return max(0.0, math.floor((min(drawn, default=0.0) - 0.05) * 10) / 10)
+
+
 def trust_chart(group: GroupReview) -> str:
     """Weekly agreement and success with the gates' lower bounds, thresholds, level bands
     and the events that moved them."""
     weeks = group.weeks
     x = _days([w.end for w in weeks])
     metrics: tuple[Metric, Metric] = ("agreement", "success")
+    bottom = _bottom(weeks, metrics)
     with plt.rc_context(_STYLE):
         figure, panels = plt.subplots(2, 1, figsize=(7.5, 4.8), sharex=True)
         for axes, metric in zip(panels, metrics, strict=True):
@@ -163,7 +180,7 @@ def trust_chart(group: GroupReview) -> str:
                 color=_DEMOTE, ls=":", lw=1.2, label="demotion threshold",
             )  # fmt: skip
             _events(axes, group, x, labelled=metric == "agreement")
-            axes.set_ylim(0, 1.08)
+            axes.set_ylim(bottom, 1.08)
             axes.set_ylabel(metric)
             axes.grid(axis="y", color="#dddddd", lw=0.5)
         panels[0].set_title(f"{group.name}: trust over time")
