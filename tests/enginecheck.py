@@ -35,10 +35,35 @@ TIME_FORMS = (
 )
 
 
-def aggregated(log: Path, out: Path) -> pa.Table:
+def aggregated(log: Path, out: Path, *options: str) -> pa.Table:
     """What ``trustctl aggregate`` writes for ``log`` (to ``out``), without its metadata."""
-    ok("aggregate", log, "-o", out)
+    ok("aggregate", log, "-o", out, *options)
     return pq.read_table(out).replace_schema_metadata(None)
+
+
+#: The confidence bands of ``sampled_and_banded``'s check: every kind of band, cuts whose
+#: doubles are not their decimals.
+CUTS = "confidence_bands=[0.3, 0.9]"
+#: Confidences on a decision's first row, in turn: at a cut, the double just below it, none.
+CONFIDENCES = ("0.9", "0.8999999999999999", "", "0.3", "0.29999999999999993", "1", "0", "0.95")
+
+
+def sampled_and_banded(log: LogBuilder) -> LogBuilder:
+    """``log`` with ``ai_confidence`` on the first row of each decision and ``review_sampled``
+    (true, false, not given) on each row with a human verdict."""
+    seen: set[str] = set()
+    verdicts = 0
+    for row in log.rows:
+        row.setdefault("review_sampled", "")
+        if row["decision_id"] not in seen:
+            row["ai_confidence"] = CONFIDENCES[len(seen) % len(CONFIDENCES)]
+            seen.add(row["decision_id"])
+        else:
+            row["ai_confidence"] = ""
+        if row["human_decision"]:
+            row["review_sampled"] = ("true", "false", "", "FALSE", "Yes")[verdicts % 5]
+            verdicts += 1
+    return log
 
 
 def assert_same(got: pa.Table, want: pa.Table) -> None:
@@ -52,7 +77,7 @@ def assert_same(got: pa.Table, want: pa.Table) -> None:
     assert got.equals(want)
 
 
-def assert_same_policy(evidence: Path, log: Path) -> None:
+def assert_same_policy(evidence: Path, log: Path, *options: str) -> None:
     """``generate --evidence`` on an engine's file (or folder of them) gives the policy of the
     log (a relative path, like ``evidence``).
 
@@ -60,8 +85,8 @@ def assert_same_policy(evidence: Path, log: Path) -> None:
     so the policy lists the file itself as its input and counts decisions as rows; all
     else is the same.
     """
-    from_evidence = yaml.safe_load(policy_yaml("--evidence", evidence))
-    from_log = yaml.safe_load(policy_yaml(log))
+    from_evidence = yaml.safe_load(policy_yaml("--evidence", evidence, *options))
+    from_log = yaml.safe_load(policy_yaml(log, *options))
     inputs = [Path(entry["path"]) for entry in from_evidence["metadata"].pop("inputs")]
     assert inputs and all(path == evidence or evidence in path.parents for path in inputs)
     from_log["metadata"].pop("inputs")

@@ -78,9 +78,12 @@ def test_check_jsonschema_refuses_what_trustctl_refuses(tmp_path: Path) -> None:
     assert run("validate", "--rules", rules).exit_code == 2
 
 
-def test_a_ledger_entry_and_an_evidence_row_fit_their_schemas(tmp_path: Path) -> None:
+@pytest.mark.parametrize("bands", [(), ("--set", "confidence_bands=[0.9]")])
+def test_a_ledger_entry_and_an_evidence_row_fit_their_schemas(
+    tmp_path: Path, bands: tuple[str, ...]
+) -> None:
     evidence = tmp_path / "evidence.parquet"
-    ok("aggregate", "sample_data/", "-o", evidence)
+    ok("aggregate", "sample_data/", "-o", evidence, *bands)
     import pyarrow.parquet as pq
 
     rows = pq.read_table(evidence).slice(0, 50).to_pylist()
@@ -88,7 +91,9 @@ def test_a_ledger_entry_and_an_evidence_row_fit_their_schemas(tmp_path: Path) ->
     for row in rows:
         as_json = json.loads(json.dumps(row, default=lambda v: v.isoformat()))
         validator.validate(as_json)
-    assert set(rows[0]) == set(schema("evidence")["properties"])
+    # ``confidence`` only in a file split into confidence bands
+    assert set(rows[0]) | {"confidence"} == set(schema("evidence")["properties"])
+    assert ("confidence" in rows[0]) == bool(bands)
 
 
 def test_every_line_of_a_ledger_fits_the_ledger_schema(tmp_path: Path) -> None:

@@ -241,7 +241,9 @@ def test_the_table_has_the_spec_schema(tmp_path: Path) -> None:
 
 def test_no_decisions_no_segments() -> None:
     assert len(segments.merge([])) == 0
-    assert list(segments.empty().columns) == [name for name, _ in SPEC_SCHEMA]
+    # In memory every segment has its confidence band ("" when groups are not split).
+    names = [name for name, _ in SPEC_SCHEMA]
+    assert list(segments.empty().columns) == [*names[:5], "confidence", *names[5:]]
 
 
 # --- random logs ----------------------------------------------------------------------------

@@ -18,11 +18,20 @@ import pyarrow.parquet as pq
 import pytest
 import sqlglot
 from conftest import SAMPLE_CSV
-from enginecheck import ZONES, aggregated, assert_same, event_log
+from enginecheck import (
+    CUTS,
+    ZONES,
+    aggregated,
+    assert_same,
+    assert_same_policy,
+    event_log,
+    sampled_and_banded,
+)
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel
 
 from trustctl import __version__, segments
+from trustctl.bands import Bands
 from trustctl.sql import DIALECTS, render
 
 
@@ -79,8 +88,11 @@ def duckdb_module() -> Any:
     return pytest.importorskip("duckdb")
 
 
-def run_duckdb(duckdb: Any, path: Path, zone: str = "UTC", table: str = "decisions") -> pa.Table:
-    """The DuckDB query's result over ``path`` loaded as an all-text table."""
+def run_duckdb(
+    duckdb: Any, path: Path, zone: str = "UTC", table: str = "decisions", **options: Any
+) -> pa.Table:
+    """The DuckDB query's result over ``path`` loaded as an all-text table (``options``:
+    ``render``'s, ``review_sampled`` and ``bands``)."""
     connection = duckdb.connect()
     try:
         connection.execute(f"SET TimeZone = '{zone}'")
@@ -89,7 +101,7 @@ def run_duckdb(duckdb: Any, path: Path, zone: str = "UTC", table: str = "decisio
             f"CREATE TABLE {table} AS SELECT * FROM read_csv(?, all_varchar = true, header = true)",
             [str(path)],
         )
-        result: pa.Table = connection.sql(render("duckdb", table)).to_arrow_table()
+        result: pa.Table = connection.sql(render("duckdb", table, **options)).to_arrow_table()
         return result
     finally:
         connection.close()
@@ -153,7 +165,7 @@ def test_every_dialect_renders_the_segment_columns(dialect: str) -> None:
     quote = "`" if dialect in ("spark", "bigquery") else '"'
     select = query[query.rindex("\nSELECT") + 1 :]
     aliases = [line.rsplit(" AS ", 1)[1].rstrip(",") for line in select.splitlines()[1:-2]]
-    assert aliases == [f"{quote}{name}{quote}" for name in segments.COLUMNS]
+    assert aliases == [f"{quote}{name}{quote}" for name in segments.SCHEMA.names]
     assert f"FROM {quote}project{quote}.{quote}dataset{quote}.{quote}decisions{quote}" in query
     assert query.count("ORDER BY") >= 1 and query.rstrip().splitlines()[-1].startswith("ORDER BY")
 
@@ -162,7 +174,7 @@ def test_every_dialect_renders_the_segment_columns(dialect: str) -> None:
 def test_every_dialect_parses_in_its_own_grammar(dialect: str) -> None:
     statements = sqlglot.parse(render(dialect, "my-project.logs.decisions"), read=dialect)
     assert len(statements) == 1
-    assert statements[0].named_selects == list(segments.COLUMNS)
+    assert statements[0].named_selects == segments.SCHEMA.names
 
 
 def test_the_bigquery_form_parses_and_transpiles() -> None:
@@ -175,7 +187,7 @@ def test_the_bigquery_form_parses_and_transpiles() -> None:
         query, read="bigquery", write="bigquery", unsupported_level=ErrorLevel.RAISE
     )
     again = sqlglot.parse_one(written, read="bigquery")
-    assert again.named_selects == list(segments.COLUMNS)
+    assert again.named_selects == segments.SCHEMA.names
     assert len(list(again.find_all(exp.ArrayAgg))) == 4
 
 
@@ -238,3 +250,55 @@ def test_the_cli_offers_exactly_the_dialects_render_knows() -> None:
     from trustctl.cli_evidence import Dialect
 
     assert tuple(member.value for member in Dialect) == DIALECTS
+
+
+# --- review_sampled and confidence bands -----------------------------------------------------
+
+BANDS = Bands((0.3, 0.9))
+
+
+@pytest.fixture(scope="module")
+def sampled_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sql") / "sampled.csv"
+    return sampled_and_banded(event_log()).write(path, shuffle=11)
+
+
+def test_the_sampled_log_has_what_it_should(sampled_csv: Path, tmp_path: Path) -> None:
+    table = aggregated(sampled_csv, tmp_path / "a.parquet", "--set", CUTS).to_pylist()
+    assert sum(r["unsampled"] for r in table) > 0 and sum(r["sampling_unknown"] for r in table)
+    assert {r["confidence"] for r in table} == {"<0.3", ">=0.3,<0.9", ">=0.9", "none"}
+
+
+@pytest.mark.parametrize("zone", ZONES[:2])
+def test_duckdb_reads_review_sampled_as_aggregate_does(
+    duckdb_module: Any, sampled_csv: Path, tmp_path: Path, zone: str
+) -> None:
+    got = run_duckdb(duckdb_module, sampled_csv, zone, review_sampled=True)
+    assert_same(got.cast(segments.SCHEMA), aggregated(sampled_csv, tmp_path / "a.parquet"))
+
+
+def test_duckdb_bands_as_aggregate_does_and_gives_the_same_policy(
+    duckdb_module: Any, sampled_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    got = run_duckdb(duckdb_module, sampled_csv, "Asia/Kolkata", review_sampled=True, bands=BANDS)
+    assert got.schema.names == segments.BANDED_SCHEMA.names
+    want = aggregated(sampled_csv, tmp_path / "a.parquet", "--set", CUTS)
+    assert_same(got.cast(segments.BANDED_SCHEMA), want)
+    monkeypatch.chdir(tmp_path)
+    pq.write_table(got, "duckdb.parquet")
+    assert_same_policy(Path("duckdb.parquet"), sampled_csv, "--set", CUTS)
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_every_dialect_names_the_band_column_and_parses(dialect: str) -> None:
+    query = render(dialect, "my-project.logs.decisions", review_sampled=True, bands=BANDS)
+    (tree,) = sqlglot.parse(query, read=dialect, error_level=ErrorLevel.RAISE)
+    assert tree.named_selects == segments.BANDED_SCHEMA.names
+    assert "review_sampled" in query and "CAST('0.3' AS" in query
+
+
+def test_without_options_the_query_is_as_it_was() -> None:
+    for dialect in DIALECTS:
+        plain = render(dialect, "t")
+        assert "review_sampled" not in plain and "ai_confidence" not in plain
+        assert plain == render(dialect, "t", review_sampled=False, bands=Bands())

@@ -18,29 +18,41 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from conftest import SAMPLE_CSV
-from enginecheck import ZONES, aggregated, assert_same, assert_same_policy, event_log
+from enginecheck import (
+    CUTS,
+    ZONES,
+    aggregated,
+    assert_same,
+    assert_same_policy,
+    event_log,
+    sampled_and_banded,
+)
 
 from trustctl import segments
+from trustctl.bands import Bands
 from trustctl.sql import render
 
 #: One server: every test on the same worker (``--dist loadgroup``).
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.xdist_group("postgres")]
 
-Query = Callable[[Path, str, str], pa.Table]
+Query = Callable[..., pa.Table]
 
-#: The result's types: PostgreSQL has no 8-bit integer, so the tiers are ``smallint``.
-POSTGRES_SCHEMA = pa.schema(
-    [
-        pa.field(f.name, pa.int16()) if f.name in ("system_tier", "risk_tier") else f
-        for f in segments.SCHEMA
-    ]
-)
+
+def _postgres_schema(schema: pa.Schema) -> pa.Schema:
+    """The result's types: PostgreSQL has no 8-bit integer, so the tiers are ``smallint``."""
+    return pa.schema(
+        [
+            pa.field(f.name, pa.int16()) if f.name in ("system_tier", "risk_tier") else f
+            for f in schema
+        ]
+    )
 
 
 def _pg_ctl() -> str:
@@ -108,7 +120,8 @@ def query(server: str) -> Iterator[Query]:
     """Load a log into a table with ``COPY`` and run ``trustctl sql`` on it in a time zone."""
     with psycopg.connect(server, autocommit=True) as connection:
 
-        def run(log: Path, table: str, zone: str) -> pa.Table:
+        def run(log: Path, table: str, zone: str, **options: Any) -> pa.Table:
+            schema = segments.BANDED_SCHEMA if options.get("bands") else segments.SCHEMA
             with log.open(encoding="utf-8", newline="") as handle:
                 header = next(csv.reader(handle))
             columns = ", ".join(f'"{name}" text' for name in header)
@@ -118,12 +131,12 @@ def query(server: str) -> Iterator[Query]:
                 with cursor.copy(f"COPY {table} FROM STDIN (FORMAT csv, HEADER)") as copy:
                     copy.write(log.read_bytes())
                 cursor.execute(f"SET TimeZone = '{zone}'")
-                cursor.execute(render("postgres", table))
-                assert [c.name for c in cursor.description or ()] == list(segments.COLUMNS)
+                cursor.execute(render("postgres", table, **options))
+                assert [c.name for c in cursor.description or ()] == schema.names
                 rows = cursor.fetchall()
             return pa.Table.from_pylist(
-                [dict(zip(segments.COLUMNS, row, strict=True)) for row in rows],
-                schema=POSTGRES_SCHEMA,
+                [dict(zip(schema.names, row, strict=True)) for row in rows],
+                schema=_postgres_schema(schema),
             )
 
         yield run
@@ -157,3 +170,18 @@ def test_the_sample_gives_what_aggregate_writes_and_the_same_policy(
     # Written as it comes (smallint tiers), as a user's export would be.
     pq.write_table(got, "postgres.parquet")
     assert_same_policy(Path("postgres.parquet"), log)
+
+
+def test_review_sampled_and_bands_give_what_aggregate_writes(
+    query: Query, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    log = sampled_and_banded(event_log()).write(Path("sampled.csv"), shuffle=11)
+    got = query(log, "sampled", "America/Los_Angeles", review_sampled=True)
+    assert_same(got.cast(segments.SCHEMA), aggregated(log, tmp_path / "a.parquet"))
+    bands = Bands((0.3, 0.9))
+    got = query(log, "sampled", "Asia/Kolkata", review_sampled=True, bands=bands)
+    want = aggregated(log, tmp_path / "b.parquet", "--set", CUTS)
+    assert_same(got.cast(segments.BANDED_SCHEMA), want)
+    pq.write_table(got, "postgres.parquet")
+    assert_same_policy(Path("postgres.parquet"), log, "--set", CUTS)

@@ -13,15 +13,24 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from conftest import SAMPLE_CSV
-from enginecheck import aggregated, assert_same, assert_same_policy, event_log
+from enginecheck import (
+    CUTS,
+    aggregated,
+    assert_same,
+    assert_same_policy,
+    event_log,
+    sampled_and_banded,
+)
 from pyspark.sql import DataFrame, SparkSession
 
 from trustctl import segments
+from trustctl.bands import Bands
 from trustctl.sql import render
 
 pytestmark = [
@@ -62,11 +71,12 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkSession]:
         session.stop()
 
 
-def evidence(spark: SparkSession, log: Path) -> DataFrame:
-    """The query over ``log`` read as the README's recipe reads logs: every column text."""
+def evidence(spark: SparkSession, log: Path, **options: Any) -> DataFrame:
+    """The query over ``log`` read as the README's recipe reads logs: every column text
+    (``options``: ``render``'s)."""
     rows = spark.read.csv(str(log.resolve()), header=True, escape='"', multiLine=True)
     rows.createOrReplaceTempView("decisions")
-    return spark.sql(render("spark", "decisions"))
+    return spark.sql(render("spark", "decisions", **options))
 
 
 def test_event_rows_give_what_aggregate_writes(spark: SparkSession, tmp_path: Path) -> None:
@@ -96,3 +106,18 @@ def test_the_sample_gives_what_aggregate_writes_and_the_same_policy(
     want = aggregated(log, tmp_path / "aggregate.parquet")
     assert_same(got, want)
     assert_same_policy(Path("evidence"), log)
+
+
+def test_review_sampled_and_bands_give_what_aggregate_writes(
+    spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    log = sampled_and_banded(event_log()).write(tmp_path / "sampled.csv", shuffle=11)
+    bands = Bands((0.3, 0.9))
+    evidence(spark, log, review_sampled=True, bands=bands).coalesce(1).write.parquet(
+        str(tmp_path / "spark")
+    )
+    (written,) = Path("spark").glob("*.parquet")
+    got = pq.read_table(written).cast(segments.BANDED_SCHEMA)
+    assert_same(got, aggregated(log, tmp_path / "a.parquet", "--set", CUTS))
+    assert_same_policy(written, Path("sampled.csv"), "--set", CUTS)

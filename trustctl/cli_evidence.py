@@ -14,15 +14,26 @@ from trustctl.cli_options import (
     Logs,
     LowMemoryOption,
     OnBadRowsOption,
+    SetOption,
     instant,
     log_source,
     reading_progress,
     refuse_overwrites,
+    rules_with,
     stdin_logs,
 )
 from trustctl.sql import DIALECTS
 
 __all__ = ["Dialect", "aggregate", "sample", "sql"]
+
+BandsRulesOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--rules",
+        help="Rules file: its confidence_bands split the evidence (the rest of the rules "
+        "plays no part here). Default: the built-in rules (no bands).",
+    ),
+]
 
 
 @fails_cleanly
@@ -41,6 +52,8 @@ def aggregate(
     ] = None,
     on_bad_rows: OnBadRowsOption = BadRows.fail,
     low_memory: LowMemoryOption = False,
+    rules: BandsRulesOption = None,
+    sets: SetOption = None,
 ) -> None:
     """Write the evidence of some logs (counts per group and UTC day) for `generate --evidence`.
 
@@ -52,11 +65,12 @@ def aggregate(
     """
     from trustctl import evidence_files
 
-    refuse_overwrites([output], logs)
+    refuse_overwrites([output], logs, rules)
+    bands = rules_with(rules, sets).rules.bands
     until = instant(as_of)
     with reading_progress(logs):
-        read = log_source(logs, on_bad_rows, low_memory).read(until)
-    evidence_files.write(output, read.segments, read.report, until)
+        read = log_source(logs, on_bad_rows, low_memory).read(until, bands)
+    evidence_files.write(output, read.segments, read.report, until, bands)
     say(
         f"wrote {len(read.segments)} evidence rows ({read.report.decisions} decisions, "
         f"{read.report.rows} rows) to {output}"
@@ -74,6 +88,16 @@ def sql(
         Dialect, typer.Option("--dialect", help=f"{', '.join(DIALECTS[:-1])} or {DIALECTS[-1]}.")
     ],
     table: Annotated[str, typer.Option("--table", help="The table of raw decision-log rows.")],
+    review_sampled: Annotated[
+        bool,
+        typer.Option(
+            "--review-sampled",
+            help="The table has a review_sampled column: read it (without it, every review "
+            "is of unknown sampling).",
+        ),
+    ] = False,
+    rules: BandsRulesOption = None,
+    sets: SetOption = None,
 ) -> None:
     """Print the query that computes the evidence table inside a warehouse or Spark.
 
@@ -87,7 +111,8 @@ def sql(
     from trustctl.sql import render
 
     try:
-        sys.stdout.write(render(dialect.value, table))
+        bands = rules_with(rules, sets).rules.bands
+        sys.stdout.write(render(dialect.value, table, review_sampled=review_sampled, bands=bands))
     except ValueError as exc:
         raise TrustctlError(str(exc)) from None
 

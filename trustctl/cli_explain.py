@@ -55,6 +55,14 @@ def explain(
         typer.Option("--recent", min=0, help="How many recent disagreements and failures to list."),
     ] = 10,
     wide: WideOption = False,
+    confidence: Annotated[
+        str | None,
+        typer.Option(
+            "--confidence",
+            help="With confidence_bands: only this band of the class (e.g. '>=0.9', '<0.9', "
+            "none). Default: every band.",
+        ),
+    ] = None,
 ) -> None:
     """The full reasoning for one action class: evidence, gates, caps, pins, next step, history.
 
@@ -68,6 +76,7 @@ def explain(
       trustctl explain k8s.scale sample_data/
       trustctl explain cert.renew sample_data/ --previous old.yaml
       trustctl explain k8s.rollback sample_data/ --recent 3 --format markdown
+      trustctl explain k8s.scale sample_data/ --set 'confidence_bands=[0.9]' --confidence '>=0.9'
     """
     from trustctl import formats
     from trustctl.explain import explain as explain_class
@@ -89,7 +98,7 @@ def explain(
     )
     done = run(source, loaded, book, committed, instant(as_of))
     result = settled(done)
-    group_by = loaded.rules.group_by
+    group_by = loaded.rules.key_fields
     groups = tuple(
         Group(
             item,
@@ -100,7 +109,7 @@ def explain(
             ),
         )
         for item in explain_class(
-            result, action_class, loaded.rules.window_span, recent, loaded.rules
+            result, action_class, loaded.rules.window_span, recent, loaded.rules, confidence
         )
     )
     shown = Explained(groups, result.document, wide)

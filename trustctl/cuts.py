@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from trustctl import segments, times
+from trustctl.bands import NO_BANDS, Bands
 from trustctl.filters import Filter, keep
 from trustctl.ingest import Decisions
 from trustctl.inputs import Read, filtered
@@ -23,10 +24,13 @@ __all__ = ["reads_at"]
 
 
 def reads_at(
-    decisions: Decisions, moments: Sequence[dt.datetime], where: Sequence[Filter] = ()
+    decisions: Decisions,
+    moments: Sequence[dt.datetime],
+    where: Sequence[Filter] = (),
+    bands: Bands = NO_BANDS,
 ) -> Iterator[Read]:
     """What the logs held at each moment (ascending), as the segments of the decisions
-    known by then that meet every filter.
+    known by then that meet every filter, split into confidence ``bands``.
 
     ``decisions`` were read whole with ``load_timeline``.
     """
@@ -42,14 +46,14 @@ def reads_at(
     for index, moment in enumerate(moments):
         rows = np.flatnonzero(whole_at == index)
         if len(rows):
-            counted = segments.merge([counted, segments.from_decisions(frame.iloc[rows])])
+            counted = segments.merge([counted, segments.from_decisions(frame.iloc[rows], bands)])
             done += len(rows)
         still = arriving.at(moment)
         if where and len(still):
             still = still[keep(still, where)]
         found = counted
         if len(still):
-            found = segments.merge([counted, segments.from_decisions(still)])
+            found = segments.merge([counted, segments.from_decisions(still, bands)])
         yield Read(
             segments=found,
             report=decisions.report,
@@ -57,4 +61,5 @@ def reads_at(
             latest=moment,
             until=moment,
             filters=tuple(f.text for f in where),
+            bands=bands,
         )

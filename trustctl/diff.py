@@ -42,10 +42,13 @@ class LevelChange:
 
 
 def label(group_by: tuple[str, ...], key: GroupKey) -> str:
-    """A group key as text: the action class, then ``name=value`` for other keys."""
+    """A group key as text: the action class, then ``name=value`` for other keys (a
+    confidence band as ``confidence>=0.9``, ``confidence<0.9``, ``confidence=none``)."""
     parts = [str(key[0])]
     for name, value in zip(group_by[1:], key[1:], strict=True):
-        if value not in ("", 0):
+        if name == "confidence" and str(value)[:1] in ("<", ">"):
+            parts.append(f"{name}{value}")
+        elif value not in ("", 0):
             parts.append(f"{name}={value}")
     return " ".join(parts)
 

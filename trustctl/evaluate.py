@@ -63,13 +63,13 @@ def evaluate(
     ``prior_at``, when given, says where each group starts at that moment (the ledger's
     state before it) in place of ``previous``'s levels.
     """
-    if previous is not None and tuple(previous.metadata.group_by) != rules.rules.group_by:
+    if previous is not None and tuple(previous.metadata.group_by) != rules.rules.key_fields:
         raise PolicyError(
             f"the previous policy groups by {list(previous.metadata.group_by)} but the rules "
-            f"group by {list(rules.rules.group_by)}; regenerate without --previous"
+            f"group by {list(rules.rules.key_fields)}; regenerate without --previous"
         )
     reader = DecisionLogs(source) if isinstance(source, Sequence) else source
-    read = reader.read(as_of)
+    read = reader.read(as_of, rules.rules.bands)
     moment = as_of or read.until or read.latest
     if moment is None:
         raise InputError([reader.nothing])

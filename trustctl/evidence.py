@@ -239,7 +239,7 @@ def collect(
     stamps = pd.DatetimeIndex(frame["timestamp"]).as_unit("us").asi8
     known = stamps <= times.micros(as_of)
     data = frame if known.all() else frame[known]
-    return collect_segments(segments.from_decisions(data), rules, as_of, previous)
+    return collect_segments(segments.from_decisions(data, rules.bands), rules, as_of, previous)
 
 
 def collect_segments(
@@ -256,7 +256,7 @@ def collect_segments(
     previous policy names (kept with no evidence, so a level is never silently dropped).
     """
     previous = previous or {}
-    keys = list(rules.group_by)
+    keys = list(rules.key_fields)
     window_start = times.micros(as_of) - rules.window_span // dt.timedelta(microseconds=1)
     window_day = _Clock.window(window_start, "").day
     groups = _groups(seg, keys)
@@ -570,7 +570,7 @@ def _absent_group(
     record = clock.later(prior.last_promoted, "last promotion", level=True)
     recent = _recent(record, rules, window_start)
     # Its tiers are only known from its key; a tier in the key still caps it.
-    system_tier = dict(zip(rules.group_by, key, strict=True)).get("system_tier", 0)
+    system_tier = dict(zip(rules.key_fields, key, strict=True)).get("system_tier", 0)
     return GroupState(
         key=key,
         current=prior.level,

@@ -25,6 +25,7 @@ import pandas as pd
 import pyarrow as pa
 
 from trustctl import __version__, segments, times
+from trustctl.bands import NO_BANDS, Bands
 from trustctl.errors import InputError, first_line
 from trustctl.files import atomic_writer
 from trustctl.ingest import IngestReport, SourceSummary, summed_report
@@ -50,8 +51,15 @@ class Aggregated:
     """When the last thing the evidence knows of was recorded."""
 
 
-def write(path: Path, segs: pd.DataFrame, report: IngestReport, until: dt.datetime | None) -> None:
-    """Write segments and what they were read from as one Parquet file, atomically."""
+def write(
+    path: Path,
+    segs: pd.DataFrame,
+    report: IngestReport,
+    until: dt.datetime | None,
+    bands: Bands = NO_BANDS,
+) -> None:
+    """Write segments and what they were read from as one Parquet file, atomically; split
+    into confidence ``bands``, with a ``confidence`` column (else none, as before bands)."""
     import pyarrow.parquet as pq
 
     meta = {
@@ -60,22 +68,26 @@ def write(path: Path, segs: pd.DataFrame, report: IngestReport, until: dt.dateti
         "until": None if until is None else until.isoformat(),
         "report": {**asdict(report), "files": [asdict(f) for f in report.files]},
     }
-    table = segments.to_arrow(segs)
+    table = segments.to_arrow(segs, banded=bool(bands))
     table = table.replace_schema_metadata({_METADATA_KEY: json.dumps(meta, sort_keys=True)})
     with atomic_writer(path) as handle:
         # No timestamps or library versions in the file: the same logs give the same bytes.
         pq.write_table(table, handle, compression="zstd", write_statistics=True)
 
 
-def read(paths: Sequence[Path]) -> Aggregated:
-    """Read and merge evidence files (directories: every ``*.parquet`` in them)."""
+def read(paths: Sequence[Path], bands: Bands = NO_BANDS) -> Aggregated:
+    """Read and merge evidence files (directories: every ``*.parquet`` in them).
+
+    With confidence ``bands``, every file must be split into exactly those (its
+    ``confidence`` column names them); without, a file's bands are added together.
+    """
     files = find_evidence(paths)
     parts: list[pd.DataFrame] = []
     reports: list[IngestReport] = []
     untils: set[str | None] = set()
     for path in files:
         table, meta = _read_one(path)
-        parts.append(_segments_of(path, table))
+        parts.append(_segments_of(path, _banded(path, table, bands)))
         if meta is None:
             reports.append(_own_report(path, parts[-1]))
             untils.add(None)
@@ -133,7 +145,7 @@ def _read_one(path: Path) -> tuple[pa.Table, dict[str, Any] | None]:
     missing = [
         name
         for name in segments.COLUMNS
-        if name not in schema.names and name not in segments.SAMPLING
+        if name not in schema.names and name not in (*segments.SAMPLING, "confidence")
     ]
     if missing:
         raise InputError(
@@ -167,7 +179,42 @@ def _with_sampling(table: pa.Table) -> pa.Table:
         if name not in table.column_names:
             column = reviewed if name == "sampling_unknown" else pa.array([0] * len(table))
             table = table.append_column(name, column.cast(pa.int64()))
-    return table.select(list(segments.COLUMNS))
+    return table.select([name for name in segments.COLUMNS if name in table.column_names])
+
+
+def _banded(path: Path, table: pa.Table, bands: Bands) -> pa.Table:
+    """The file's table split into ``bands``: its ``confidence`` column checked against
+    them, or dropped without them (its bands add up to the groups not split)."""
+    import pyarrow.compute as pc
+
+    has = "confidence" in table.column_names
+    if not bands:
+        return table.drop_columns(["confidence"]) if has else table
+    wanted = f"the rules' confidence_bands {list(bands.cuts)} ({', '.join(bands.labels)})"
+    if not has:
+        raise InputError(
+            [
+                f"{path}: has no 'confidence' column: it was made without confidence bands, "
+                f"and {wanted} split every group; make it again with these rules "
+                "(trustctl aggregate --rules, or trustctl sql --rules)"
+            ]
+        )
+    column = table.column("confidence")
+    if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
+        raise InputError([f"{path}: column 'confidence': {column.type} values are not text"])
+    if column.null_count:
+        _refuse(path, "confidence", column, pc.is_null(column), "is not valid")
+    foreign = bands.foreign(pc.unique(column).to_pylist())
+    if foreign:
+        raise InputError(
+            [
+                f"{path}: its confidence bands ({', '.join(foreign)}) are not {wanted}: it was "
+                "made with other cuts; make it again with these rules"
+            ]
+        )
+    return table.set_column(
+        table.schema.get_field_index("confidence"), "confidence", column.cast(pa.string())
+    )
 
 
 def _segments_of(path: Path, table: pa.Table) -> pd.DataFrame:

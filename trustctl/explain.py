@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -102,8 +103,10 @@ def explain(
     window: dt.timedelta,
     recent: int = 10,
     rules: TrustRules | None = None,
+    confidence: str | None = None,
 ) -> list[Explanation]:
-    """Explanations for every group of ``action_class`` (one unless ``group_by`` splits it).
+    """Explanations for every group of ``action_class`` (one unless ``group_by`` or
+    ``confidence_bands`` split it), or only those of one ``confidence`` band.
 
     Disagreements and failures are the ``recent`` latest within the window, also
     those before the evidence clock (a critical failure that restarted it, say). With
@@ -117,6 +120,8 @@ def explain(
             f"no decisions for action class {action_class!r} in the window; "
             + (hint or "known classes: " + ", ".join(known))
         )
+    if confidence is not None:
+        verdicts = _in_band(verdicts, evaluation.document.metadata.group_by, confidence)
     if evaluation.decisions is None:
         raise TrustctlError("explain reads the decision logs themselves, not evidence files")
     frame = evaluation.decisions.frame
@@ -153,3 +158,20 @@ def explain(
             )
         )
     return explanations
+
+
+def _in_band(verdicts: list[Verdict], group_by: Sequence[str], band: str) -> list[Verdict]:
+    """The verdicts of one confidence band; an unknown band is refused with those there are."""
+    if "confidence" not in group_by:
+        raise TrustctlError(
+            f"--confidence {band!r}: the rules have no confidence_bands; groups are not split"
+        )
+    at = list(group_by).index("confidence")
+    found = [v for v in verdicts if v.state.key[at] == band]
+    if not found:
+        known = ", ".join(repr(str(v.state.key[at])) for v in verdicts)
+        raise TrustctlError(
+            f"--confidence {band!r}: no such band of {verdicts[0].state.key[0]} in the window "
+            f"(it has {known})"
+        )
+    return found

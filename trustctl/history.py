@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from trustctl import times
+from trustctl.bands import Bands
 from trustctl.cuts import reads_at
 from trustctl.diff import label
 from trustctl.errors import InputError, TrustctlError
@@ -194,24 +195,26 @@ def histories(
 
     ``every``: the time before the first moment its activity is counted over."""
     found: dict[int, History] = {}
-    alike: dict[tuple[str, ...], list[int]] = {}
+    alike: dict[tuple[tuple[str, ...], Bands], list[int]] = {}
     for index, chain in enumerate(chains):
-        alike.setdefault(tuple(f.text for f in chain.where), []).append(index)
-    for members in alike.values():
+        same = (tuple(f.text for f in chain.where), chain.rules.rules.bands)
+        alike.setdefault(same, []).append(index)
+    for (_, bands), members in alike.items():
         where = chains[members[0]].where
         decisions = filtered(read, where)
+        decisions = replace(decisions, frame=bands.split(decisions.frame))
         activity = {
-            chains[i].rules.rules.group_by: _activity(
-                decisions.frame, chains[i].rules.rules.group_by, moments, every
+            chains[i].rules.rules.key_fields: _activity(
+                decisions.frame, chains[i].rules.rules.key_fields, moments, every
             )
             for i in members
         }
         walks = {i: _Walk(chains[i].rules) for i in members}
-        for index, known in enumerate(reads_at(read, moments, where)):
+        for index, known in enumerate(reads_at(read, moments, where, bands)):
             for walk in walks.values():
-                walk.step(moments[index], activity[walk.rules.rules.group_by][index], known)
+                walk.step(moments[index], activity[walk.rules.rules.key_fields][index], known)
         for i, walk in walks.items():
-            group_by = walk.rules.rules.group_by
+            group_by = walk.rules.rules.key_fields
             found[i] = History(steps=tuple(walk.steps), group_by=group_by, decisions=decisions)
     return [found[i] for i in range(len(chains))]
 

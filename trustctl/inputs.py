@@ -16,6 +16,7 @@ from typing import Protocol
 import pandas as pd
 
 from trustctl import segments, times
+from trustctl.bands import NO_BANDS, Bands
 from trustctl.errors import InputError
 from trustctl.filters import Filter, keep, keep_segments, none_left
 from trustctl.ingest import (
@@ -59,6 +60,8 @@ class Read:
     """The decisions themselves, when the source read them at once (``explain`` needs them)."""
     filters: tuple[str, ...] = ()
     """The ``--where`` expressions every decision in the segments met."""
+    bands: Bands = NO_BANDS
+    """The confidence bands the segments are split into."""
 
 
 class Source(Protocol):
@@ -69,8 +72,9 @@ class Source(Protocol):
         """The message when it holds nothing to decide on."""
         ...
 
-    def read(self, until: dt.datetime | None) -> Read:
-        """Segments of the decisions recorded up to ``until`` (all of them for ``None``)."""
+    def read(self, until: dt.datetime | None, bands: Bands = NO_BANDS) -> Read:
+        """Segments of the decisions recorded up to ``until`` (all of them for ``None``),
+        split into the confidence ``bands`` of the rules."""
         ...
 
 
@@ -84,15 +88,16 @@ class Logs:
     where: tuple[Filter, ...] = ()
     """Only the decisions that meet every filter count (``--where``)."""
 
-    def read(self, until: dt.datetime | None) -> Read:
+    def read(self, until: dt.datetime | None, bands: Bands = NO_BANDS) -> Read:
         """Read, validate and count the logs, leaving out rows recorded after ``until``.
 
         Filters are judged on each merged decision, so with ``where`` the decisions are
         read whole (``DecisionLogs``); else they are counted straight from compact columns.
         """
         if self.where:
-            return DecisionLogs(self.paths, self.on_bad_rows, self.nothing, self.where).read(until)
-        counted = count_decisions(self.paths, self.on_bad_rows, until=until)
+            source = DecisionLogs(self.paths, self.on_bad_rows, self.nothing, self.where)
+            return source.read(until, bands)
+        counted = count_decisions(self.paths, self.on_bad_rows, until=until, bands=bands)
         return Read(
             segments=counted.segments,
             report=counted.report,
@@ -100,6 +105,7 @@ class Logs:
             latest=counted.latest,
             until=until,
             bad_rows=counted.bad_rows,
+            bands=bands,
         )
 
 
@@ -114,10 +120,10 @@ class DecisionLogs:
     where: tuple[Filter, ...] = ()
     """Only the decisions that meet every filter count (``--where``)."""
 
-    def read(self, until: dt.datetime | None) -> Read:
+    def read(self, until: dt.datetime | None, bands: Bands = NO_BANDS) -> Read:
         """Read, validate and merge the logs, leaving out rows recorded after ``until``."""
         decisions = load_decisions(self.paths, self.on_bad_rows, until=until)
-        return DecisionsRead(decisions, where=self.where).read(until)
+        return DecisionsRead(decisions, where=self.where).read(until, bands)
 
 
 def filtered(decisions: Decisions, where: Sequence[Filter]) -> Decisions:
@@ -143,9 +149,11 @@ class DecisionsRead:
     where: tuple[Filter, ...] = ()
     """Only the decisions that meet every filter count (``--where``)."""
 
-    def read(self, until: dt.datetime | None) -> Read:
+    def read(self, until: dt.datetime | None, bands: Bands = NO_BANDS) -> Read:
         """The decisions made up to ``until`` that meet the filters, as segments."""
         decisions = filtered(self.decisions, self.where)
+        if bands:  # explain and the review find each group's decisions by its key
+            decisions = replace(decisions, frame=bands.split(decisions.frame))
         frame = decisions.frame
         after = decisions.report.decisions_after_until
         if until is not None:
@@ -154,7 +162,7 @@ class DecisionsRead:
             frame = frame[~later] if later.any() else frame
         recorded = decisions.frame["recorded_at"]
         return Read(
-            segments=segments.from_decisions(frame),
+            segments=segments.from_decisions(frame, bands),
             report=decisions.report,
             after_as_of=after,
             latest=pd.Timestamp(recorded.max()).to_pydatetime() if len(recorded) else None,
@@ -162,6 +170,7 @@ class DecisionsRead:
             bad_rows=decisions.bad_rows,
             decisions=decisions,
             filters=tuple(f.text for f in self.where),
+            bands=bands,
         )
 
 
@@ -172,8 +181,10 @@ class Known:
     known: Read
     nothing: str = "the logs hold no decision"
 
-    def read(self, until: dt.datetime | None) -> Read:
-        """What was read (``until`` was the cut it was read at)."""
+    def read(self, until: dt.datetime | None, bands: Bands = NO_BANDS) -> Read:
+        """What was read (``until`` was the cut it was read at, ``bands`` its bands)."""
+        if bands != self.known.bands:
+            raise ValueError("the segments were read with other confidence bands")
         return self.known
 
 
@@ -190,11 +201,13 @@ class LowMemoryLogs:
     where: tuple[Filter, ...] = ()
     """Only the decisions that meet every filter count (``--where``)."""
 
-    def read(self, until: dt.datetime | None) -> Read:
+    def read(self, until: dt.datetime | None, bands: Bands = NO_BANDS) -> Read:
         """Read the logs slice by slice into merged segments."""
         from trustctl.stream import stream_segments
 
-        streamed = stream_segments(self.paths, self.on_bad_rows, until=until, where=self.where)
+        streamed = stream_segments(
+            self.paths, self.on_bad_rows, until=until, where=self.where, bands=bands
+        )
         recorded = streamed.segments["last_recorded_at"]
         known = recorded > segments.NO_TIME
         return Read(
@@ -205,6 +218,7 @@ class LowMemoryLogs:
             until=until,
             bad_rows=streamed.bad_rows,
             filters=tuple(f.text for f in self.where),
+            bands=bands,
         )
 
 
@@ -222,11 +236,12 @@ class EvidenceFiles:
     where: tuple[Filter, ...] = ()
     """Only the segments that meet every filter count; a column they lack is refused."""
 
-    def read(self, until: dt.datetime | None) -> Read:
-        """Read and merge the files; refuse a cut they cannot give."""
+    def read(self, until: dt.datetime | None, bands: Bands = NO_BANDS) -> Read:
+        """Read and merge the files; refuse a cut they cannot give, and bands other than
+        ``bands``."""
         from trustctl import evidence_files
 
-        found = evidence_files.read(self.paths)
+        found = evidence_files.read(self.paths, bands)
         kept = keep_segments(found.segments, self.where)
         cut = until or found.until or found.latest
         if cut is not None and found.latest is not None and cut < found.latest:
@@ -250,4 +265,5 @@ class EvidenceFiles:
             latest=found.latest,
             until=cut,
             filters=tuple(f.text for f in self.where),
+            bands=bands,
         )

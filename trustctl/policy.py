@@ -144,6 +144,7 @@ def _action(
         system_tier=tier if isinstance(tier, int) and tier else None,
         service=_text_part(parts, "service"),
         agent_version=_text_part(parts, "agent_version"),
+        confidence=_text_part(parts, "confidence"),
         level=verdict.level,
         previous_level=verdict.previous_level,
         change=verdict.change,
@@ -187,7 +188,7 @@ def build_policy(
     promotions waiting for sign-off and the head of the ledger written with it."""
     proposals = proposals or {}
     changes = [v.change for v in verdicts]
-    group_by = rules.rules.group_by
+    group_by = rules.rules.key_fields
     bounds = rules.rules.bounds
     return Policy(
         apiVersion="trustctl/v1",

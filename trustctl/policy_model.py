@@ -44,8 +44,9 @@ __all__ = [
     "SuccessEvidence",
     "Summary",
 ]
-GROUP_FIELDS: tuple[str, ...] = get_args(GroupField)
-"""The names ``group_by`` may list, each a field of ``Action``."""
+GROUP_FIELDS: tuple[str, ...] = (*get_args(GroupField), "confidence")
+"""The names ``metadata.group_by`` may list, each a field of ``Action``: the rules'
+``group_by``, then ``confidence`` with ``confidence_bands``."""
 
 
 class _Part(BaseModel):
@@ -140,7 +141,8 @@ class Metadata(_Part):
     bounds: BoundsSettings | None = None
     group_by: tuple[str, ...] = ("action_class",)
     """What a group is: ``action_class``, then any of ``system_tier``, ``service``,
-    ``agent_version``."""
+    ``agent_version``, and last ``confidence`` when the rules split groups into
+    ``confidence_bands``."""
     inputs: tuple[InputFile, ...] = ()
     ingest: IngestCounts | None = None
     filters: tuple[str, ...] = ()
@@ -270,6 +272,9 @@ class Action(_Part):
     given); written only when ``metadata.group_by`` names them, in its order."""
     service: str | None = None
     agent_version: str | None = None
+    confidence: str | None = None
+    """With ``confidence_bands``: the band of ``ai_confidence`` (``<0.9``, ``>=0.9``, or
+    ``none`` for decisions without one) whose decisions this level is for."""
     level: Level
     previous_level: Level | None = None
     """The level before this run (the previous policy's, else the log's)."""
@@ -304,6 +309,8 @@ class Action(_Part):
             return self.service
         if name == "agent_version":
             return self.agent_version
+        if name == "confidence":
+            return self.confidence
         return None
 
 

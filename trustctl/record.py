@@ -134,7 +134,7 @@ def context(rules: LoadedRules, as_of: dt.datetime, inputs: Sequence[str]) -> Co
     """What the events of a run at ``as_of`` on these rules and inputs share."""
     return Context(
         as_of=as_of,
-        group_by=tuple(rules.rules.group_by),
+        group_by=tuple(rules.rules.key_fields),
         inputs_sha256=inputs_digest(inputs),
         rules_sha256=rules_digest(rules),
         version=f"trustctl {__version__}",
@@ -166,7 +166,7 @@ def run(
     the ``previous`` policy the ``initial`` entries name, else from the log), or, for a new
     ledger, from ``previous`` (a policy kept without a ledger) or the log.
     """
-    group_by = tuple(rules.rules.group_by)
+    group_by = tuple(rules.rules.key_fields)
     entries = ledger.entries
     caps = {} if previous is None else previous.prior_states()
 

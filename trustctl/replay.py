@@ -28,7 +28,7 @@ from trustctl.levels import Level
 from trustctl.overrides import apply_overrides
 from trustctl.rules import LoadedRules, load_rules
 from trustctl.schema import HUMAN_CODES, OUTCOME_CODES, SEVERITY_CODES
-from trustctl.whatif import Scenario
+from trustctl.whatif import Scenario, same_groups
 
 __all__ = ["Exposure", "Replay", "Replayed", "replay"]
 
@@ -185,9 +185,9 @@ def replay(
     runs = [(Scenario("baseline"), rules)]
     for scenario in scenarios:
         begin = rules if scenario.rules_file is None else load_rules(scenario.rules_file)
-        runs.append(
-            (scenario, apply_overrides(begin, scenario.overrides, f"--scenario {scenario.name}:"))
-        )
+        loaded = apply_overrides(begin, scenario.overrides, f"--scenario {scenario.name}:")
+        same_groups(scenario.name, rules, loaded)
+        runs.append((scenario, loaded))
     chains = [Chain(loaded, (*where, *scenario.where)) for scenario, loaded in runs]
     moments = tuple(step_times(start, end, every))
     found = [
@@ -196,4 +196,4 @@ def replay(
             runs, histories(decisions, chains, moments, every), strict=True
         )
     ]
-    return Replay(found[0], tuple(found[1:]), rules.rules.group_by, moments, review_minutes)
+    return Replay(found[0], tuple(found[1:]), rules.rules.key_fields, moments, review_minutes)

@@ -322,7 +322,7 @@ def build_review(
         if key not in wanted:
             continue
         mask = np.ones(len(in_window), dtype=bool)
-        for name, value in zip(rules.group_by, key, strict=True):
+        for name, value in zip(rules.key_fields, key, strict=True):
             mask &= (in_window[name] == value).to_numpy()
         rows = in_window[mask]
         disagreements = rows[rows["human_decision"].isin(_DISAGREE)]
@@ -333,7 +333,7 @@ def build_review(
         eta = eta_of(verdict, rows, as_of)
         groups.append(
             GroupReview(
-                name=label(rules.group_by, key),
+                name=label(rules.key_fields, key),
                 verdict=verdict,
                 eta=eta,
                 weeks=tuple(_weeks(found, key, rows, rules)),

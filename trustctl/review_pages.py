@@ -76,7 +76,7 @@ def review_of(request: Request) -> Review:
         )
     if where is not None and book.exists:
         outcomes = {o.verdict.state.key: o for o in done.outcomes}
-        group_by = request.rules.rules.group_by
+        group_by = request.rules.rules.key_fields
         entries = done.ledger.entries
         review = replace(
             review,

@@ -14,13 +14,17 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
     Strict,
     ValidationError,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
 from trustctl import times, yamlio
+from trustctl.bands import Bands
 from trustctl.errors import RulesError
 from trustctl.files import read_input
 from trustctl.levels import LADDER, Level
@@ -36,6 +40,7 @@ from trustctl.rules_gates import (
     PromoteTo,
     RulesModel,
     UnverifiedRule,
+    open_unit_interval_at,
 )
 from trustctl.suggest import did_you_mean, model_keys
 from trustctl.times import MAX_DURATION_DAYS, parse_duration
@@ -235,6 +240,31 @@ class TrustRules(RulesModel):
     approval: Approval = Approval()
     economics: Economics | None = None
     """Prices for the review's and ``explain``'s cost of waiting; none: nothing assumed."""
+    confidence_bands: Annotated[tuple[float, ...], Strict(False)] = ()
+    """Cut points on ``ai_confidence`` (strictly increasing, each in (0, 1)): each group is
+    split into bands (``<0.9``, ``>=0.9``, and ``none`` without a confidence) that earn
+    levels apart. ``[]``: no split."""
+
+    @model_serializer(mode="wrap")
+    def _without_no_bands(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> dict[str, Any]:
+        # Rules without bands keep the canonical JSON, and so the sha256, they had before
+        # (the Python form keeps the key: --set finds the rules' keys in it).
+        data: dict[str, Any] = handler(self)
+        if not self.confidence_bands and info.mode_is_json():
+            data.pop("confidence_bands", None)
+        return data
+
+    @property
+    def bands(self) -> Bands:
+        """``confidence_bands`` as the bands decisions are split into."""
+        return Bands(self.confidence_bands)
+
+    @property
+    def key_fields(self) -> tuple[str, ...]:
+        """What a group's key is made of: ``group_by``, then ``confidence`` with bands."""
+        return (*self.group_by, "confidence") if self.confidence_bands else self.group_by
 
     @model_validator(mode="after")
     def _check(self) -> TrustRules:
@@ -251,12 +281,23 @@ class TrustRules(RulesModel):
         if len(set(self.group_by)) != len(self.group_by):
             raise ValueError("group_by: lists a key twice")
         self._check_hysteresis()
+        self._check_bands()
         if self.agent_version_change == "probation" and self.promote.full is None:
             raise ValueError(
                 "agent_version_change: probation judges the new version by the promote.full "
                 "gates, and there are none"
             )
         return self
+
+    def _check_bands(self) -> None:
+        cuts = self.confidence_bands
+        for index, cut in enumerate(cuts):
+            open_unit_interval_at(cut, f"confidence_bands.{index}")
+            if index and cut <= cuts[index - 1]:
+                raise ValueError(
+                    f"confidence_bands.{index}: {cut} must be above {cuts[index - 1]} "
+                    "(cuts are strictly increasing)"
+                )
 
     def _check_hysteresis(self) -> None:
         """Every promotion threshold must lie above the demotion threshold that guards it."""

@@ -41,11 +41,12 @@ def _ledger() -> dict[str, Any]:
 
 
 def _evidence() -> dict[str, Any]:
-    from trustctl.segments import SCHEMA
+    from trustctl.segments import BANDED_SCHEMA, SCHEMA
 
+    # ``confidence`` (a band's name) only in files split into confidence bands.
     return {
         "type": "object",
-        "properties": {field.name: _column(field) for field in SCHEMA},
+        "properties": {field.name: _column(field) for field in BANDED_SCHEMA},
         "required": [field.name for field in SCHEMA if not field.nullable],
         "additionalProperties": False,
     }

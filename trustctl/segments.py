@@ -2,12 +2,13 @@
 
 Every figure the policy is built on is a sum, minimum or maximum over decisions,
 so it can be kept per (action_class, service, system_tier, risk_tier,
-agent_version, mode, UTC day) and merged across partitions, chunks and files
+agent_version, confidence band, mode, UTC day) and merged across partitions, chunks and files
 exactly. ``trustctl aggregate`` writes these rows; ``generate --evidence`` merges
 them; the raw-log path goes through them too, so both give the same policy.
 
-Columns (``COLUMNS``): the key; ``decisions`` and the ten counts of decisions
-whose timestamp falls on ``day`` (``SAMPLING``: three of ``review_sampled``);
+Columns (``COLUMNS``): the key (``confidence``: the band's name, ``trustctl.bands``;
+``""`` when groups are not split, and then left out of files); ``decisions`` and the ten
+counts of decisions whose timestamp falls on ``day`` (``SAMPLING``: three of ``review_sampled``);
 ``first_at``/``first_id`` (the earliest of them by time, then id) and
 ``last_at``/``last_id`` (the latest); ``last_recorded_at`` (when the last thing
 about them was recorded); and the critical failures whose
@@ -29,10 +30,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from trustctl.bands import NO_BANDS, Bands
 from trustctl.levels import LADDER, LEVEL_SPELLINGS
 from trustctl.segment_counts import NEVER, NO_TIME, Key, Merged, count, key_codes
 
 __all__ = [
+    "BANDED_SCHEMA",
     "COLUMNS",
     "COUNTS",
     "KEY",
@@ -53,6 +56,7 @@ KEY: tuple[str, ...] = (
     "system_tier",
     "risk_tier",
     "agent_version",
+    "confidence",
     "mode",
     "day",
 )
@@ -87,7 +91,15 @@ COLUMNS: tuple[str, ...] = (
     "critical_id",
 )
 _TIMES = ("first_at", "last_at", "last_recorded_at", "critical_at", "critical_decided_at")
-_TEXT = ("action_class", "service", "agent_version", "first_id", "last_id", "critical_id")
+_TEXT = (
+    "action_class",
+    "service",
+    "agent_version",
+    "confidence",
+    "first_id",
+    "last_id",
+    "critical_id",
+)
 
 
 def _micros(column: pd.Series) -> np.ndarray:
@@ -118,11 +130,16 @@ def _codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
-def from_decisions(frame: pd.DataFrame) -> pd.DataFrame:
-    """The segments of merged decisions (``Decisions.frame``: sorted by time, then id)."""
+def from_decisions(frame: pd.DataFrame, bands: Bands = NO_BANDS) -> pd.DataFrame:
+    """The segments of merged decisions (``Decisions.frame``: sorted by time, then id),
+    each in its confidence band."""
     ids = frame["decision_id"]
+    confidence = frame["ai_confidence"].to_numpy(dtype=np.float64)
     merged = Merged(
-        keys=[Key(*_codes(frame[name])) for name in KEY[:-1]],
+        keys=[
+            bands.key(confidence) if name == "confidence" else Key(*_codes(frame[name]))
+            for name in KEY[:-1]
+        ],
         human=frame["human_decision"].to_numpy(),
         executed=frame["executed"].to_numpy(dtype=bool),
         outcome=frame["outcome"].to_numpy(),
@@ -209,13 +226,14 @@ def merge(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
 
 
 _TIMESTAMP = pa.timestamp("us", tz="UTC")
-SCHEMA = pa.schema(
+BANDED_SCHEMA = pa.schema(
     [
         ("action_class", pa.string()),
         ("service", pa.string()),
         ("system_tier", pa.int8()),
         ("risk_tier", pa.int8()),
         ("agent_version", pa.string()),
+        ("confidence", pa.string()),
         ("mode", pa.string()),
         ("day", pa.date32()),
         *[(name, pa.int64()) for name in COUNTS],
@@ -230,13 +248,18 @@ SCHEMA = pa.schema(
         ("critical_id", pa.string()),
     ]
 )
+"""The evidence file of segments split into confidence bands (``confidence``: a band's name)."""
+SCHEMA = BANDED_SCHEMA.remove(BANDED_SCHEMA.get_field_index("confidence"))
+"""The evidence file of segments without confidence bands (every ``confidence`` is ``""``)."""
 _MODE_NAMES = np.array([level.value for level in LADDER], dtype=object)
 
 
-def to_arrow(segments: pd.DataFrame) -> pa.Table:
-    """The segments as the table ``trustctl aggregate`` writes (``SCHEMA``)."""
+def to_arrow(segments: pd.DataFrame, banded: bool = False) -> pa.Table:
+    """The segments as the table ``trustctl aggregate`` writes (``BANDED_SCHEMA`` when they
+    are split into confidence bands, else ``SCHEMA``)."""
+    schema = BANDED_SCHEMA if banded else SCHEMA
     arrays = []
-    for field in SCHEMA:
+    for field in schema:
         values = segments[field.name].to_numpy()
         if field.name in _TEXT:  # pandas' str dtype holds a missing id as NaN
             values = segments[field.name].to_numpy(dtype=object, na_value=None)
@@ -249,15 +272,20 @@ def to_arrow(segments: pd.DataFrame) -> pa.Table:
         else:
             array = pa.array(values, field.type)
         arrays.append(array)
-    return pa.Table.from_arrays(arrays, schema=SCHEMA)
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 def from_arrow(table: pa.Table) -> pd.DataFrame:
-    """Segments read back from ``to_arrow``'s table (columns already checked)."""
+    """Segments read back from ``to_arrow``'s table (columns already checked); without a
+    ``confidence`` column, not split into bands."""
     import pyarrow.compute as pc
 
     columns: dict[str, np.ndarray] = {}
-    for field in SCHEMA:
+    if "confidence" not in table.column_names:
+        columns["confidence"] = np.full(table.num_rows, "", dtype=object)
+    for field in BANDED_SCHEMA:
+        if field.name not in table.column_names:
+            continue
         column = table.column(field.name).cast(field.type)
         if field.name in _TIMES:
             column = pc.fill_null(column.cast(pa.int64()), NO_TIME)

@@ -19,6 +19,7 @@ import re
 from collections.abc import Sequence
 
 from trustctl import __version__
+from trustctl.bands import NO_BANDS, Bands, cut_text
 from trustctl.levels import LADDER
 from trustctl.schema import FALSE_SPELLINGS, JUDGED, MODE_SPELLINGS, TRUE_SPELLINGS, VERIFIED
 from trustctl.sql_dialects import SPELLINGS, Dialect
@@ -48,17 +49,22 @@ def _quoted_table(table: str, dialect: Dialect) -> str:
     return ".".join(dialect.quote(part) for part in parts)
 
 
-def render(dialect: str, table: str) -> str:
+def render(
+    dialect: str, table: str, *, review_sampled: bool = False, bands: Bands = NO_BANDS
+) -> str:
     """One query computing the evidence segments of the raw log rows in ``table``.
 
     ``dialect`` is one of ``DIALECTS``; ``table`` is a (possibly dotted) table name,
-    quoted part by part. Raises ``ValueError`` for an unknown dialect or a table name
-    that is not plain letters, digits, ``_`` and ``-``.
+    quoted part by part. With ``review_sampled`` the table's ``review_sampled`` column is
+    read (without, every review is of unknown sampling); with ``bands``, its
+    ``ai_confidence`` splits the segments into them (a ``confidence`` column, as
+    ``trustctl aggregate --rules`` writes). Raises ``ValueError`` for an unknown dialect or
+    a table name that is not plain letters, digits, ``_`` and ``-``.
     """
     spelling = SPELLINGS.get(dialect)
     if spelling is None:
         raise ValueError(f"unknown SQL dialect {dialect!r}: choose one of {', '.join(DIALECTS)}")
-    return _query(spelling, _quoted_table(table, spelling))
+    return _query(spelling, _quoted_table(table, spelling), review_sampled, bands)
 
 
 def _listed(values: Sequence[str]) -> str:
@@ -67,6 +73,7 @@ def _listed(values: Sequence[str]) -> str:
 
 
 _KEY = ("action_class", "service", "system_tier", "risk_tier", "agent_version", "mode_name")
+_BANDED_KEY = (*_KEY[:5], "confidence", _KEY[5])
 #: Each count's name and the decisions it counts (``None``: all of them).
 _COUNTS: tuple[tuple[str, str | None], ...] = (
     ("decisions", None),
@@ -77,16 +84,31 @@ _COUNTS: tuple[tuple[str, str | None], ...] = (
     ("verified", f"executed_flag = 1 AND outcome IN ({_listed(VERIFIED)})"),
     ("succeeded", "executed_flag = 1 AND outcome = 'success'"),
     ("unverified", f"executed_flag = 1 AND COALESCE(outcome, '') NOT IN ({_listed(VERIFIED)})"),
-    # review_sampled is not read here yet: every review is of unknown sampling.
+    # Without review_sampled every review is of unknown sampling.
     ("unsampled", "1 = 0"),
     ("unsampled_agreed", "1 = 0"),
     ("sampling_unknown", f"human_decision IN ({_listed(JUDGED)})"),
 )
+#: The counts of ``review_sampled`` when the table has it: 1 true, 0 false, NULL not given.
+_SAMPLED_COUNTS: dict[str, str] = {
+    "unsampled": f"human_decision IN ({_listed(JUDGED)}) AND sampled_flag = 0",
+    "unsampled_agreed": "human_decision = 'approved' AND sampled_flag = 0",
+    "sampling_unknown": f"human_decision IN ({_listed(JUDGED)}) AND sampled_flag IS NULL",
+}
 _CRITICAL = "executed_flag = 1 AND outcome = 'failure' AND severity = 'critical'"
 
 
-def _header(d: Dialect) -> list[str]:
+def _header(d: Dialect, review_sampled: bool, bands: Bands) -> list[str]:
     export = "\n".join(f"--     {line}" for line in d.export)
+    read = []
+    if review_sampled:
+        read.append("-- Reads the optional column review_sampled (the table must have it).")
+    if bands:
+        read += [
+            f"-- Splits each key by confidence band ({', '.join(bands.labels)}; the rules'",
+            f"-- confidence_bands {list(bands.cuts)}), from the column ai_confidence, which the",
+            "-- table must have: the `confidence` column, after agent_version.",
+        ]
     return [
         f"-- trustctl {__version__}: evidence segments, {d.name}.",
         "-- One row per (action_class, service, system_tier, risk_tier, agent_version, mode,",
@@ -94,6 +116,7 @@ def _header(d: Dialect) -> list[str]:
         "-- recorded that day: the table `trustctl aggregate` writes, computed from the raw",
         "-- decision-log rows (schema v1, every column text; empty or NULL = not given).",
         "-- Event rows are merged per decision_id as trustctl merges them.",
+        *read,
         "--",
         "-- This query does NOT validate the rows: run `trustctl validate` on the logs first.",
         "-- An invalid log may make it fail, or give counts trustctl would have refused.",
@@ -106,11 +129,46 @@ def _header(d: Dialect) -> list[str]:
     ]
 
 
-def _query(d: Dialect, table: str) -> str:
+def _flag(column: str) -> str:
+    """A true/false column as 1, 0 or NULL (not given), spelt as trustctl reads it."""
+    return (
+        f"CASE\n      WHEN LOWER({column}) IN ({_listed(TRUE_SPELLINGS)}) THEN 1\n"
+        f"      WHEN LOWER({column}) IN ({_listed(FALSE_SPELLINGS)}) THEN 0\n    END"
+    )
+
+
+def _band(d: Dialect, confidence: str, bands: Bands) -> str:
+    """The band's name of a decision's confidence: at or above a cut is in the band above it
+    (the cut compared as the double it is, as trustctl compares it)."""
+    labels = bands.labels
+    whens = [f"WHEN {confidence} IS NULL THEN '{labels[-1]}'"]
+    for index in reversed(range(len(bands.cuts))):
+        cut = f"CAST('{cut_text(bands.cuts[index])}' AS {d.double})"
+        whens.append(f"WHEN {confidence} >= {cut} THEN '{labels[index + 1]}'")
+    return f"CASE {' '.join(whens)} ELSE '{labels[0]}' END"
+
+
+def _query(d: Dialect, table: str, review_sampled: bool, bands: Bands) -> str:
     q = d.quote
 
     def given(column: str) -> str:
         return f"NULLIF({q(column)}, '')"
+
+    counts = [
+        (name, _SAMPLED_COUNTS.get(name, test) if review_sampled else test)
+        for name, test in _COUNTS
+    ]
+    extra_rows = ""
+    extra_merged = ""
+    if review_sampled:
+        extra_rows += f",\n    {_flag(q('review_sampled'))} AS sampled_flag"
+        extra_merged += ",\n    MAX(sampled_flag) AS sampled_flag"
+    if bands:
+        number = f"CAST({given('ai_confidence')} AS {d.double})"
+        extra_rows += f",\n    {number} AS confidence_value"
+        extra_merged += f",\n    {_band(d, 'MAX(confidence_value)', bands)} AS confidence"
+    key_names = _BANDED_KEY if bands else _KEY
+    confidence_out = f"\n  CAST(confidence AS {d.text}) AS {q('confidence')}," if bands else ""
 
     ranks = " ".join(f"WHEN '{level.value}' THEN {level.rank}" for level in LADDER)
     respelt = " ".join(
@@ -118,12 +176,12 @@ def _query(d: Dialect, table: str) -> str:
         for spelling, level in MODE_SPELLINGS.items()
         if spelling != level.value
     )
-    key = ", ".join(_KEY)
+    key = ", ".join(key_names)
     sums = ",\n    ".join(
         f"COUNT(*) AS {name}"
         if test is None
         else f"SUM(CASE WHEN {test} THEN 1 ELSE 0 END) AS {name}"
-        for name, test in _COUNTS
+        for name, test in counts
     )
     zeros = ",\n    ".join(f"0 AS {name}" for name, _ in _COUNTS)
     merged_sums = ",\n    ".join(f"SUM({name}) AS {name}" for name, _ in _COUNTS)
@@ -139,6 +197,7 @@ def _query(d: Dialect, table: str) -> str:
             "system_tier",
             "risk_tier",
             d.by_code_point("agent_version"),
+            *([d.by_code_point("confidence")] if bands else []),
             "mode_rank",
             "segment_day",
         ]
@@ -151,16 +210,13 @@ log_rows AS (
     {given("action_class")} AS action_class,
     CASE {q("mode")} {respelt} ELSE {given("mode")} END AS mode_name,
     {given("human_decision")} AS human_decision,
-    CASE
-      WHEN LOWER({q("executed")}) IN ({_listed(TRUE_SPELLINGS)}) THEN 1
-      WHEN LOWER({q("executed")}) IN ({_listed(FALSE_SPELLINGS)}) THEN 0
-    END AS executed_flag,
+    {_flag(q("executed"))} AS executed_flag,
     {given("outcome")} AS outcome,
     {given("severity")} AS severity,
     {given("service")} AS service,
     CAST({given("system_tier")} AS {d.small_int}) AS system_tier,
     CAST({given("risk_tier")} AS {d.small_int}) AS risk_tier,
-    {given("agent_version")} AS agent_version
+    {given("agent_version")} AS agent_version{extra_rows}
   FROM {table}
 ),
 merged AS (
@@ -179,7 +235,7 @@ merged AS (
     MAX(human_decision) AS human_decision,
     MAX(executed_flag) AS executed_flag,
     MAX(outcome) AS outcome,
-    MAX(severity) AS severity
+    MAX(severity) AS severity{extra_merged}
   FROM log_rows
   GROUP BY decision_id
 ),
@@ -249,7 +305,7 @@ SELECT
   CAST(service AS {d.text}) AS {q("service")},
   CAST(system_tier AS {d.small_int}) AS {q("system_tier")},
   CAST(risk_tier AS {d.small_int}) AS {q("risk_tier")},
-  CAST(agent_version AS {d.text}) AS {q("agent_version")},
+  CAST(agent_version AS {d.text}) AS {q("agent_version")},{confidence_out}
   CAST(mode_name AS {d.text}) AS {q("mode")},
   segment_day AS {q("day")},
   {out_counts},
@@ -264,4 +320,4 @@ SELECT
   critical_id AS {q("critical_id")}
 FROM segments
 ORDER BY {order}"""
-    return "\n".join([*_header(d), body]) + "\n"
+    return "\n".join([*_header(d, review_sampled, bands), body]) + "\n"

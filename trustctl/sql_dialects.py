@@ -27,6 +27,8 @@ class Dialect:
     small_int: str
     """The type of the tier columns (``int8`` in trustctl's files)."""
     big_int: str
+    double: str
+    """An IEEE 754 double: ``ai_confidence`` compared with a cut as trustctl compares it."""
     instant: str
     """A point in time (UTC-based)."""
     parse_time: Callable[[str], str]
@@ -105,6 +107,7 @@ SPELLINGS: dict[str, Dialect] = {
         text="VARCHAR",
         small_int="TINYINT",
         big_int="BIGINT",
+        double="DOUBLE",
         instant="TIMESTAMPTZ",
         parse_time=_zoned_or_naive(
             "CAST(UPPER({column}) AS TIMESTAMPTZ)",
@@ -125,6 +128,7 @@ SPELLINGS: dict[str, Dialect] = {
         text="STRING",
         small_int="TINYINT",
         big_int="BIGINT",
+        double="DOUBLE",
         instant="TIMESTAMP",
         # Spark reads 'HH:MM' only without a zone: the seconds are spelt out. A naive time
         # gets an explicit 'Z', so the session time zone plays no part.
@@ -150,6 +154,7 @@ SPELLINGS: dict[str, Dialect] = {
         text="STRING",
         small_int="INT64",
         big_int="INT64",
+        double="FLOAT64",
         instant="TIMESTAMP",
         # A string without a zone is UTC in BigQuery; its documented form has seconds, and
         # '+0200' is respelt '+02:00'. (Never run in BigQuery: see the README.)
@@ -173,6 +178,7 @@ SPELLINGS: dict[str, Dialect] = {
         text="text",
         small_int="smallint",
         big_int="bigint",
+        double="double precision",
         instant="timestamptz",
         parse_time=_zoned_or_naive(
             "CAST({column} AS timestamptz)",

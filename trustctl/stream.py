@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from trustctl import segments
+from trustctl.bands import NO_BANDS, Bands
 from trustctl.errors import InputError
 from trustctl.filters import Filter, keep
 from trustctl.ingest import (
@@ -66,8 +67,9 @@ def stream_segments(
     until: dt.datetime | None = None,
     slices: int | None = None,
     where: Sequence[Filter] = (),
+    bands: Bands = NO_BANDS,
 ) -> Streamed:
-    """Read the logs slice by slice into merged segments.
+    """Read the logs slice by slice into merged segments (split into ``bands``).
 
     Only the decisions that meet every filter in ``where`` count.
     With ``on_bad_rows="fail"`` the first slice with a bad row raises, listing that
@@ -85,9 +87,9 @@ def stream_segments(
             read: Decisions | Counted
             if where:  # filters are judged on each merged decision
                 read = load_part(rows, on_bad_rows, until)
-                parts.append(segments.from_decisions(read.frame[keep(read.frame, where)]))
+                parts.append(segments.from_decisions(read.frame[keep(read.frame, where)], bands))
             else:
-                read = count_part(rows, on_bad_rows, until)
+                read = count_part(rows, on_bad_rows, until, bands)
                 parts.append(read.segments)
             reports.append(read.report)
             bad_rows.extend(read.bad_rows)

@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from trustctl import times
+from trustctl.bands import Bands
 from trustctl.cuts import reads_at
 from trustctl.errors import TrustctlError
 from trustctl.evaluate import Evaluation
@@ -180,19 +181,33 @@ class _Reads:
         self.as_of = as_of
         self.decisions = load_timeline(paths, on_bad_rows, until=as_of)
         self.count = 1
-        self._done: dict[tuple[tuple[str, ...], dt.datetime | None], Read] = {}
+        self._done: dict[tuple[tuple[str, ...], dt.datetime | None, Bands], Read] = {}
 
-    def read(self, where: tuple[Filter, ...], as_of: dt.datetime | None) -> Read:
-        key = (tuple(f.text for f in where), as_of)
+    def read(self, where: tuple[Filter, ...], as_of: dt.datetime | None, bands: Bands) -> Read:
+        key = (tuple(f.text for f in where), as_of, bands)
         if key not in self._done:
             if as_of is None or as_of == self.as_of:
-                self._done[key] = DecisionsRead(self.decisions, where=where).read(as_of)
+                self._done[key] = DecisionsRead(self.decisions, where=where).read(as_of, bands)
             elif self.as_of is None or as_of < self.as_of:  # the rows up to then are read
-                self._done[key] = next(reads_at(self.decisions, [as_of], where))
+                self._done[key] = next(reads_at(self.decisions, [as_of], where, bands))
             else:
                 self.count += 1
-                self._done[key] = Logs(self.paths, self.on_bad_rows, where=where).read(as_of)
+                source = Logs(self.paths, self.on_bad_rows, where=where)
+                self._done[key] = source.read(as_of, bands)
         return self._done[key]
+
+
+def same_groups(name: str, baseline: LoadedRules, scenario: LoadedRules) -> None:
+    """Refuse a scenario whose groups are not the baseline's: their cells could not be set
+    side by side."""
+    was, now = baseline.rules.key_fields, scenario.rules.key_fields
+    if was != now or baseline.rules.bands != scenario.rules.bands:
+        raise TrustctlError(
+            f"--scenario {name}: its groups are not the baseline's (group_by {list(now)}, "
+            f"confidence_bands {list(scenario.rules.confidence_bands)}; the baseline's "
+            f"{list(was)}, {list(baseline.rules.confidence_bands)}): change group_by or "
+            "confidence_bands for every scenario with --set or --rules instead"
+        )
 
 
 def whatif(
@@ -214,7 +229,7 @@ def whatif(
 
     def run(scenario: Scenario, loaded: LoadedRules) -> Outcome:
         moment = scenario.as_of or as_of
-        read = reads.read(base + scenario.where, moment)
+        read = reads.read(base + scenario.where, moment, loaded.rules.bands)
         done = run_on_ledger(Known(read), loaded, Ledger(Path("whatif.ledger.jsonl")), None, moment)
         return Outcome(scenario, loaded, settled(done))
 
@@ -223,5 +238,6 @@ def whatif(
     for scenario in scenarios:
         start = rules if scenario.rules_file is None else load_rules(scenario.rules_file)
         loaded = apply_overrides(start, scenario.overrides, f"--scenario {scenario.name}:")
+        same_groups(scenario.name, rules, loaded)
         outcomes.append(run(scenario, loaded))
-    return WhatIf(baseline, tuple(outcomes), rules.rules.group_by, reads.count)
+    return WhatIf(baseline, tuple(outcomes), rules.rules.key_fields, reads.count)

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from trustctl import segments, times
+from trustctl.bands import NO_BANDS, Bands
 from trustctl.ingest.arriving import arriving_rows
 from trustctl.ingest.checks import Typed, check_decisions, check_rows, find_conflicts
 from trustctl.ingest.columns import Rows, read_rows
@@ -61,11 +62,16 @@ def load_timeline(
 
 
 def count_decisions(
-    paths: Sequence[Path], on_bad_rows: OnBadRows = "fail", *, until: dt.datetime | None = None
+    paths: Sequence[Path],
+    on_bad_rows: OnBadRows = "fail",
+    *,
+    until: dt.datetime | None = None,
+    bands: Bands = NO_BANDS,
 ) -> Counted:
-    """``load_decisions`` counted into evidence segments: the same decisions, checks and
-    errors, merged and counted straight from the compact columns (no frame is made)."""
-    return _counted(*_to_count(*_whole(read_rows(paths), on_bad_rows), until))
+    """``load_decisions`` counted into evidence segments (split into ``bands``): the same
+    decisions, checks and errors, merged and counted straight from the compact columns (no
+    frame is made)."""
+    return _counted(*_to_count(*_whole(read_rows(paths), on_bad_rows), until, bands))
 
 
 def load_part(rows: Rows, on_bad_rows: OnBadRows, until: dt.datetime | None) -> Decisions:
@@ -79,9 +85,11 @@ def load_part(rows: Rows, on_bad_rows: OnBadRows, until: dt.datetime | None) -> 
     return _merged(checked, skipped, until)
 
 
-def count_part(rows: Rows, on_bad_rows: OnBadRows, until: dt.datetime | None) -> Counted:
+def count_part(
+    rows: Rows, on_bad_rows: OnBadRows, until: dt.datetime | None, bands: Bands = NO_BANDS
+) -> Counted:
     """``load_part`` counted into evidence segments, as ``count_decisions`` counts."""
-    return _counted(*_to_count(*_part(rows, on_bad_rows), until))
+    return _counted(*_to_count(*_part(rows, on_bad_rows), until, bands))
 
 
 @dataclass(frozen=True)
@@ -174,13 +182,14 @@ def _report(
 
 
 def _to_count(
-    checked: _Checked, skipped: _Skipped, until: dt.datetime | None
+    checked: _Checked, skipped: _Skipped, until: dt.datetime | None, bands: Bands
 ) -> tuple[Merged, IngestReport, tuple[BadRow, ...]]:
-    """The decisions merged for ``_counted``, with the report: the checked rows and their
-    grouping are let go of when this returns, before the decisions are counted."""
+    """The decisions merged for ``_counted`` (each in its confidence band), with the report:
+    the checked rows and their grouping are let go of when this returns, before the
+    decisions are counted."""
     after, known = _cut(checked, until)
     merged = merged_columns(
-        checked.rows, checked.groups, checked.typed, ~after, known & ~skipped.decisions
+        checked.rows, checked.groups, checked.typed, ~after, known & ~skipped.decisions, bands
     )
     report = _report(checked, skipped, after, known, len(merged.recorded))
     return merged, report, skipped.bad_rows

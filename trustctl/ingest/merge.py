@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from trustctl.bands import NO_BANDS, Bands
 from trustctl.ingest.checks import Typed
 from trustctl.ingest.columns import CODED, TEXT, TIERS, Rows, Text
 from trustctl.ingest.grouping import Grouping, merged_codes
@@ -59,10 +60,16 @@ def _categorical(column: Text, codes: np.ndarray) -> pd.Categorical:
 
 
 def merged_columns(
-    rows: Rows, groups: Grouping, typed: Typed, kept: np.ndarray, selected: np.ndarray
+    rows: Rows,
+    groups: Grouping,
+    typed: Typed,
+    kept: np.ndarray,
+    selected: np.ndarray,
+    bands: Bands = NO_BANDS,
 ) -> Merged:
     """The ``selected`` decisions, each merged from its ``kept`` rows, as the arrays that
-    ``segment_counts`` counts: in id order, the codes as they are (no frame, no sort).
+    ``segment_counts`` counts: in id order, the codes as they are (no frame, no sort), each
+    in its confidence band.
 
     The same conditions hold as for ``merged_frame``, and this too is the last use of the
     rows' columns: they are let go of as they are merged (the ids stay, for the segments').
@@ -84,7 +91,12 @@ def merged_columns(
 
     keys = []
     for name in KEY[:-1]:
-        if name in TEXT:
+        if name == "confidence" and bands:
+            spelt = merged_codes(picked, rows.texts["ai_confidence"].codes, among)
+            keys.append(bands.key(typed.confidence[spelt]))
+        elif name == "confidence":  # one band: no confidence read
+            keys.append(Key(np.zeros(picked.count, dtype=np.int8), np.array([""], dtype=object)))
+        elif name in TEXT:
             codes = merged_codes(picked, rows.texts[name].codes, among)
             position, values = _sorted(rows.texts[name], codes.dtype)
             keys.append(Key(position[codes], np.array(values, dtype=object)))
