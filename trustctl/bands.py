@@ -48,11 +48,16 @@ class Bands:
         return bool(self.cuts)
 
     @property
+    def texts(self) -> tuple[str, ...]:
+        """The cuts as ``cut_text`` writes them."""
+        return tuple(cut_text(c) for c in self.cuts)
+
+    @property
     def labels(self) -> tuple[str, ...]:
         """Every band's name by code: ``("",)`` without cuts."""
         if not self.cuts:
             return ("",)
-        texts = [cut_text(c) for c in self.cuts]
+        texts = self.texts
         inner = [f">={low},<{high}" for low, high in itertools.pairwise(texts)]
         return (f"<{texts[0]}", *inner, f">={texts[-1]}", NONE)
 

@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from trustctl import __version__
-from trustctl.bands import NO_BANDS, Bands, cut_text
 from trustctl.levels import LADDER
 from trustctl.schema import FALSE_SPELLINGS, JUDGED, MODE_SPELLINGS, TRUE_SPELLINGS, VERIFIED
 from trustctl.sql_dialects import SPELLINGS, Dialect
+
+if TYPE_CHECKING:  # not at run time: ``--help`` imports this module, and bands need numpy
+    from trustctl.bands import Bands
 
 __all__ = ["DIALECTS", "render"]
 
@@ -50,7 +53,7 @@ def _quoted_table(table: str, dialect: Dialect) -> str:
 
 
 def render(
-    dialect: str, table: str, *, review_sampled: bool = False, bands: Bands = NO_BANDS
+    dialect: str, table: str, *, review_sampled: bool = False, bands: Bands | None = None
 ) -> str:
     """One query computing the evidence segments of the raw log rows in ``table``.
 
@@ -98,7 +101,7 @@ _SAMPLED_COUNTS: dict[str, str] = {
 _CRITICAL = "executed_flag = 1 AND outcome = 'failure' AND severity = 'critical'"
 
 
-def _header(d: Dialect, review_sampled: bool, bands: Bands) -> list[str]:
+def _header(d: Dialect, review_sampled: bool, bands: Bands | None) -> list[str]:
     export = "\n".join(f"--     {line}" for line in d.export)
     read = []
     if review_sampled:
@@ -143,12 +146,12 @@ def _band(d: Dialect, confidence: str, bands: Bands) -> str:
     labels = bands.labels
     whens = [f"WHEN {confidence} IS NULL THEN '{labels[-1]}'"]
     for index in reversed(range(len(bands.cuts))):
-        cut = f"CAST('{cut_text(bands.cuts[index])}' AS {d.double})"
+        cut = f"CAST('{bands.texts[index]}' AS {d.double})"
         whens.append(f"WHEN {confidence} >= {cut} THEN '{labels[index + 1]}'")
     return f"CASE {' '.join(whens)} ELSE '{labels[0]}' END"
 
 
-def _query(d: Dialect, table: str, review_sampled: bool, bands: Bands) -> str:
+def _query(d: Dialect, table: str, review_sampled: bool, bands: Bands | None) -> str:
     q = d.quote
 
     def given(column: str) -> str:
