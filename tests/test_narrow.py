@@ -83,3 +83,16 @@ def test_diff_and_history_take_wide_and_check_cuts_nothing(
         line.split(":")[0] in ("drift", "rules", str(tmp_path / "stale.yaml")) for line in lines
     )
     assert "…" not in checked.stdout
+
+
+def test_banded_groups_fit_80_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A banded label ("k8s.rollback confidence>=0.5,<0.9") is the widest cell: it wraps at
+    # its space rather than cutting the dates and numbers beside it.
+    monkeypatch.setenv("COLUMNS", "80")
+    bands = ("--set", "confidence_bands=[0.5,0.9]")
+    table = ok("generate", "sample_data/", *bands, "--format", "table").stdout
+    _fits(table)
+    history = ok("history", "sample_data/", *bands, "--since", "2026-10-01", "--every", "21d")
+    _fits(history.stdout)
+    assert re.search(r"^2026-10-\d\d ", history.stdout, re.MULTILINE), history.stdout
+    assert "confidence>=0.9" in history.stdout

@@ -126,7 +126,13 @@ def history_table(found: History, wide: bool = False) -> Table:
         ("fail", True),
         ("crit", True),
     ):
-        table.add_column(heading, no_wrap=True, justify="right" if right else "left")
+        # Only the group wraps (a banded label at a space), so no number or date is ever cut.
+        table.add_column(
+            heading,
+            no_wrap=heading != "group",
+            overflow="fold",
+            justify="right" if right else "left",
+        )
     for step in found.steps:
         day = step.as_of.strftime("%Y-%m-%d")
         for index, v in enumerate(step.verdicts):
