@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from trustctl.diff import DistanceChange, LevelChange, MetadataChange, ProposalChange
+from trustctl.markdown_cells import cell
 from trustctl.render import change_cell
 
 __all__ = [
@@ -140,10 +141,6 @@ def diff_json(
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def diff_markdown_sections(
     metadata: Sequence[MetadataChange],
     levels: Sequence[LevelChange],
@@ -159,7 +156,7 @@ def diff_markdown_sections(
         lines.append("")
     if metadata:
         lines += ["### Metadata", "", "| what | old | new |", "|---|---|---|"]
-        lines += [f"| {c.name} | {_md(c.old or '–')} | {_md(c.new or '–')} |" for c in metadata]
+        lines += [f"| {c.name} | {cell(c.old or '–')} | {cell(c.new or '–')} |" for c in metadata]
         lines.append("")
     if distances:
         lines += ["### Next level: other distance, same level", ""]

@@ -20,6 +20,7 @@ from trustctl.evidence import Evidence
 from trustctl.explain import Explanation, Incident
 from trustctl.ledger import Entry
 from trustctl.levels import Level
+from trustctl.markdown_cells import cell, code
 from trustctl.pace import eta_text
 from trustctl.policy_model import Policy
 from trustctl.reasons import check_text, evidence_days, needs_text, reason_text
@@ -273,10 +274,6 @@ def _text(shown: Explained, console: Console) -> str:
     return captured.get()
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def _markdown(shown: Explained, _: Console) -> str:
     group_by = shown.policy.metadata.group_by
     out: list[str] = []
@@ -285,7 +282,7 @@ def _markdown(shown: Explained, _: Console) -> str:
         out += [f"### `{label(group_by, v.state.key)}`: {v.level.value} ({v.change})", ""]
         out += [f"- {line.strip()}" for line in _facts(v)]
         out += ["", "| rule | result | numbers |", "|---|---|---|"]
-        out += [f"| `{rule}` | {result} | {_cell(text)} |" for rule, result, text in _rules(v)]
+        out += [f"| {code(rule)} | {result} | {cell(text)} |" for rule, result, text in _rules(v)]
         out += ["", *(f"- {line}" for line in _next(item))]
         out += [*(f"- {line.strip()}" for line in _rollup_lines(item)), ""]
         for title, incidents in (
@@ -297,8 +294,8 @@ def _markdown(shown: Explained, _: Console) -> str:
             out += [f"{title}:", "", "| decision | time | human | outcome | reviewer | counted | "
                     "rationale |", "|---|---|---|---|---|---|---|"]  # fmt: skip
             out += [
-                f"| `{i.decision_id}` | {i.timestamp} | {i.human_decision} | {i.outcome} | "
-                f"{_cell(i.reviewer)} | {'yes' if i.counted else 'no'} | {_cell(i.rationale)} |"
+                f"| {code(i.decision_id)} | {i.timestamp} | {i.human_decision} | {i.outcome} | "
+                f"{cell(i.reviewer)} | {'yes' if i.counted else 'no'} | {cell(i.rationale)} |"
                 for i in incidents
             ]
             out.append("")
@@ -309,7 +306,7 @@ def _markdown(shown: Explained, _: Console) -> str:
         if group.history:
             out += ["History (ledger, newest first):", ""]
             out += [
-                f"- line {seq} {at}: {kind} {moves} by {_cell(actor)}: {_cell(reason)}"
+                f"- line {seq} {at}: {kind} {moves} by {cell(actor)}: {cell(reason)}"
                 for seq, at, kind, moves, actor, reason in map(
                     _history_row, reversed(group.history)
                 )

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from trustctl import policy_csv, render
+from trustctl.markdown_cells import cell, code
 from trustctl.policy import to_json, to_yaml
 
 if TYPE_CHECKING:
@@ -340,9 +341,8 @@ def _check_markdown(result: Checked, _: Console) -> str:
         "| class | file | group | finding |",
         "|---|---|---|---|",
         *(
-            f"| {f.kind} | `{f.where}` | {'' if f.group is None else f'`{f.group}`'} | "
-            + f.message.replace("|", "\\|")
-            + " |"
+            f"| {f.kind} | {code(f.where)} | {'' if f.group is None else code(f.group)} | "
+            f"{cell(f.message)} |"
             for f in result.findings
         ),
     ]

@@ -15,6 +15,7 @@ from rich.text import Text
 
 from trustctl import numbers, times
 from trustctl.diff import label
+from trustctl.markdown_cells import cell, code
 from trustctl.policy_model import Metadata
 from trustctl.reasons import first_need, reason_text
 from trustctl.verdict import Check, Verdict
@@ -148,10 +149,6 @@ def _narrow_table(verdicts: Sequence[Verdict], group_by: tuple[str, ...]) -> Tab
     return table
 
 
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def _markdown_header(metadata: Metadata) -> list[str]:
     """Which moment, inputs and rules a markdown table describes."""
     rules = metadata.rules
@@ -176,23 +173,17 @@ def review_markdown(verdicts: Sequence[Verdict], metadata: Metadata) -> str:
     ]
     for v in verdicts:
         e = v.state.evidence
-        lines.append(
-            "| "
-            + " | ".join(
-                _md_cell(cell)
-                for cell in (
-                    f"`{label(group_by, v.state.key)}`",
-                    v.level.value,
-                    v.change,
-                    _rate(e.agreed, e.reviewed, v.agreement.lower),
-                    _rate(e.succeeded, e.verified, v.success.lower),
-                    v.limited_by or "",
-                    next_text(v),
-                    reason_text(v.reason),
-                )
-            )
-            + " |"
+        texts = (
+            v.level.value,
+            v.change,
+            _rate(e.agreed, e.reviewed, v.agreement.lower),
+            _rate(e.succeeded, e.verified, v.success.lower),
+            v.limited_by or "",
+            next_text(v),
+            reason_text(v.reason),
         )
+        row = [code(label(group_by, v.state.key)), *map(cell, texts)]
+        lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines) + "\n"
 
 

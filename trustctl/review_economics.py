@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from trustctl import numbers
 from trustctl.economics import GroupEconomics, TradeOff
+from trustctl.markdown_cells import cell
 from trustctl.review_html import e, table, text
 
 __all__ = ["economics_html", "economics_markdown", "heads", "rows", "trade_off_text"]
@@ -143,5 +144,5 @@ def economics_markdown(found: Sequence[GroupEconomics]) -> list[str]:
     lines = [f"## {TITLE}", "", note(found), ""]
     lines.append("| " + " | ".join(names) + " |")
     lines.append("|" + "---|" * len(names))
-    lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows(found)]
+    lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows(found)]
     return [*lines, ""]

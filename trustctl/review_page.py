@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from trustctl import numbers, oc_report, times
 from trustctl.calibration import Calibration
+from trustctl.markdown_cells import cell
 from trustctl.pace import eta_text, pace_text
 from trustctl.reasons import check_text, needs_text, reason_text
 from trustctl.render import check_word
@@ -234,15 +235,11 @@ def to_html(review: Review, charts: Mapping[str, Mapping[str, Chart]]) -> str:
 # --- markdown ------------------------------------------------------------------------------
 
 
-def _md(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
-
-
 def _md_table(heads: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     return [
         "| " + " | ".join(heads) + " |",
         "|" + "---|" * len(heads),
-        *("| " + " | ".join(_md(c) for c in row) + " |" for row in rows),
+        *("| " + " | ".join(cell(c) for c in row) + " |" for row in rows),
         "",
     ]
 
@@ -250,7 +247,7 @@ def _md_table(heads: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
 def to_markdown(review: Review, link: Callable[[str, str], str | None]) -> str:
     """The review as markdown; ``link(group, chart)`` gives a chart's path, or ``None``."""
     lines = ["# Promotion review", ""]
-    lines += [f"- **{k}:** {_md(v)}" for k, v in _header_lines(review)]
+    lines += [f"- **{k}:** {cell(v)}" for k, v in _header_lines(review)]
     lines += ["", "## Summary: closest to promotion first", ""]
     lines += _md_table(
         ("group", "level", "change", "limited by", "next", "at the recent pace"),
@@ -305,7 +302,7 @@ def to_markdown(review: Review, link: Callable[[str, str], str | None]) -> str:
             lines += _md_table(_CUT_HEADS, _cut_rows(calibration))
         lines += ["### Sign-off", ""]
         if group.signoff is not None:
-            lines += [*(f"- {_md(x)}" for x in signoff_lines(group.signoff, group.name)), ""]
+            lines += [*(f"- {cell(x)}" for x in signoff_lines(group.signoff, group.name)), ""]
         lines += _md_table(("reviewers", "decision", "date"), [("", "", "")])
     lines += economics_markdown(review.economics)
     lines += _oc_markdown(review)

@@ -16,11 +16,12 @@ from rich.text import Text
 from trustctl import times
 from trustctl.diff import label
 from trustctl.evidence import GroupKey, sort_key
+from trustctl.markdown_cells import cell
 from trustctl.reasons import first_need, reason_text
 from trustctl.verdict import Verdict
 from trustctl.whatif import Outcome, WhatIf
 
-__all__ = ["FORMATS", "Shown", "changes_at", "framed_table", "markdown_cell", "markdown_table"]
+__all__ = ["FORMATS", "Shown", "changes_at", "framed_table", "markdown_table"]
 
 _MISSING = "–"
 
@@ -182,22 +183,16 @@ def _table(shown: Shown, console: Console) -> str:
     return framed_table(console, _header(shown), _columns(shown), _rows(shown), _footer(shown))
 
 
-def markdown_cell(text: str) -> str:
-    """Text that stays in its markdown table cell or list item: ``|`` escaped, a line
-    break made a space."""
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def markdown_table(
     header: list[str], columns: list[str], rows: list[list[str]], footer: list[str]
 ) -> str:
     """The markdown twin of ``framed_table``: header and footer lines as list items around
-    one table, every cell and line escaped (``markdown_cell``)."""
-    out = [f"- {markdown_cell(line)}" for line in header]
-    out += ["", "| " + " | ".join(markdown_cell(c) for c in columns) + " |"]
+    one table, every cell and line escaped (``markdown_cells.cell``)."""
+    out = [f"- {cell(line)}" for line in header]
+    out += ["", "| " + " | ".join(cell(c) for c in columns) + " |"]
     out += ["|" + "---|" * len(columns)]
-    out += ["| " + " | ".join(markdown_cell(c) for c in row) + " |" for row in rows]
-    out += ["", *(f"- {markdown_cell(line)}" for line in footer)]
+    out += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
+    out += ["", *(f"- {cell(line)}" for line in footer)]
     return "\n".join(out) + "\n"
 
 
