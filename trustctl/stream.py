@@ -80,7 +80,7 @@ def stream_segments(
     reports: list[IngestReport] = []
     bad_rows: list[BadRow] = []
     with spilled(files, slices or slices_for(files)) as spill:
-        for index in range(len(spill.paths)):
+        for index in range(spill.count):
             rows = spill.rows(index)
             if not rows.count:
                 continue

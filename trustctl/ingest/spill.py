@@ -5,121 +5,233 @@ appended to that partition's Arrow IPC stream in a temporary directory. A decisi
 all land in one partition, so each partition is checked, merged and counted as a log of
 its own, and partitions add up (segments do). The directory is removed on success,
 failure and Ctrl-C.
+
+Only what the checks and the counting read is spilled, as plain integers: each row's id,
+its row in its file, its time (microseconds; the text only where Arrow did not read it)
+and, per encoded column, a number into the values that column has over all the files.
+Those values stay in memory (a piece's dictionary is numbered, never a row), so no
+dictionary is written per batch and a partition reads back in one go, as whole columns.
 """
 
 from __future__ import annotations
 
 import contextlib
-import itertools
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 
-from trustctl.ingest.columns import Built, Rows
-from trustctl.ingest.read import ENCODED, Piece, RawLog, narrow, partition_of, read_log
+from trustctl.ingest.columns import Rows, Text
+from trustctl.ingest.read import ENCODED, Piece, RawLog, partition_of, read_log
+from trustctl.ingest.timestamps import Times
 
 __all__ = ["Spilled", "spilled"]
 
-_CODES = pa.dictionary(pa.int32(), pa.string())
-_SCHEMA = pa.schema(
-    [
-        ("file", pa.int32()),
-        ("row", pa.int64()),
-        ("decision_id", pa.string()),
-        ("instant", pa.int64()),
-        ("time_text", pa.string()),
-        *[(name, _CODES) for name in ENCODED],
-    ]
-)
-_EMPTY = pa.array([""], pa.string())
+#: A time Arrow did not read (NaT, as ``Times`` has it): its text is spilled instead.
+_NOT_READ = np.iinfo(np.int64).min
+#: Bytes buffered per partition before a write: few system calls for many small batches.
+_BUFFER = 1 << 18
+
+
+class _Values:
+    """The values of one encoded column seen so far, numbered as first seen; 0 is ``""``."""
+
+    def __init__(self) -> None:
+        self.numbers: dict[str, int] = {"": 0}
+
+    def numbered(self, dictionary: pa.Array) -> np.ndarray:
+        """The number of each value of a piece's dictionary (new ones get the next)."""
+        numbers = self.numbers
+        found = (numbers.setdefault(value, len(numbers)) for value in dictionary.to_pylist())
+        return np.fromiter(found, np.int64, len(dictionary))
+
+    def width(self) -> np.dtype[Any]:
+        """The smallest unsigned integer that holds every number."""
+        size = len(self.numbers)
+        return np.dtype(np.uint8 if size <= 1 << 8 else np.uint16 if size <= 1 << 16 else np.uint32)
+
+    def text(self) -> Text:
+        """The column over no rows: its values but ``""``, in number order."""
+        return Text(np.zeros(0, np.int8), pa.array(list(self.numbers)[1:], pa.string()))
+
+
+class _Stream:
+    """One partition's Arrow IPC stream, written through a buffer."""
+
+    def __init__(self, path: Path, schema: pa.Schema) -> None:
+        self.sink = pa.BufferedOutputStream(pa.OSFile(str(path), "wb"), _BUFFER)
+        self.writer = ipc.new_stream(self.sink, schema)
+
+    def close(self) -> None:
+        try:
+            self.writer.close()
+        finally:
+            self.sink.close()
 
 
 class Spilled:
     """The partitions of logs read once; ``rows(index)`` reads one back."""
 
     def __init__(self, directory: Path, count: int) -> None:
-        self.paths = [directory / f"part-{index:05d}.arrows" for index in range(count)]
-        self._writers = [ipc.new_stream(str(path), _SCHEMA) for path in self.paths]
+        self.directory = directory
+        self.count = count
         self.logs: list[RawLog] = []
         self.naive = 0
         """Times without a zone among those Arrow read while spilling (the rest are
         counted when each partition parses its own)."""
+        self._values = {name: _Values() for name in ENCODED}
+        self._texts: dict[str, Text] = {}
+        self._kept: list[np.ndarray] = []
+        """Per file, the rows each partition holds."""
+        self._widths: dict[str, np.dtype[Any]] = {}
+        self._files: list[list[Path]] = [[] for _ in range(count)]
+        """Per partition, its streams in order (a new one each time codes need more bits)."""
+        self._streams: list[_Stream] = []
         self._row = 0
 
     def read(self, path: Path) -> None:
         """Spill every row of one more file."""
         self._row = 0
+        self._kept.append(np.zeros(self.count, np.int64))
         self.logs.append(read_log(path, self._keep))
 
     def close(self) -> None:
-        for writer in self._writers:
-            writer.close()
+        """Close every stream; the values are then all known."""
+        try:
+            self._close_streams()
+        finally:
+            self._texts = {name: values.text() for name, values in self._values.items()}
+
+    def _close_streams(self) -> None:
+        streams, self._streams = self._streams, []
+        for stream in streams:
+            stream.close()
 
     def _keep(self, piece: Piece) -> None:
-        part = partition_of(piece.ids, len(self.paths))
+        part = partition_of(piece.ids, self.count)
+        if self.count <= 1 << 16:  # a stable sort of small integers is a radix sort
+            part = part.astype(np.uint8 if self.count <= 1 << 8 else np.uint16)
         order = np.argsort(part, kind="stable")
-        bounds = np.searchsorted(part[order], np.arange(len(self.paths) + 1))
+        sizes = np.bincount(part, minlength=self.count)
+        self._kept[-1] += sizes
         taken = pa.array(order)
         if piece.instants is not None:
-            instant = pa.array(piece.instants.view(np.int64)[order], pa.int64())
+            instant = piece.instants.view(np.int64)[order]
             text = pa.nulls(piece.rows, pa.string())
             self.naive += piece.naive
         else:
-            instant = pa.nulls(piece.rows, pa.int64())
-            text = pa.array(piece.time_text, pa.string()).take(taken)
-        codes = []
+            instant = np.full(piece.rows, _NOT_READ, np.int64)
+            text = pc.take(piece.time_text, taken)
+        codes = {}
         for name in ENCODED:
-            values, indices = piece.texts.get(name, (_EMPTY, np.zeros(piece.rows, np.uint8)))
-            codes.append(pa.DictionaryArray.from_arrays(indices[order].astype(np.int32), values))
-        batch = pa.record_batch(
-            [
-                pa.array(np.full(piece.rows, len(self.logs), np.int32)),
-                pa.array(self._row + order, pa.int64()),
-                piece.ids.take(taken),
-                instant,
-                text,
-                *codes,
-            ],
-            schema=_SCHEMA,
-        )
-        for index, (start, end) in enumerate(itertools.pairwise(bounds)):
-            if end > start:
-                self._writers[index].write_batch(batch.slice(start, end - start))
+            if name in piece.texts:
+                dictionary, indices = piece.texts[name]
+                numbers = self._values[name].numbered(dictionary)
+                codes[name] = numbers.astype(self._values[name].width())[indices[order]]
+            else:  # a column the file does not have is empty in every row
+                codes[name] = np.zeros(piece.rows, np.uint8)
+        self._widen()
+        columns = [piece.ids.take(taken), self._row + order, instant, text]
+        columns += [codes[name].astype(self._widths[name], copy=False) for name in ENCODED]
+        batch = pa.record_batch(columns, schema=self._schema())
+        start = 0
+        for stream, size in zip(self._streams, sizes.tolist(), strict=True):
+            if size:
+                stream.writer.write_batch(batch.slice(start, size))
+                start += size
         self._row += piece.rows
+
+    def _widen(self) -> None:
+        """New streams if a column's numbers no longer fit the ones being written."""
+        widths = {name: values.width() for name, values in self._values.items()}
+        if self._streams and all(widths[n].itemsize <= self._widths[n].itemsize for n in widths):
+            return
+        self._close_streams()
+        self._widths = widths
+        for index, files in enumerate(self._files):
+            files.append(self.directory / f"part-{index:05d}-{len(files)}.arrows")
+            self._streams.append(_Stream(files[-1], self._schema()))
+
+    def _schema(self) -> pa.Schema:
+        return pa.schema(
+            [
+                ("decision_id", pa.string()),  # as ``read._encoded`` gives them
+                ("row", pa.int64()),
+                ("instant", pa.int64()),
+                ("time_text", pa.string()),
+                *[(name, pa.from_numpy_dtype(self._widths[name])) for name in ENCODED],
+            ]
+        )
 
     def rows(self, index: int) -> Rows:
         """The rows of partition ``index``, in file order, as ``read_rows`` gives a log's."""
-        built = Built()
-        origins: list[list[np.ndarray]] = [[] for _ in self.logs]
-        with pa.OSFile(str(self.paths[index])) as source:
-            for batch in ipc.open_stream(source):
-                origins[batch.column("file")[0].as_py()].append(batch.column("row").to_numpy())
-                built.keep(_piece(batch))
+        chunks: dict[str, list[pa.Array]] = {}
+        for path in self._files[index]:
+            with pa.OSFile(str(path)) as source:
+                for batch in ipc.open_stream(source):
+                    for name, column in zip(batch.schema.names, batch.columns, strict=True):
+                        chunks.setdefault(name, []).append(column)
+        if not chunks:
+            return _no_rows(self.logs, self._texts)
+        instants = _numbers(chunks.pop("instant")).view("datetime64[us]")
+        unread = np.flatnonzero(instants.view(np.int64) == _NOT_READ)
+        text = pa.chunked_array(chunks.pop("time_text"), pa.string()).drop_null()
+        kept = [int(rows[index]) for rows in self._kept]
+        ends = np.cumsum(kept)
+        origins = np.split(_numbers(chunks.pop("row")), ends[:-1])
         logs = tuple(
-            replace(raw, origin=np.concatenate(found) if found else np.zeros(0, np.int64))
-            for raw, found in zip(self.logs, origins, strict=True)
+            replace(raw, origin=origin) for raw, origin in zip(self.logs, origins, strict=True)
         )
-        return built.rows(logs)
+        texts = {name: _coded(_numbers(chunks.pop(name)), self._texts[name]) for name in ENCODED}
+        return Rows(
+            logs=logs,
+            starts=np.concatenate([[0], ends]).astype(np.int64),
+            ids=_joined(chunks.pop("decision_id")),
+            times=Times(instants, 0, unread, text),
+            texts=texts,
+        )
 
 
-def _piece(batch: pa.RecordBatch) -> Piece:
-    instant = batch.column("instant")
-    read = not instant.null_count
-    texts = {}
-    for name in ENCODED:
-        column = batch.column(name)
-        texts[name] = (column.dictionary, narrow(column))
-    return Piece(
-        rows=batch.num_rows,
-        ids=batch.column("decision_id"),
-        instants=instant.to_numpy().view("datetime64[us]") if read else None,
-        naive=0,
-        time_text=None if read else batch.column("time_text"),
+def _numbers(chunks: list[pa.Array]) -> np.ndarray:
+    """Integer chunks as one array (the widest of their types)."""
+    whole: np.ndarray = np.concatenate([chunk.to_numpy() for chunk in chunks])
+    chunks.clear()
+    return whole
+
+
+def _coded(numbers: np.ndarray, column: Text) -> Text:
+    """A partition's numbers of one column as ``Text``: its code into the values, -1 for
+    ``""`` (in the smallest type, as ``read_rows`` makes them)."""
+    size = len(column.values)
+    dtype = np.int8 if size < 1 << 7 else np.int16 if size < 1 << 15 else np.int32
+    codes = numbers.astype(dtype)
+    codes -= 1
+    return Text(codes, column.values)
+
+
+def _joined(ids: list[pa.Array]) -> pa.Array:
+    """The ids' chunks as one array: ``large_string`` if ``string`` cannot hold them."""
+    if sum(chunk.nbytes for chunk in ids) >= 1 << 31:
+        ids = [chunk.cast(pa.large_string()) for chunk in ids]
+    joined = pa.concat_arrays(ids)
+    ids.clear()
+    return joined
+
+
+def _no_rows(logs: Sequence[RawLog], texts: dict[str, Text]) -> Rows:
+    """A partition that no row landed in."""
+    empty = np.zeros(0, np.int64)
+    return Rows(
+        logs=tuple(replace(raw, origin=empty) for raw in logs),
+        starts=np.zeros(len(logs) + 1, np.int64),
+        ids=pa.array([], pa.string()),
+        times=Times(empty.view("datetime64[us]"), 0, empty, pa.chunked_array([], pa.string())),
         texts=texts,
     )
 
