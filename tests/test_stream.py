@@ -129,3 +129,17 @@ def test_as_of_before_every_decision_is_an_error(here: Path) -> None:
     result = run("generate", "decisions.csv", "--low-memory", "--as-of", "2000-01-01")
     assert result.exit_code == 2, result.output
     assert result.stderr == run("generate", "decisions.csv", "--as-of", "2000-01-01").stderr
+
+
+def test_a_parquet_log_is_sliced_by_its_rows_as_its_csv_is(here: Path) -> None:
+    """Parquet compresses about tenfold: slices sized by its bytes would hold far more
+    rows than those of the same log as CSV."""
+    header, rows = sample_rows()
+    table = pa.table({name: [r[i] for r in rows] for i, name in enumerate(header)})
+    pq.write_table(table, here / "decisions.parquet")
+    assert (here / "decisions.parquet").stat().st_size * 5 < SAMPLE_CSV.stat().st_size
+    as_csv = stream.slices_for([SAMPLE_CSV])
+    assert abs(stream.slices_for([here / "decisions.parquet"]) - as_csv) <= 1
+    (here / "broken.parquet").write_bytes(b"not parquet")
+    assert stream.slices_for([here / "broken.parquet"]) == 1  # reading it will say why
+    assert run("generate", "broken.parquet", "--low-memory").exit_code == 2

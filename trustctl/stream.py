@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from trustctl import segments
 from trustctl.bands import NO_BANDS, Bands
@@ -38,8 +39,10 @@ from trustctl.ingest import (
 __all__ = ["SLICE_BYTES", "Streamed", "slices_for", "stream_segments"]
 
 #: Bytes of log read per slice. A CSV row is about 130 bytes, so about 600,000 rows:
-#: the working set of one slice stays near 200 MB on top of the interpreter's 150 MB.
+#: the working set of one slice stays below that of reading (``read_log``).
 SLICE_BYTES = 80 << 20
+#: What a Parquet row counts for: as much as a CSV row, whatever its compression.
+_ROW_BYTES = 128
 
 
 @dataclass(frozen=True)
@@ -52,12 +55,29 @@ class Streamed:
 
 
 def slices_for(paths: Sequence[Path]) -> int:
-    """How many slices keep each one near ``SLICE_BYTES`` (compressed files count 5×)."""
+    """How many slices keep each one near ``SLICE_BYTES`` of CSV (Parquet counts its rows,
+    gzip 5× its bytes)."""
     size = 0
     for path in paths:
-        weight = 5 if path.name.lower().endswith((".gz", ".parquet")) else 1
-        size += path.stat().st_size * weight
+        name = path.name.lower()
+        rows = _parquet_rows(path) if name.endswith(".parquet") else None
+        if rows is not None:
+            size += rows * _ROW_BYTES
+        else:
+            size += path.stat().st_size * (5 if name.endswith((".gz", ".parquet")) else 1)
     return max(1, -(-size // SLICE_BYTES))
+
+
+def _parquet_rows(path: Path) -> int | None:
+    """The rows a Parquet file's footer says it has (``None`` if it cannot be read: reading
+    it will say why)."""
+    import pyarrow.parquet as pq
+
+    try:
+        with pq.ParquetFile(path) as file:
+            return int(file.metadata.num_rows)
+    except (OSError, ValueError, pa.ArrowException):
+        return None
 
 
 def stream_segments(

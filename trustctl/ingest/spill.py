@@ -171,38 +171,37 @@ class Spilled:
 
     def rows(self, index: int) -> Rows:
         """The rows of partition ``index``, in file order, as ``read_rows`` gives a log's."""
-        chunks: dict[str, list[pa.Array]] = {}
+        tables = []
         for path in self._files[index]:
             with pa.OSFile(str(path)) as source:
-                for batch in ipc.open_stream(source):
-                    for name, column in zip(batch.schema.names, batch.columns, strict=True):
-                        chunks.setdefault(name, []).append(column)
-        if not chunks:
+                tables.append(ipc.open_stream(source).read_all())
+        if not sum(table.num_rows for table in tables):
             return _no_rows(self.logs, self._texts)
-        instants = _numbers(chunks.pop("instant")).view("datetime64[us]")
+
+        def numbers(name: str) -> np.ndarray:
+            """A column of integers whole (the widest of its streams' types)."""
+            found = [table.column(name).to_numpy() for table in tables]
+            return found[0] if len(found) == 1 else np.concatenate(found)
+
+        instants = numbers("instant").view("datetime64[us]")
         unread = np.flatnonzero(instants.view(np.int64) == _NOT_READ)
-        text = pa.chunked_array(chunks.pop("time_text"), pa.string()).drop_null()
-        kept = [int(rows[index]) for rows in self._kept]
-        ends = np.cumsum(kept)
-        origins = np.split(_numbers(chunks.pop("row")), ends[:-1])
+        text = pa.chunked_array(
+            [chunk for table in tables for chunk in table.column("time_text").chunks], pa.string()
+        ).drop_null()
+        ends = np.cumsum([int(rows[index]) for rows in self._kept])
+        origins = np.split(numbers("row"), ends[:-1])
         logs = tuple(
             replace(raw, origin=origin) for raw, origin in zip(self.logs, origins, strict=True)
         )
-        texts = {name: _coded(_numbers(chunks.pop(name)), self._texts[name]) for name in ENCODED}
+        texts = {name: _coded(numbers(name), self._texts[name]) for name in ENCODED}
+        ids = _joined([chunk for table in tables for chunk in table.column("decision_id").chunks])
         return Rows(
             logs=logs,
             starts=np.concatenate([[0], ends]).astype(np.int64),
-            ids=_joined(chunks.pop("decision_id")),
+            ids=ids,
             times=Times(instants, 0, unread, text),
             texts=texts,
         )
-
-
-def _numbers(chunks: list[pa.Array]) -> np.ndarray:
-    """Integer chunks as one array (the widest of their types)."""
-    whole: np.ndarray = np.concatenate([chunk.to_numpy() for chunk in chunks])
-    chunks.clear()
-    return whole
 
 
 def _coded(numbers: np.ndarray, column: Text) -> Text:
