@@ -232,15 +232,17 @@ class Built:
                 encoder.add(_EMPTY, np.zeros(piece.rows, dtype=np.uint8))
         self.count += piece.rows
 
-    def rows(self, logs: tuple[RawLog, ...]) -> Rows:
-        """Every row kept, as whole columns (the pieces are let go of)."""
+    def rows(self, logs: tuple[RawLog, ...], kept: Sequence[int] | None = None) -> Rows:
+        """Every row kept, as whole columns (the pieces are let go of); ``kept``: how many
+        rows of each file were kept, if not ``RawLog.kept`` (one partition of them)."""
         times = Times(
             self.instants.array(),
             self.naive,
             np.concatenate(self.unread) if self.unread else np.zeros(0, dtype=np.int64),
             pa.chunked_array(self.unread_text, type=pa.string()),
         )
-        starts = np.cumsum([0, *(raw.kept for raw in logs)], dtype=np.int64)
+        sizes = [raw.kept for raw in logs] if kept is None else kept
+        starts = np.cumsum([0, *sizes], dtype=np.int64)
         ids = _joined(self.ids)
         texts = {name: encoder.column() for name, encoder in self.texts.items()}
         return Rows(logs, starts, ids, times, texts)

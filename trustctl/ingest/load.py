@@ -15,8 +15,10 @@ from trustctl.ingest.arriving import arriving_rows
 from trustctl.ingest.checks import Typed, check_decisions, check_rows, find_conflicts
 from trustctl.ingest.columns import Rows, read_rows
 from trustctl.ingest.decisions import BadRow, Counted, Decisions, IngestReport, OnBadRows
+from trustctl.ingest.find import find_logs
 from trustctl.ingest.grouping import Grouping, group_rows
 from trustctl.ingest.merge import known_decisions, merged_columns, merged_frame, rows_after
+from trustctl.ingest.parts import count_parts, parts_for, read_parts
 from trustctl.ingest.problems import Problems
 from trustctl.ingest.report import (
     error_lines,
@@ -70,8 +72,28 @@ def count_decisions(
 ) -> Counted:
     """``load_decisions`` counted into evidence segments (split into ``bands``): the same
     decisions, checks and errors, merged and counted straight from the compact columns (no
-    frame is made)."""
-    return _counted(*_to_count(*_whole(read_rows(paths), on_bad_rows), until, bands))
+    frame is made).
+
+    Large logs are read in partitions of their decisions, counted on a pool of threads
+    (``parts``); if a row has a problem they are read again at once, for its errors."""
+    files = find_logs(paths)
+    count = parts_for(files)
+    if count > 1:
+        counted = count_parts(read_parts(files, count), lambda rows: _clean(rows, until, bands))
+        if counted is not None:
+            return counted
+    return _counted(*_to_count(*_whole(read_rows(files), on_bad_rows), until, bands))
+
+
+def _clean(rows: Rows, until: dt.datetime | None, bands: Bands) -> Counted | None:
+    """One partition's rows counted as ``count_part`` counts them, or ``None`` if any of
+    them has a problem."""
+    checked = _checked(rows)
+    if checked.problems:
+        return None
+    merged = _to_count(checked, _skipped(checked), until, bands)
+    del checked, rows  # let go of the rows before they are counted
+    return _counted(*merged)
 
 
 def load_part(rows: Rows, on_bad_rows: OnBadRows, until: dt.datetime | None) -> Decisions:

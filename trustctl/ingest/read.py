@@ -23,14 +23,24 @@ from trustctl.ingest.parquet_log import parquet_source
 from trustctl.ingest.timestamps import arrow_times
 from trustctl.schema import COLUMNS, PER_ROW_COLUMNS
 
-__all__ = ["ENCODED", "Piece", "RawLog", "narrow", "partition_of", "read_log", "timestamp_text"]
+__all__ = [
+    "ENCODED",
+    "WORKERS",
+    "Piece",
+    "RawLog",
+    "narrow",
+    "partition_of",
+    "read_log",
+    "read_shaped",
+    "timestamp_text",
+]
 
 #: Columns kept as codes into their distinct values.
 ENCODED = tuple(c for c in COLUMNS if c not in PER_ROW_COLUMNS)
 
 #: Worker threads that encode batches while the next one is parsed (Arrow and numpy
 #: release the GIL).
-_WORKERS = max(1, min(4, os.cpu_count() or 1))
+WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 _T = TypeVar("_T")
 _U = TypeVar("_U")
@@ -189,13 +199,24 @@ def narrow(column: pa.DictionaryArray) -> np.ndarray:
 
 
 def read_log(path: Path, keep: Callable[[Piece], None]) -> RawLog:
-    """Read one decision-log file batch by batch into compact pieces, each given to ``keep``.
+    """Read one decision-log file batch by batch into compact pieces, each given to ``keep``
+    (see ``read_shaped``)."""
+    return read_shaped(path, _same, keep)
+
+
+def _same(piece: Piece) -> Piece:
+    return piece
+
+
+def read_shaped(path: Path, shape: Callable[[Piece], _T], keep: Callable[[_T], None]) -> RawLog:
+    """Read one decision-log file batch by batch into compact pieces, each given to
+    ``shape`` on the worker thread and what it gives to ``keep``.
 
     Each batch is parsed (CSV: blocks of records), encoded (``_encoded``) and compacted
     (``compact``) on worker threads while the next is read (Arrow and numpy release the
     GIL); the file's
-    SHA-256 is its format's (``Source.sha256``). ``keep`` gets the pieces on this thread,
-    in file order, as soon as it can: the file is never held whole.
+    SHA-256 is its format's (``Source.sha256``). ``keep`` gets the shaped pieces on this
+    thread, in file order, as soon as it can: the file is never held whole.
     """
     fmt = str(format_of(path))
     if fmt == "csv":
@@ -206,15 +227,15 @@ def read_log(path: Path, keep: Callable[[Piece], None]) -> RawLog:
         source = parquet_source(path)
     rows = 0
 
-    def pieces(unit: Unit) -> list[Piece]:
+    def pieces(unit: Unit) -> list[tuple[int, _T]]:
         parsed = unit() if callable(unit) else [unit]
-        return [compact(path, _encoded(batch)) for batch in parsed]
+        return [(batch.num_rows, shape(compact(path, _encoded(batch)))) for batch in parsed]
 
-    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         try:
             for found in _in_order(pool, pieces, source.batches):
-                for piece in found:
-                    rows += piece.rows
+                for size, piece in found:
+                    rows += size
                     keep(piece)
         except NotText as exc:
             raise InputError([source.not_text(exc)]) from None
@@ -234,7 +255,7 @@ def _in_order(pool: Executor, function: Callable[[_T], _U], items: Iterable[_T])
     pending: deque[Future[_U]] = deque()
     for item in items:
         pending.append(pool.submit(function, item))
-        if len(pending) > 2 * _WORKERS:
+        if len(pending) > 2 * WORKERS:
             yield pending.popleft().result()
     while pending:
         yield pending.popleft().result()
