@@ -52,6 +52,19 @@ def test_blocks_are_whole_records_and_give_back_the_text(
     assert len(blocks) > 3
 
 
+@pytest.mark.parametrize("few", [0, 3, 1000])
+def test_quotes_are_found_one_by_one_or_in_one_pass(
+    monkeypatch: pytest.MonkeyPatch, few: int
+) -> None:
+    """Up to ``_FEW_QUOTES`` quotes are searched for one after another, more in one pass:
+    both give every quote of the text, in order (a plain scan, here)."""
+    monkeypatch.setattr(csv_blocks, "_FEW_QUOTES", few)
+    text = bytearray(b'a,"b ""c""",d\n' * 37 + b'"x",y\n')
+    for size in (len(text), len(text) - 3, 13, 7, 0):
+        expected = [at for at, byte in enumerate(text[:size]) if byte == ord('"')]
+        assert csv_blocks._quotes(text, size).tolist() == expected
+
+
 def test_a_quote_placed_otherwise_leaves_the_rest_to_one_parser(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

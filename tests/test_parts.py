@@ -206,3 +206,15 @@ def test_the_policy_in_partitions(
     monkeypatch.setattr(load, "parts_for", lambda paths: 6)
     assert policy_yaml("decisions.csv", "--as-of", "2026-10-01") == whole
     assert len(used) == 6
+
+
+def test_ids_of_any_length(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ids of one length of 8 bytes or more are hashed as numbers, others as text: both
+    keep a decision's rows in one partition."""
+    header, rows = sample_rows()
+    at = header.index("decision_id")
+    for r in rows:
+        r[at] = f"decision-{int(r[at].removeprefix('d-'))}"  # d-0001234 -> decision-1234
+    assert len({len(r[at]) for r in rows}) > 2
+    counted = _check(monkeypatch, [_write_csv(tmp_path / "ids.csv", header, rows)])
+    assert isinstance(counted, Counted) and counted.report.decisions == 6000

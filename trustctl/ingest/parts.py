@@ -22,9 +22,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 
 from trustctl import segments
-from trustctl.ingest.columns import Built, Rows
+from trustctl.ingest.columns import Built, Rows, offsets
 from trustctl.ingest.decisions import Counted, SourceSummary, summed_report
 from trustctl.ingest.read import WORKERS, Piece, RawLog, partition_of, read_shaped
 
@@ -44,7 +45,7 @@ def parts_for(paths: Sequence[Path]) -> int:
     for path in paths:
         weight = 5 if path.name.lower().endswith((".gz", ".parquet")) else 1
         size += path.stat().st_size * weight
-    return 1 if size < PART_BYTES or WORKERS < 2 else 4 * WORKERS
+    return 1 if size < PART_BYTES or WORKERS < 2 else 4 * WORKERS  # under 256 (``_split``)
 
 
 @dataclass
@@ -92,8 +93,8 @@ def read_parts(paths: Sequence[Path], count: int) -> Parted:
 def _split(piece: Piece, count: int) -> tuple[int, list[Piece]]:
     """A piece cut into one per partition (on the worker thread), in row order in each; and
     how many of its times Arrow read without a zone."""
-    part = partition_of(piece.ids, count)
-    order = np.argsort(part, kind="stable")
+    part = _partitions(piece.ids, count)
+    order = np.argsort(part.astype(np.uint8), kind="stable")  # a radix sort on bytes
     bounds = np.searchsorted(part[order], np.arange(count + 1)).tolist()
     # The texts are taken apart per partition: each partition's own buffers, let go of
     # when it is built (a slice would hold the whole batch's text until the last one is).
@@ -111,6 +112,21 @@ def _split(piece: Piece, count: int) -> tuple[int, list[Piece]]:
         )
         for start, end in itertools.pairwise(bounds)
     ]
+
+
+def _partitions(ids: pa.Array, count: int) -> np.ndarray:
+    """Each id's partition: for ids of one length of 8 bytes or more (most id schemes),
+    a hash of their last 8 bytes read as one number each; else ``partition_of``'s."""
+    bounds = offsets(ids)
+    width = int(bounds[1] - bounds[0]) if len(ids) else 0
+    if width < 8 or ids.null_count or not np.all(np.diff(bounds) == width):
+        return partition_of(ids, count)
+    key = np.ndarray((len(ids),), "<u8", ids.buffers()[2], int(bounds[0]) + width - 8, (width,))
+    key = key ^ (key >> np.uint64(31))
+    key *= np.uint64(0xBF58476D1CE4E5B9)
+    key ^= key >> np.uint64(29)
+    found: np.ndarray = (key % np.uint64(count)).astype(np.int32)
+    return found
 
 
 def count_parts(parted: Parted, count: Callable[[Rows], Counted | None]) -> Counted | None:
