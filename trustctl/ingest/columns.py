@@ -146,12 +146,14 @@ class _Encoder:
 
     def column(self) -> Text:
         """Codes over all rows: the batches' dictionaries (a few values each) are encoded
-        together, which gives each of their entries its code; the rows look theirs up."""
-        encoded = pc.dictionary_encode(pa.chunked_array(self.dictionaries, type=pa.string()))
-        if encoded.num_chunks:
-            distinct = encoded.chunks[-1].dictionary
+        together, which gives each of their entries its code; the rows look theirs up (a
+        row's entry: its batch's first one plus its index), in whole-array steps however
+        many batches there are."""
+        if self.dictionaries:
+            encoded = pc.dictionary_encode(pa.concat_arrays(self.dictionaries))
+            distinct, entries = encoded.dictionary, np.asarray(encoded.indices)
         else:
-            distinct = pa.array([], pa.string())
+            distinct, entries = pa.array([], pa.string()), np.zeros(0, dtype=np.int32)
         # "" becomes -1; the codes of the other values close up behind it.
         position = pc.index(distinct, "").as_py()
         numbers = np.arange(len(distinct), dtype=np.int64)
@@ -161,14 +163,15 @@ class _Encoder:
             distinct = distinct.filter(pc.not_equal(distinct, ""))
         size = len(distinct)
         dtype = np.int8 if size < 1 << 7 else np.int16 if size < 1 << 15 else np.int32
-        indices = self.indices.array()
-        codes = np.empty(len(indices), dtype=dtype)
-        at = 0
-        for chunk, rows in zip(encoded.chunks, self.sizes, strict=True):
-            code_of = numbers[np.asarray(chunk.indices)].astype(dtype)
-            codes[at : at + rows] = code_of[indices[at : at + rows]]
-            at += rows
-        return Text(codes, distinct)
+        code_of = numbers[entries].astype(dtype)
+        lengths = np.array([len(d) for d in self.dictionaries], dtype=np.int64)
+        firsts = np.cumsum(lengths) - lengths
+        kind = np.int32 if len(entries) < 1 << 31 else np.int64
+        entry = np.repeat(firsts.astype(kind), self.sizes)
+        entry += self.indices.array()
+        self.dictionaries.clear()
+        found: np.ndarray = code_of[entry]
+        return Text(found, distinct)
 
 
 _EMPTY = pa.array([""], pa.string())
