@@ -14,21 +14,25 @@ independently, and the gate is evaluated once a week on the evidence it would se
 Cooldowns, caps, pins, critical failures and the other gates of a level are left out: each
 gate is characterised alone. Probabilities are exact (dynamic programming over the count of
 good decisions) while the window does not slide; otherwise they come from a seeded simulation
-of ``runs`` classes, the same numbers for the same seed.
+of ``runs`` classes, the same numbers for the same seed (``oc_chances``). The findings'
+types are in ``oc_model``.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
-from scipy import special
 
 from trustctl import bounds
 from trustctl.levels import LADDER, Level
+from trustctl.oc_chances import (
+    exact_promotion,
+    first_week,
+    simulated_demotion,
+    simulated_promotion,
+)
+from trustctl.oc_model import GATES, Drift, Gate, Promotion, Report, Steady
 from trustctl.rules import Metric, TrustRules, parse_duration
 
 __all__ = [
@@ -49,99 +53,12 @@ __all__ = [
     "span_weeks",
 ]
 
-Gate = Literal["auto_notify", "full", "demote"]
-GATES: tuple[Gate, ...] = ("auto_notify", "full", "demote")
-
 DEFAULT_VOLUMES: tuple[int, ...] = (10, 25, 100)
 DEFAULT_WEEKS = 26
 DEFAULT_SEED = 20261201
 DEFAULT_RUNS = 40_000
 
 _WEEK_SECONDS = 7 * 86400
-
-
-@dataclass(frozen=True)
-class Promotion:
-    """How a promotion gate behaves for a class with a true rate, at one volume."""
-
-    rule: str
-    """The gate's key path, e.g. ``promote.auto_notify.agreement``."""
-    threshold: float
-    min_decisions: int
-    volume: int
-    """Decisions the gate counts per week."""
-    rate: float
-    """The class's true rate."""
-    promoted: float
-    """The probability of promotion within the horizon."""
-    median_week: int | None
-    """The week by which half of such classes are promoted; ``None``: later than the horizon."""
-    exact: bool
-    """Computed exactly (else by the seeded simulation)."""
-
-
-@dataclass(frozen=True)
-class Drift:
-    """How fast a demotion check catches a drop, at one volume."""
-
-    rule: str
-    """The check's key path, e.g. ``demote.full.success``."""
-    threshold: float
-    volume: int
-    before: float
-    """The true rate for ``weeks_before`` weeks after the promotion."""
-    after: float
-    """The true rate from then on."""
-    weeks_before: int
-    demoted: float
-    """The probability of demotion within the horizon after the drop (for classes still
-    at the level when it happens)."""
-    median_week: int | None
-    """Weeks from the drop until half of them are demoted; ``None``: later than the horizon."""
-    p90_week: int | None
-    """Weeks from the drop until 90% of them are demoted; ``None``: later than the horizon."""
-    demoted_before_drop: float
-    """The share demoted before the drop (false demotions at ``before``)."""
-
-
-@dataclass(frozen=True)
-class Steady:
-    """The chance that a demotion check fires on a class whose true rate never changes."""
-
-    rule: str
-    threshold: float
-    volume: int
-    rate: float
-    demoted: float
-    """The probability of demotion within the horizon after the promotion."""
-
-
-@dataclass(frozen=True)
-class Report:
-    """The operating characteristics of one set of rules."""
-
-    method: str
-    demotion_method: str
-    """The demotion checks' method (``bounds.demotion_method``, else ``method``)."""
-    confidence: float
-    weeks: int
-    """The horizon: weekly runs looked at."""
-    window: str
-    window_weeks: int
-    recent: str | None
-    recent_weeks: int | None
-    volumes: tuple[int, ...]
-    seed: int
-    runs: int
-    """Classes simulated per row where a row is not exact."""
-    promotions: tuple[Promotion, ...]
-    drifts: tuple[Drift, ...]
-    steady: tuple[Steady, ...]
-
-    @property
-    def simulated(self) -> bool:
-        """Whether any number comes from the simulation."""
-        return bool(self.drifts or self.steady) or not all(p.exact for p in self.promotions)
 
 
 def span_weeks(text: str) -> int:
@@ -181,86 +98,6 @@ def most_failing(threshold: float, n: int, rules: TrustRules) -> int:
     # fires(0), and the bound grows with k: the last k that fires is one before the first
     # that does not (n + 1 when every k fires).
     return bounds.first_passing(lambda k: not fires(k), 0, n + 1) - 1
-
-
-def _binomial_pmf(volume: int, rate: float) -> np.ndarray:
-    k = np.arange(volume + 1)
-    log_choose = (
-        special.gammaln(volume + 1) - special.gammaln(k + 1) - special.gammaln(volume - k + 1)
-    )
-    pmf: np.ndarray = np.exp(log_choose + k * math.log(rate) + (volume - k) * math.log1p(-rate))
-    return pmf
-
-
-def _first_week(cumulative: Sequence[float], share: float) -> int | None:
-    """The first week (1-based) by which ``share`` of the classes have moved."""
-    for week, value in enumerate(cumulative, start=1):
-        if value >= share - 1e-12:
-            return week
-    return None
-
-
-def _exact_promotion(rate: float, volume: int, needed: Sequence[int]) -> list[float]:
-    """P(promoted by week w), w = 1.., by dynamic programming over the good count."""
-    pmf = _binomial_pmf(volume, rate)
-    waiting = np.ones(1)
-    promoted = 0.0
-    cumulative = []
-    for least in needed:
-        waiting = np.convolve(waiting, pmf)
-        if least < len(waiting):
-            promoted += float(waiting[least:].sum())
-            waiting[least:] = 0.0
-        cumulative.append(promoted)
-    return cumulative
-
-
-def _first_firing(fires: np.ndarray) -> np.ndarray:
-    """Per run: the first week (1-based) a check fired, 0 when it never did."""
-    first = fires.argmax(axis=1) + 1
-    return np.where(fires.any(axis=1), first, 0)
-
-
-def _window_sums(batches: np.ndarray, span: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per run and week: the good count of the last ``span`` weeks, and the weeks counted."""
-    runs, weeks = batches.shape
-    totals = np.concatenate([np.zeros((runs, 1), dtype=np.int64), batches.cumsum(axis=1)], axis=1)
-    week = np.arange(1, weeks + 1)
-    start = np.maximum(week - span, 0)
-    return totals[:, week] - totals[:, start], week - start
-
-
-def _simulated_promotion(
-    rate: float,
-    volume: int,
-    weeks: int,
-    window: int,
-    least: Callable[[int], int],
-    rng: np.random.Generator,
-    runs: int,
-) -> list[float]:
-    good, counted = _window_sums(rng.binomial(volume, rate, size=(runs, weeks)), window)
-    needed = np.array([least(volume * c) for c in counted.tolist()])
-    first = _first_firing(good >= needed)
-    return [float(((first > 0) & (first <= w)).mean()) for w in range(1, weeks + 1)]
-
-
-def _simulated_demotion(
-    rates: np.ndarray,
-    volume: int,
-    spans: Sequence[int],
-    most: Callable[[int], int],
-    rng: np.random.Generator,
-    runs: int,
-) -> np.ndarray:
-    """Per run: the first week a demotion check fires on weekly batches at ``rates`` (0: never)."""
-    batches = rng.binomial(volume, rates, size=(runs, len(rates)))
-    fires = np.zeros(batches.shape, dtype=bool)
-    for span in spans:
-        good, counted = _window_sums(batches, span)
-        allowed = np.array([most(volume * c) for c in counted.tolist()])
-        fires |= good <= allowed
-    return _first_firing(fires)
 
 
 def _promotion_gates(rules: TrustRules, gates: Sequence[Gate]) -> list[tuple[str, float, int]]:
@@ -366,9 +203,9 @@ def operating_characteristics(
             for rate in rate_grid(threshold):
                 exact = weeks <= window
                 cumulative = (
-                    _exact_promotion(rate, volume, [least(volume * w) for w in range(1, weeks + 1)])
+                    exact_promotion(rate, volume, [least(volume * w) for w in range(1, weeks + 1)])
                     if exact
-                    else _simulated_promotion(rate, volume, weeks, window, least, rng(), runs)
+                    else simulated_promotion(rate, volume, weeks, window, least, rng(), runs)
                 )
                 promotions.append(
                     Promotion(
@@ -378,7 +215,7 @@ def operating_characteristics(
                         volume=volume,
                         rate=rate,
                         promoted=cumulative[-1],
-                        median_week=_first_week(cumulative, 0.5),
+                        median_week=first_week(cumulative, 0.5),
                         exact=exact,
                     )
                 )
@@ -391,7 +228,7 @@ def operating_characteristics(
             after = round(max(threshold - (promote - threshold), threshold / 2), 6)
             for volume in volumes:
                 rates = np.array([before] * weeks + [after] * weeks)
-                first = _simulated_demotion(rates, volume, spans, most, rng(), runs)
+                first = simulated_demotion(rates, volume, spans, most, rng(), runs)
                 early = (first > 0) & (first <= weeks)
                 # Weeks from the drop, for the classes still at the level when it happens.
                 later = first[~early] - weeks if not early.all() else np.zeros(1, dtype=np.int64)
@@ -407,14 +244,14 @@ def operating_characteristics(
                         after=after,
                         weeks_before=weeks,
                         demoted=cumulative[-1],
-                        median_week=_first_week(cumulative, 0.5),
-                        p90_week=_first_week(cumulative, 0.9),
+                        median_week=first_week(cumulative, 0.5),
+                        p90_week=first_week(cumulative, 0.9),
                         demoted_before_drop=float(early.mean()),
                     )
                 )
                 for step in (0.25, 0.5, 0.75, 1.0):
                     rate = round(threshold + step * (promote - threshold), 6)
-                    first = _simulated_demotion(
+                    first = simulated_demotion(
                         np.full(weeks, rate), volume, spans, most, rng(), runs
                     )
                     steady.append(

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from itertools import groupby
 
-from trustctl.oc import Drift, Promotion, Report, Steady
+from trustctl.oc_model import Drift, Promotion, Report, Steady
 
 __all__ = ["as_json", "markdown", "table"]
 

@@ -23,7 +23,7 @@ from trustctl.evaluate import Evaluation
 from trustctl.evidence import GroupKey
 from trustctl.history import History
 from trustctl.levels import Level
-from trustctl.oc import Report
+from trustctl.oc_model import Report
 from trustctl.pace import Eta, eta_of
 from trustctl.reasons import first_need, need_text
 from trustctl.review_signoff import SignOff
