@@ -20,7 +20,6 @@ from trustctl import segments
 from trustctl.bands import Bands
 from trustctl.errors import InputError
 from trustctl.ingest import Counted, OnBadRows, count_decisions, load, parts
-from trustctl.ingest.read import WORKERS
 
 _Rows = list[list[str]]
 
@@ -192,9 +191,19 @@ def test_no_rows_in_partitions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_large_logs_are_partitioned(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One partition per worker for each 128 MB each gets, up to four each; none when
+    small."""
+    size = SAMPLE_CSV.stat().st_size
     assert parts.parts_for([SAMPLE_CSV]) == 1
-    monkeypatch.setattr(parts, "PART_BYTES", SAMPLE_CSV.stat().st_size)
-    assert parts.parts_for([SAMPLE_CSV]) == (1 if WORKERS < 2 else 4 * WORKERS)
+    monkeypatch.setattr(parts, "PART_BYTES", size)
+    monkeypatch.setattr(parts, "WORKERS", 2)
+    for per_part, count in ((size, 2), (size // 2 + 1, 2), (size // 3, 4)):
+        monkeypatch.setattr(parts, "_PER_PART", per_part)
+        assert parts.parts_for([SAMPLE_CSV]) == count
+    monkeypatch.setattr(parts, "_PER_PART", 1000)
+    assert parts.parts_for([SAMPLE_CSV]) == 8
+    monkeypatch.setattr(parts, "WORKERS", 1)
+    assert parts.parts_for([SAMPLE_CSV]) == 1
 
 
 def test_the_policy_in_partitions(
