@@ -10,7 +10,7 @@ import random
 import re
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -579,7 +579,7 @@ def test_version() -> None:
 def _command_names() -> list[str]:
     group = typer.main.get_command(app)
     commands = getattr(group, "commands", {})
-    assert isinstance(commands, dict)
+    assert isinstance(commands, Mapping)
     return sorted(commands)
 
 
