@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
 
 from trustctl.ingest.columns import CODED, TEXT, Rows, Text
 from trustctl.ingest.grouping import Grouping, blank_ids, merged_codes
@@ -30,6 +30,9 @@ from trustctl.schema import (
 __all__ = ["Typed", "check_decisions", "check_rows", "find_conflicts"]
 
 _ACTION_CLASS = re.compile(ACTION_CLASS_PATTERN)
+#: Plain decimals of at most 15 digits: ``float`` reads them as pandas does (both exactly
+#: rounded; tests/test_confidence_numbers.py compares them over a million spellings).
+_PLAIN_DECIMAL = re.compile(r"(?=.*[0-9])[0-9]{0,15}(\.[0-9]{0,15})?")
 
 
 def _vocabulary(
@@ -117,8 +120,7 @@ def check_rows(rows: Rows, problems: Problems) -> Typed:
 
 def _check_confidence(column: Text, problems: Problems) -> np.ndarray:
     """Each distinct confidence's number (then NaN for empty), reporting those not in [0, 1]."""
-    spelled = column.values.to_pandas()
-    numbers = pd.to_numeric(spelled, errors="coerce").to_numpy(float)
+    numbers = confidence_numbers(column.values)
     bad = ~((numbers >= 0) & (numbers <= 1))  # NaN fails both
     if bad.any():
         out_of_range = np.flatnonzero(np.isin(column.codes, np.flatnonzero(bad)))
@@ -129,6 +131,34 @@ def _check_confidence(column: Text, problems: Problems) -> np.ndarray:
             )
         problems.add(out_of_range[MAX_REPORTED:], "column 'ai_confidence': not a number in [0, 1]")
     return np.append(numbers, np.nan)
+
+
+def confidence_numbers(values: pa.Array) -> np.ndarray:
+    """Confidences (text) as numbers as ``pandas.to_numeric`` reads them (NaN if not a
+    number). Plain decimals are read by ``float``; pandas is imported only for others."""
+    spelled: list[str] = values.to_pylist()
+    if all(_plain(text) for text in spelled):
+        return np.array([float(text) for text in spelled], dtype=np.float64)
+    import pandas as pd
+
+    found = pd.to_numeric(values.to_pandas(), errors="coerce")
+    return np.asarray(found, dtype=np.float64)
+
+
+def _plain(text: str) -> bool:
+    return _PLAIN_DECIMAL.fullmatch(text) is not None and sum(map(str.isdigit, text)) <= 15
+
+
+def _first_seen_codes(numbers: np.ndarray) -> tuple[np.ndarray, int]:
+    """Each number's code in the order values first appear (NaN: -1; 0.0 and -0.0 are one
+    value), and how many values there are: what ``pandas.factorize`` gives."""
+    given = ~np.isnan(numbers)
+    distinct, first, inverse = np.unique(numbers[given], return_index=True, return_inverse=True)
+    rank = np.empty(len(distinct), dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(distinct))
+    codes = np.full(len(numbers), -1, dtype=np.int64)
+    codes[given] = rank[inverse.reshape(-1)]
+    return codes, len(distinct)
 
 
 def _value_codes(rows: Rows, typed: Typed, which: np.ndarray) -> Iterator[tuple[str, np.ndarray]]:
@@ -143,8 +173,8 @@ def _value_codes(rows: Rows, typed: Typed, which: np.ndarray) -> Iterator[tuple[
         if len(rows.texts[name].values) > 1:
             yield name, rows.texts[name].codes[which]
     # Equal numbers are one value however spelled (0.5, 0.50).
-    numbers, distinct = pd.factorize(typed.confidence)  # NaN (empty, invalid) is -1
-    if len(distinct) > 1:
+    numbers, distinct = _first_seen_codes(typed.confidence)  # NaN (empty, invalid) is -1
+    if distinct > 1:
         yield "ai_confidence", numbers[rows.texts["ai_confidence"].codes[which]]
 
 
@@ -176,6 +206,8 @@ def _report_conflicts(
     problems: Problems,
 ) -> None:
     """Messages for the rows ``which`` (by decision, then row) of conflicting decisions."""
+    import pandas as pd  # the error path only
+
     given = codes >= 0
     pairs = pd.DataFrame(
         {"decision": groups.code[which[given]], "value": codes[given], "row": which[given]}

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-import pandas as pd
-
 if TYPE_CHECKING:
+    import pandas as pd
+
     from trustctl.ingest.arriving import Arriving
 
 __all__ = [

@@ -6,10 +6,10 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from trustctl.distinct import sorted_codes
 from trustctl.ingest.columns import offsets
 
 __all__ = ["Grouping", "blank_ids", "group_rows", "merged_codes"]
@@ -161,7 +161,7 @@ def _id_keys(ids: pa.Array) -> np.ndarray:
         bits = 8 * (width - 8)
         smallest = key.min()
         if int(key.max() - smallest) >> (64 - bits):
-            ranks, distinct = pd.factorize(key, sort=True)
+            ranks, distinct = sorted_codes(key)
             del key
             if len(distinct) >> (64 - bits):
                 return _id_pairs(ranks, _id_bytes(ids, width, 8, width - 8))
@@ -182,7 +182,7 @@ def _id_keys(ids: pa.Array) -> np.ndarray:
 
 def _id_pairs(ranks: np.ndarray, low: np.ndarray) -> np.ndarray:
     """Ranks of the first 8 bytes and the rest, as one number in the same order."""
-    low_ranks, low_distinct = pd.factorize(low, sort=True)
+    low_ranks, low_distinct = sorted_codes(low)
     ranks *= len(low_distinct)
     ranks += low_ranks
     return ranks

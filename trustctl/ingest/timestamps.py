@@ -5,18 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from trustctl.ingest.problems import MAX_REPORTED, Problems
 from trustctl.schema import DATED_PATTERN, EARLIEST, LATEST, RANGE_TEXT, ZONED_PATTERN
+from trustctl.times import micros
 
 __all__ = ["Times", "arrow_times", "parse_timestamps"]
 
 
-_EARLIEST = pd.Timestamp(EARLIEST)
-_LATEST = pd.Timestamp(LATEST)
+_LATEST_MICROS = micros(LATEST)
+_LATEST_SECONDS = _LATEST_MICROS // 10**6
 _PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
 
 
@@ -37,7 +37,7 @@ def arrow_times(column: pa.Array) -> tuple[np.ndarray, int] | None:
         per_second = _PER_SECOND[column.type.unit]
         raw = np.asarray(column.cast(pa.int64()))
         # Bounds in the column's own unit: nothing is rounded before it is checked.
-        if len(raw) and (raw.min() < 0 or raw.max() > _LATEST.value // 10**9 * per_second):
+        if len(raw) and (raw.min() < 0 or raw.max() > _LATEST_SECONDS * per_second):
             return None
         # Nanoseconds are cut to microseconds, as pandas does with the text.
         micros = raw * (10**6 // per_second) if per_second <= 10**6 else raw // 1000
@@ -55,7 +55,7 @@ def arrow_times(column: pa.Array) -> tuple[np.ndarray, int] | None:
         values = np.empty(len(column), dtype=np.int64)
         values[ends_in_z], values[~ends_in_z] = zoned, naive_ones
         naive = len(naive_ones)
-    if len(values) and (values.min() < 0 or values.max() > _LATEST.value // 1000):
+    if len(values) and (values.min() < 0 or values.max() > _LATEST_MICROS):
         return None
     return values.view("datetime64[us]"), naive
 
@@ -94,6 +94,8 @@ def parse_timestamps(times: Times, problems: Problems) -> int:
     instants, naive, rows = times.instants, times.naive, times.unread
     if not len(rows):
         return naive
+    import pandas as pd  # only for times Arrow did not read: not on every run's path
+
     text = times.unread_text.to_pandas()
     empty = (text == "").to_numpy()
     problems.add(rows[empty], "column 'timestamp': empty; a timestamp is required")
@@ -104,7 +106,11 @@ def parse_timestamps(times: Times, problems: Problems) -> int:
     )
     bad = parsed.isna().to_numpy() & ~empty
     # Times are nanoseconds downstream: outside these years a mistyped year, not data.
-    out_of_range = ~bad & ~empty & ~((parsed >= _EARLIEST) & (parsed <= _LATEST)).to_numpy(bool)
+    out_of_range = (
+        ~bad
+        & ~empty
+        & ~((parsed >= pd.Timestamp(EARLIEST)) & (parsed <= pd.Timestamp(LATEST))).to_numpy(bool)
+    )
     for local in np.flatnonzero(out_of_range)[:MAX_REPORTED]:
         problems.add(
             rows[[local]],
