@@ -83,7 +83,7 @@ def _moments(first: float, last: float, hours: float) -> list[dt.datetime]:
     return found
 
 
-def _reread(path: Path, moment: dt.datetime, where: tuple[object, ...]) -> pd.DataFrame:
+def _reread(path: Path, moment: dt.datetime, where: tuple[object, ...]) -> segments.Segments:
     try:
         return Logs([path], where=where).read(moment).segments  # type: ignore[arg-type]
     except TrustctlError:  # no decision met the filters yet
@@ -101,7 +101,7 @@ def test_each_moment_equals_the_logs_read_again_then(logs: LogFiles, where: tupl
     arriving = 0
     for moment, read in zip(moments, reads_at(decisions, moments, filters), strict=True):
         again = _reread(path, moment, filters)
-        pd.testing.assert_frame_equal(read.segments, again)
+        pd.testing.assert_frame_equal(read.segments.to_frame(), again.to_frame())
         assert decisions.arriving is not None
         arriving += len(decisions.arriving.at(moment))
     assert arriving > 100  # most moments had decisions still arriving
@@ -113,7 +113,7 @@ def test_the_sample_at_weekly_moments(tmp_path: Path) -> None:
     moments = [latest - dt.timedelta(days=7 * k, hours=k) for k in range(12, -1, -1)]
     for moment, read in zip(moments, reads_at(decisions, moments), strict=True):
         again = Logs([SAMPLE_CSV]).read(moment)
-        pd.testing.assert_frame_equal(read.segments, again.segments)
+        pd.testing.assert_frame_equal(read.segments.to_frame(), again.segments.to_frame())
 
 
 def test_without_the_rows_of_arriving_decisions_it_is_refused() -> None:

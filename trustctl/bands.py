@@ -21,11 +21,14 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from trustctl.segment_counts import Key
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["NONE", "NO_BANDS", "Bands", "cut_text"]
 
@@ -84,6 +87,8 @@ class Bands:
         as groups are keyed; without cuts, the frame as it is."""
         if not self.cuts:
             return frame
+        import pandas as pd  # the frame's own: loaded already
+
         names = pd.Categorical.from_codes(
             self.codes(frame["ai_confidence"].to_numpy(dtype=np.float64)),
             dtype=pd.CategoricalDtype(pd.Index(self.labels)),

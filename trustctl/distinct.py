@@ -7,7 +7,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["sorted_codes"]
+__all__ = ["filled", "sorted_codes"]
 
 
 def sorted_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -26,3 +26,10 @@ def sorted_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     at = np.asarray(pc.fill_null(indices, -1) if indices.null_count else indices, dtype=np.int64)
     codes: np.ndarray = rank[at]
     return codes, distinct.take(pa.array(order)).to_numpy(zero_copy_only=False)
+
+
+def filled(text: np.ndarray) -> np.ndarray:
+    """Text (an object array) with ``""`` for a missing value (``None``)."""
+    missing = np.equal(text, np.array(None, dtype=object))
+    found: np.ndarray = np.where(missing, "", text).astype(object)
+    return found

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from trustctl import level_history, segments, times
+from trustctl.distinct import filled
 from trustctl.evidence_clocks import (
     COUNTED,
     Clock,
@@ -46,7 +47,10 @@ from trustctl.evidence_model import (
 )
 from trustctl.levels import LADDER
 from trustctl.rules import TrustRules
-from trustctl.segments import NO_TIME
+from trustctl.segments import NO_TIME, Segments
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "Evidence",
@@ -73,6 +77,8 @@ def collect(
     previous: Mapping[GroupKey, PriorState] | None = None,
 ) -> list[GroupState]:
     """Build every group's state from merged decisions (``Decisions.frame``) up to ``as_of``."""
+    import pandas as pd
+
     stamps = pd.DatetimeIndex(frame["timestamp"]).as_unit("us").asi8
     known = stamps <= times.micros(as_of)
     data = frame if known.all() else frame[known]
@@ -80,7 +86,7 @@ def collect(
 
 
 def collect_segments(
-    seg: pd.DataFrame,
+    seg: Segments,
     rules: TrustRules,
     as_of: dt.datetime,
     previous: Mapping[GroupKey, PriorState] | None = None,
@@ -97,22 +103,22 @@ def collect_segments(
     window_start = times.micros(as_of) - rules.window_span // dt.timedelta(microseconds=1)
     window_day = Clock.window(window_start, "").day
     groups = number_groups(seg, keys)
-    days = seg["day"].to_numpy()
-    has = seg["decisions"].to_numpy() > 0
+    days = seg["day"]
+    has = seg["decisions"] > 0
     active = groups.total(has & (days >= window_day)) > 0
     history = level_history.read(groups.of_row, len(groups.keys), seg, has)
-    crit_counts = seg["critical_failures"].to_numpy()
+    crit_counts = seg["critical_failures"]
     critical = (crit_counts > 0) & (days >= window_day)
     critical_count = groups.total(np.where(critical, crit_counts, 0))
     critical_row = latest_critical(groups, seg, critical)
-    tier_column = seg["system_tier"].to_numpy(dtype=np.int64)
+    tier_column = seg["system_tier"].astype(np.int64)
     system_tiers = groups.tier_sets(tier_column, has & (tier_column > 0))
     tier_services = groups.tier_services(
-        tier_column, seg["service"].fillna("").to_numpy(dtype=object), has & (tier_column > 0)
+        tier_column, filled(seg["service"]), has & (tier_column > 0)
     )
     risk_tiers = groups.tier_sets(risk_tiers_of(seg, rules), has)
-    critical_at = seg["critical_at"].to_numpy()
-    critical_ids = seg["critical_id"].to_numpy()
+    critical_at = seg["critical_at"]
+    critical_ids = seg["critical_id"]
 
     in_window = window_reason(rules)
     timelines: dict[int, Timeline] = {}

@@ -9,14 +9,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from trustctl import times
 from trustctl.evidence_groups import Groups
 from trustctl.evidence_model import Evidence, PriorState, VersionChange
 from trustctl.levels import Level
 from trustctl.rules import TrustRules, parse_duration
-from trustctl.segments import COUNTS, SAMPLING
+from trustctl.segments import COUNTS, SAMPLING, Segments
 from trustctl.times import MICROS_PER_DAY
 
 __all__ = [
@@ -176,7 +175,7 @@ class Clock:
 def count_evidence(
     groups: Groups,
     timelines: Mapping[int, Timeline],
-    seg: pd.DataFrame,
+    seg: Segments,
     has: np.ndarray,
     which: str,
     window_reason: str,
@@ -196,15 +195,15 @@ def count_evidence(
         days[g] = clock.day
         if clock.level_day:
             level_day[g] = clock.day - 1
-    seg_days = seg["day"].to_numpy()
-    at_level = seg["mode"].to_numpy().astype(np.int64) == current[groups.of_row]
+    seg_days = seg["day"]
+    at_level = seg["mode"].astype(np.int64) == current[groups.of_row]
     counted = has & (
         (seg_days >= days[groups.of_row]) | (at_level & (seg_days == level_day[groups.of_row]))
     )
-    values = {name: np.where(counted, seg[name].to_numpy(), 0) for name in COUNTS}
+    values = {name: np.where(counted, seg[name], 0) for name in COUNTS}
     # Once the agent acts, humans review only some actions: agreement counts the audit
     # sample's reviews, never the ones chosen because something looked wrong (or right).
-    acting = seg["mode"].to_numpy() >= Level.AUTO_NOTIFY.rank
+    acting = seg["mode"] >= Level.AUTO_NOTIFY.rank
     for name in SAMPLING:
         values[name] = np.where(acting, values[name], 0)
     values["reviewed"] = values["reviewed"] - values["unsampled"]

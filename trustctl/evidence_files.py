@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from trustctl import __version__, segments, times
@@ -31,6 +30,7 @@ from trustctl.files import atomic_writer
 from trustctl.ingest import IngestReport, SourceSummary, summed_report
 from trustctl.ingest.find import is_directory, once, walk
 from trustctl.schema import MODE_SPELLINGS
+from trustctl.segments import Segments
 from trustctl.times import at_micros, in_range
 
 __all__ = ["FORMAT", "Aggregated", "find_evidence", "read", "write"]
@@ -43,7 +43,7 @@ _METADATA_KEY = b"trustctl.evidence"
 class Aggregated:
     """Segments merged from one or more evidence files, with what they were read from."""
 
-    segments: pd.DataFrame
+    segments: Segments
     report: IngestReport
     until: dt.datetime | None
     """The ``--as-of`` the logs were cut at when aggregated (the same for every file)."""
@@ -53,7 +53,7 @@ class Aggregated:
 
 def write(
     path: Path,
-    segs: pd.DataFrame,
+    segs: Segments,
     report: IngestReport,
     until: dt.datetime | None,
     bands: Bands = NO_BANDS,
@@ -82,7 +82,7 @@ def read(paths: Sequence[Path], bands: Bands = NO_BANDS) -> Aggregated:
     ``confidence`` column names them); without, a file's bands are added together.
     """
     files = find_evidence(paths)
-    parts: list[pd.DataFrame] = []
+    parts: list[Segments] = []
     reports: list[IngestReport] = []
     untils: set[str | None] = set()
     for path in files:
@@ -104,9 +104,7 @@ def read(paths: Sequence[Path], bands: Bands = NO_BANDS) -> Aggregated:
         )
     merged = segments.merge(parts)
     until_text = untils.pop()
-    times = np.concatenate(
-        [merged["last_recorded_at"].to_numpy(), merged["critical_at"].to_numpy()]
-    )
+    times = np.concatenate([merged["last_recorded_at"], merged["critical_at"]])
     latest = int(times.max()) if len(times) else segments.NO_TIME
     return Aggregated(
         segments=merged,
@@ -217,7 +215,7 @@ def _banded(path: Path, table: pa.Table, bands: Bands) -> pa.Table:
     )
 
 
-def _segments_of(path: Path, table: pa.Table) -> pd.DataFrame:
+def _segments_of(path: Path, table: pa.Table) -> Segments:
     """The file's segments, every column checked: a bad value names the file, row and column."""
     import pyarrow.compute as pc
 
@@ -358,7 +356,7 @@ def _until(path: Path, meta: dict[str, Any]) -> str | None:
     return str(value)
 
 
-def _own_report(path: Path, segs: pd.DataFrame) -> IngestReport:
+def _own_report(path: Path, segs: Segments) -> IngestReport:
     """A file without trustctl's metadata (a warehouse's output) is its own source."""
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     decisions = int(segs["decisions"].sum())

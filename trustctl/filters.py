@@ -6,15 +6,19 @@ import difflib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from trustctl import times
 from trustctl.errors import TrustctlError
 from trustctl.levels import LEVEL_SPELLINGS
 from trustctl.schema import HUMAN_CODES, OUTCOME_CODES, SEVERITY_CODES
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from trustctl.segments import Segments
 
 __all__ = ["EVIDENCE_COLUMNS", "Filter", "keep", "keep_segments", "none_left", "parse_filter"]
 
@@ -159,7 +163,11 @@ def _holds(values: np.ndarray, where: Filter) -> np.ndarray:
     return ~equal if where.op == "!=" else equal
 
 
-def _column_holds(column: pd.Series, where: Filter) -> np.ndarray:
+def _column_holds(column: pd.Series | np.ndarray, where: Filter) -> np.ndarray:
+    if isinstance(column, np.ndarray):  # a column of segments
+        return _holds(column, where)
+    import pandas as pd  # a decisions frame's column: pandas is loaded already
+
     if isinstance(column.dtype, pd.CategoricalDtype):  # judge each distinct value once
         categories = np.asarray(column.cat.categories, dtype=object)
         held: np.ndarray = _holds(categories, where)[column.cat.codes.to_numpy()]
@@ -181,15 +189,16 @@ def none_left(filters: Sequence[Filter]) -> TrustctlError:
     return TrustctlError(f"no decision meets --where {' and '.join(f.text for f in filters)}")
 
 
-def keep(frame: pd.DataFrame, filters: Sequence[Filter]) -> np.ndarray:
-    """Which rows of a decisions frame (one row per decision) meet every filter."""
+def keep(frame: pd.DataFrame | Segments, filters: Sequence[Filter]) -> np.ndarray:
+    """Which rows of a decisions frame (one row per decision), or which segments, meet
+    every filter."""
     kept = np.ones(len(frame), dtype=bool)
     for where in filters:
         kept &= _column_holds(frame[where.column], where)
     return kept
 
 
-def keep_segments(frame: pd.DataFrame, filters: Sequence[Filter]) -> pd.DataFrame:
+def keep_segments(frame: Segments, filters: Sequence[Filter]) -> Segments:
     """The evidence segments that meet every filter; a column they do not keep is refused."""
     for where in filters:
         if where.column not in EVIDENCE_COLUMNS:
@@ -199,7 +208,7 @@ def keep_segments(frame: pd.DataFrame, filters: Sequence[Filter]) -> pd.DataFram
             )
     if not filters:
         return frame
-    kept: pd.DataFrame = frame[keep(frame, filters)].reset_index(drop=True)
+    kept = frame.take(keep(frame, filters))
     if not len(kept):
         raise none_left(filters)
     return kept

@@ -13,8 +13,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
-import pandas as pd
-
 from trustctl import segments, times
 from trustctl.bands import NO_BANDS, Bands
 from trustctl.errors import InputError
@@ -27,6 +25,7 @@ from trustctl.ingest import (
     count_decisions,
     load_decisions,
 )
+from trustctl.segments import Segments
 
 __all__ = [
     "DecisionLogs",
@@ -45,7 +44,7 @@ __all__ = [
 class Read:
     """What a source gave: segments, what was read, and the moments it knows of."""
 
-    segments: pd.DataFrame
+    segments: Segments
     """Evidence segments (``trustctl.segments``) of every decision up to the cut."""
     report: IngestReport
     after_as_of: int
@@ -154,6 +153,8 @@ class DecisionsRead:
         decisions = filtered(self.decisions, self.where)
         if bands:  # explain and the review find each group's decisions by its key
             decisions = replace(decisions, frame=bands.split(decisions.frame))
+        import pandas as pd  # the decisions are a frame: pandas is loaded already
+
         frame = decisions.frame
         after = decisions.report.decisions_after_until
         if until is not None:

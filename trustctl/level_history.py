@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
-from trustctl.segments import NO_TIME
+from trustctl.distinct import sorted_codes
+from trustctl.segments import NO_TIME, Segments
 
 __all__ = ["History", "read"]
 
@@ -32,7 +32,7 @@ class History:
     """The named agent version of the run before the latest one (``None``: no other)."""
 
 
-def read(of_row: np.ndarray, n: int, seg: pd.DataFrame, has: np.ndarray) -> History:
+def read(of_row: np.ndarray, n: int, seg: Segments, has: np.ndarray) -> History:
     """Level and version history from each segment's first and last decision; ``of_row`` is
     each segment's group number (of ``n``).
 
@@ -44,11 +44,11 @@ def read(of_row: np.ndarray, n: int, seg: pd.DataFrame, has: np.ndarray) -> Hist
     """
     rows = np.flatnonzero(has)
     group = np.tile(of_row[rows], 2)
-    at = np.concatenate([seg["first_at"].to_numpy()[rows], seg["last_at"].to_numpy()[rows]])
-    ids = np.concatenate([seg["first_id"].to_numpy()[rows], seg["last_id"].to_numpy()[rows]])
-    mode = np.tile(seg["mode"].to_numpy().astype(np.int64)[rows], 2)
-    version = np.tile(seg["agent_version"].to_numpy()[rows], 2)
-    order = np.lexsort((pd.factorize(ids, sort=True)[0], at, group))
+    at = np.concatenate([seg["first_at"][rows], seg["last_at"][rows]])
+    ids = np.concatenate([seg["first_id"][rows], seg["last_id"][rows]])
+    mode = np.tile(seg["mode"].astype(np.int64)[rows], 2)
+    version = np.tile(seg["agent_version"][rows], 2)
+    order = np.lexsort((sorted_codes(ids)[0], at, group))
     group, at, mode, version = group[order], at[order], mode[order], version[order]
     same_group = np.zeros(len(order), dtype=bool)
     same_group[1:] = group[1:] == group[:-1]
@@ -68,7 +68,7 @@ def read(of_row: np.ndarray, n: int, seg: pd.DataFrame, has: np.ndarray) -> Hist
     # Agent versions: runs of one named version; points that name none are skipped.
     named = version != ""
     g_named, at_named, v_named = group[named], at[named], version[named]
-    codes = pd.factorize(v_named)[0]
+    codes = sorted_codes(v_named)[0]
     run_starts = np.ones(len(g_named), dtype=bool)
     run_starts[1:] = (g_named[1:] != g_named[:-1]) | (codes[1:] != codes[:-1])
     version_since = _per_group_max(n, g_named, at_named, run_starts)

@@ -15,24 +15,29 @@ about them was recorded); and the critical failures whose
 *outcome was recorded* on ``day`` (``critical_failures``, the latest one's
 ``critical_at``, ``critical_decided_at`` and ``critical_id``).
 
-In memory the frame holds times as int64 microseconds since the epoch (``NO_TIME``
-when there is none), ``day`` as int64 days since the epoch and ``mode`` as its
-ladder rank. On disk (``to_arrow``) they are ``timestamp[us, UTC]``, ``date32``
+In memory (``Segments``: one numpy array per column) times are int64 microseconds since
+the epoch (``NO_TIME`` when there is none), ``day`` as int64 days since the epoch and
+``mode`` as its ladder rank. On disk (``to_arrow``) they are ``timestamp[us, UTC]``, ``date32``
 and the level's name. Rows are in key order: text by code point, numbers ascending,
 ``mode`` in ladder order (observe, suggest, auto_notify, full).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from trustctl.bands import NO_BANDS, Bands
+from trustctl.distinct import filled, sorted_codes
 from trustctl.levels import LADDER, LEVEL_SPELLINGS
 from trustctl.segment_counts import NEVER, NO_TIME, Key, Merged, count, key_codes
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "BANDED_SCHEMA",
@@ -42,6 +47,7 @@ __all__ = [
     "NO_TIME",
     "SAMPLING",
     "SCHEMA",
+    "Segments",
     "empty",
     "from_arrow",
     "from_decisions",
@@ -102,35 +108,73 @@ _TEXT = (
 )
 
 
+@dataclass(frozen=True)
+class Segments:
+    """Evidence segments: one numpy array per column of ``COLUMNS``, all of one length, in
+    key order. Text is an object array of ``str`` (a missing id is ``None``); ``system_tier``,
+    ``risk_tier`` and ``mode`` are int8; the rest int64."""
+
+    columns: Mapping[str, np.ndarray]
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.columns[name]
+
+    def __len__(self) -> int:
+        return len(self.columns["day"])
+
+    def take(self, rows: np.ndarray) -> Segments:
+        """The segments ``rows`` (indices or flags), in that order."""
+        return Segments({name: values[rows] for name, values in self.columns.items()})
+
+    def to_frame(self) -> pd.DataFrame:
+        """The segments as a pandas DataFrame (columns in ``COLUMNS`` order)."""
+        import pandas as pd
+
+        frame: pd.DataFrame = pd.DataFrame(dict(self.columns), copy=False)
+        return frame
+
+
 def _micros(column: pd.Series) -> np.ndarray:
     """A datetime column as int64 microseconds since the epoch."""
+    import pandas as pd
+
     micros: np.ndarray = pd.DatetimeIndex(column).as_unit("us").asi8
     return micros
 
 
 def _codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """A column as int64 codes in the order of its values, and the values.
+    """A frame's column as int64 codes in the order of its values, and the values.
 
-    Categoricals with sorted categories and small integers are used as they are: no
-    hashing of ten million rows for a dozen values.
+    Categoricals with sorted categories are used as they are: no hashing of ten million
+    rows for a dozen values.
     """
+    import pandas as pd
+
     categorical = isinstance(column.dtype, pd.CategoricalDtype)
     if categorical and column.cat.categories.is_monotonic_increasing:
         codes = column.cat.codes.to_numpy().astype(np.int64)
         if not len(codes) or codes.min() >= 0:
             return codes, np.asarray(column.cat.categories, dtype=object)
-    if column.dtype.kind in "iu" and len(column):
-        values = column.to_numpy().astype(np.int64)
-        low, high = int(values.min()), int(values.max())
-        if high - low < 1 << 16:
-            return values - low, np.arange(low, high + 1)
+    if column.dtype.kind in "iu":
+        return _array_codes(column.to_numpy())
     found, uniques = pd.factorize(column, sort=True)
     return found.astype(np.int64), np.asarray(
         uniques, dtype=object if uniques.dtype.kind not in "iub" else None
     )
 
 
-def from_decisions(frame: pd.DataFrame, bands: Bands = NO_BANDS) -> pd.DataFrame:
+def _array_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A column as int64 codes in the order of its values, and the values. Small integers
+    are their own codes (less their smallest): no hashing."""
+    if values.dtype.kind in "iu" and len(values):
+        numbers = values.astype(np.int64)
+        low, high = int(numbers.min()), int(numbers.max())
+        if high - low < 1 << 16:
+            return numbers - low, np.arange(low, high + 1)
+    return sorted_codes(values)
+
+
+def from_decisions(frame: pd.DataFrame, bands: Bands = NO_BANDS) -> Segments:
     """The segments of merged decisions (``Decisions.frame``: sorted by time, then id),
     each in its confidence band."""
     ids = frame["decision_id"]
@@ -152,7 +196,7 @@ def from_decisions(frame: pd.DataFrame, bands: Bands = NO_BANDS) -> pd.DataFrame
     return from_merged(merged)
 
 
-def from_merged(decisions: Merged) -> pd.DataFrame:
+def from_merged(decisions: Merged) -> Segments:
     """The segments of merged decisions given as arrays (``segment_counts.Merged``)."""
     return _frame(count(decisions, KEY[:-1]))
 
@@ -163,30 +207,34 @@ _TYPES = {
 }
 
 
-def _frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:
+def _frame(columns: Mapping[str, np.ndarray]) -> Segments:
     typed = {name: np.asarray(columns[name]) for name in COLUMNS}
     for name, kind in _TYPES.items():
         typed[name] = typed[name].astype(kind, copy=False)
-    frame: pd.DataFrame = pd.DataFrame(typed, copy=False)
-    return frame
+    for name in _TEXT:
+        typed[name] = typed[name].astype(object, copy=False)
+    return Segments(typed)
 
 
-def empty() -> pd.DataFrame:
+def empty() -> Segments:
     """No segments."""
     return _frame({name: np.zeros(0, dtype=object) for name in COLUMNS})
 
 
-def merge(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
+def merge(parts: Sequence[Segments]) -> Segments:
     """Segments of the same key added together (the result is as if read at once)."""
-    whole = pd.concat(list(parts), ignore_index=True) if parts else empty()
-    of_row, first = key_codes([_codes(whole[name])[0] for name in KEY])
+    whole = (
+        Segments({name: np.concatenate([p[name] for p in parts]) for name in COLUMNS})
+        if parts
+        else empty()
+    )
+    of_row, first = key_codes([_array_codes(whole[name])[0] for name in KEY])
     n = len(first)
     if n == len(whole):
-        ordered: pd.DataFrame = whole.iloc[np.argsort(of_row, kind="stable")]
-        return _frame({name: ordered[name].to_numpy() for name in COLUMNS})
-    out: dict[str, np.ndarray] = {name: whole[name].to_numpy()[first] for name in KEY}
+        return _frame(whole.take(np.argsort(of_row, kind="stable")).columns)
+    out: dict[str, np.ndarray] = {name: whole[name][first] for name in KEY}
     for name in (*COUNTS, "critical_failures"):
-        values = whole[name].to_numpy(dtype=np.float64)
+        values = whole[name].astype(np.float64)
         out[name] = np.bincount(of_row, weights=values, minlength=n).astype(np.int64)
 
     # Only keys with several rows need a choice: the others keep their one row.
@@ -197,9 +245,9 @@ def merge(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
         """Per key: the row with the smallest (or largest) values of ``columns``, in order."""
         sort_keys = []
         for name in reversed(columns):
-            values = whole[name].to_numpy()[several]
+            values = whole[name][several]
             if name.endswith("_id"):
-                values = pd.factorize(pd.Series(values).fillna(""), sort=True)[0]
+                values = sorted_codes(filled(values))[0]
             elif not highest:  # no time sorts last when looking for the smallest
                 values = np.where(values == NO_TIME, NEVER, values)
             sort_keys.append(values)
@@ -218,9 +266,9 @@ def merge(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
     ):
         chosen = pick(columns, highest)
         for name in columns:
-            out[name] = whole[name].to_numpy()[chosen]
+            out[name] = whole[name][chosen]
     latest = np.full(n, NO_TIME, dtype=np.int64)
-    np.maximum.at(latest, of_row, whole["last_recorded_at"].to_numpy())
+    np.maximum.at(latest, of_row, whole["last_recorded_at"])
     out["last_recorded_at"] = latest
     return _frame(out)
 
@@ -254,15 +302,13 @@ SCHEMA = BANDED_SCHEMA.remove(BANDED_SCHEMA.get_field_index("confidence"))
 _MODE_NAMES = np.array([level.value for level in LADDER], dtype=object)
 
 
-def to_arrow(segments: pd.DataFrame, banded: bool = False) -> pa.Table:
+def to_arrow(segments: Segments, banded: bool = False) -> pa.Table:
     """The segments as the table ``trustctl aggregate`` writes (``BANDED_SCHEMA`` when they
     are split into confidence bands, else ``SCHEMA``)."""
     schema = BANDED_SCHEMA if banded else SCHEMA
     arrays = []
     for field in schema:
-        values = segments[field.name].to_numpy()
-        if field.name in _TEXT:  # pandas' str dtype holds a missing id as NaN
-            values = segments[field.name].to_numpy(dtype=object, na_value=None)
+        values = segments[field.name]
         if field.name in _TIMES:
             array = pa.array(values, pa.int64(), mask=values == NO_TIME).cast(_TIMESTAMP)
         elif field.name == "day":
@@ -275,7 +321,7 @@ def to_arrow(segments: pd.DataFrame, banded: bool = False) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def from_arrow(table: pa.Table) -> pd.DataFrame:
+def from_arrow(table: pa.Table) -> Segments:
     """Segments read back from ``to_arrow``'s table (columns already checked); without a
     ``confidence`` column, not split into bands."""
     import pyarrow.compute as pc

@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import pandas as pd
 import pyarrow as pa
 
 from trustctl import segments
@@ -35,6 +34,7 @@ from trustctl.ingest import (
     spilled,
     summed_report,
 )
+from trustctl.segments import Segments
 
 __all__ = ["SLICE_BYTES", "Streamed", "slices_for", "stream_segments"]
 
@@ -49,7 +49,7 @@ _ROW_BYTES = 128
 class Streamed:
     """The segments of every slice merged, with what was read."""
 
-    segments: pd.DataFrame
+    segments: Segments
     report: IngestReport
     bad_rows: tuple[BadRow, ...]
 
@@ -96,7 +96,7 @@ def stream_segments(
     slice's problems (in the order of the files and lines).
     """
     files = find_logs(paths)
-    parts: list[pd.DataFrame] = []
+    parts: list[Segments] = []
     reports: list[IngestReport] = []
     bad_rows: list[BadRow] = []
     with spilled(files, slices or slices_for(files)) as spill:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from trustctl.ingest.checks import Typed
@@ -15,6 +15,9 @@ from trustctl.ingest.grouping import Grouping, group_rows
 from trustctl.ingest.merge import known_decisions, merged_frame, rows_after
 from trustctl.ingest.timestamps import Times
 from trustctl.times import as_utc
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["Arriving", "arriving_rows"]
 

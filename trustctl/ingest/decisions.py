@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from trustctl.ingest.arriving import Arriving
+    from trustctl.segments import Segments
 
 __all__ = [
     "BadRow",
@@ -112,7 +113,7 @@ class Decisions:
 class Counted:
     """Decisions counted into evidence segments as they were read, with the ingest report."""
 
-    segments: pd.DataFrame
+    segments: Segments
     """Evidence segments (``trustctl.segments``) of every decision read."""
     report: IngestReport
     bad_rows: tuple[BadRow, ...]

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -19,6 +18,9 @@ from trustctl.schema import COLUMNS, REQUIRED_PER_DECISION
 from trustctl.segment_counts import Key, Merged
 from trustctl.segments import KEY
 from trustctl.times import as_utc
+
+if TYPE_CHECKING:  # pandas is imported by the frame's functions: counting needs none
+    import pandas as pd
 
 __all__ = ["FRAME_COLUMNS", "known_decisions", "merged_columns", "merged_frame", "rows_after"]
 
@@ -54,6 +56,8 @@ def _sorted(column: Text, dtype: np.dtype[Any]) -> tuple[np.ndarray, list[str]]:
 
 def _categorical(column: Text, codes: np.ndarray) -> pd.Categorical:
     """Text of a column (codes into its values, -1 empty) as a pandas categorical."""
+    import pandas as pd
+
     position, categories = _sorted(column, codes.dtype)
     dtype = pd.CategoricalDtype(pd.Index(categories))
     return pd.Categorical.from_codes(position[codes], dtype=dtype)
@@ -130,6 +134,8 @@ def merged_frame(
     rows' columns: each is let go of once merged, so that the rows and the frame are
     never both whole in memory.
     """
+    import pandas as pd
+
     among = None if kept.all() else kept
     stamps = rows.times.instants.view(np.int64)
     earliest = stamps if among is None else np.where(among, stamps, np.iinfo(np.int64).max)
@@ -169,6 +175,8 @@ def merged_frame(
 
 def _utc(micros: np.ndarray) -> pd.Series:
     """Microseconds since the epoch as a ``datetime64[us, UTC]`` column."""
+    import pandas as pd
+
     column: pd.Series = pd.Series(micros.view("datetime64[us]"), dtype="datetime64[us, UTC]")
     return column
 
@@ -176,6 +184,7 @@ def _utc(micros: np.ndarray) -> pd.Series:
 def _text_at(texts: pa.Array, rows: np.ndarray) -> pd.Series:
     """Some rows' text as a pandas text column (``large_string`` in Arrow: no copy), taken
     a block at a time: the Arrow ``string`` copy is never whole next to the pandas one."""
+
     step = 1 << 20
     chunks = [
         texts.take(rows[start : start + step]).cast(pa.large_string())
