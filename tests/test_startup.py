@@ -67,6 +67,22 @@ def test_generate_loads_neither_scipy_optimize_nor_stats(tmp_path: Path) -> None
     assert {"scipy.optimize", "scipy.stats", "matplotlib"} & loaded == set()
 
 
+def test_generate_loads_no_pandas(tmp_path: Path) -> None:
+    # pandas costs about 0.4 s of CPU to import, more than the rest of a small generate.
+    # pyarrow imports it too at its first conversion from or to numpy (trustctl.arrays).
+    loaded = _loaded("generate", SAMPLE_CSV, "-o", tmp_path / "policy.yaml")
+    assert "trustctl.evaluate" in loaded  # it did the work
+    assert "pandas" not in _packages(loaded)
+
+
+def test_aggregate_and_generate_from_evidence_load_no_pandas(tmp_path: Path) -> None:
+    evidence = tmp_path / "evidence.parquet"
+    assert "pandas" not in _packages(_loaded("aggregate", SAMPLE_CSV, "-o", evidence))
+    loaded = _loaded("generate", "--evidence", evidence, "-o", tmp_path / "policy.yaml")
+    assert "trustctl.evaluate" in loaded
+    assert "pandas" not in _packages(loaded)
+
+
 def test_commands_annotations_are_objects_not_text() -> None:
     # Typer evaluates annotations given as text (``from __future__ import annotations``)
     # again for every command on every run: a fifth of what --help costs.

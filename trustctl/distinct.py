@@ -4,8 +4,9 @@ hashed by Arrow: no pandas import)."""
 from __future__ import annotations
 
 import numpy as np
-import pyarrow as pa
 import pyarrow.compute as pc
+
+from trustctl.arrays import from_numpy, scalar, strings, text_values, to_numpy
 
 __all__ = ["filled", "sorted_codes"]
 
@@ -16,16 +17,19 @@ def sorted_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     Integers sort as numbers, text by code point (Arrow compares UTF-8 bytes: the same).
     """
-    encoded = pc.dictionary_encode(pa.array(values))
+    text = values.dtype == object
+    encoded = pc.dictionary_encode(strings(values) if text else from_numpy(values))
     distinct = encoded.dictionary
-    order = np.asarray(pc.array_sort_indices(distinct), dtype=np.int64)
+    order = to_numpy(pc.array_sort_indices(distinct)).astype(np.int64)
     rank = np.empty(len(order) + 1, dtype=np.int64)
     rank[order] = np.arange(len(order), dtype=np.int64)
     rank[-1] = -1
     indices = encoded.indices
-    at = np.asarray(pc.fill_null(indices, -1) if indices.null_count else indices, dtype=np.int64)
-    codes: np.ndarray = rank[at]
-    return codes, distinct.take(pa.array(order)).to_numpy(zero_copy_only=False)
+    if indices.null_count:
+        indices = pc.fill_null(indices, scalar(-1, indices.type))
+    codes: np.ndarray = rank[to_numpy(indices)]
+    ordered = distinct.take(from_numpy(order))
+    return codes, text_values(ordered) if text else to_numpy(ordered)
 
 
 def filled(text: np.ndarray) -> np.ndarray:

@@ -24,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 
 from trustctl import __version__, segments, times
+from trustctl.arrays import from_numpy, scalar, strings
 from trustctl.bands import NO_BANDS, Bands
 from trustctl.errors import InputError, first_line
 from trustctl.files import atomic_writer
@@ -161,7 +162,9 @@ def _read_one(path: Path) -> tuple[pa.Table, dict[str, Any] | None]:
             raise InputError([f"{path}: evidence metadata is not {FORMAT}; aggregate it again"])
     present = [name for name in segments.COLUMNS if name in schema.names]
     try:
-        table = pq.read_table(path, columns=present)
+        # Not pq.read_table: its datasets import pandas (trustctl.arrays).
+        with pq.ParquetFile(path) as parquet:
+            table = parquet.read(columns=present).select(present)
     except (pa.ArrowException, OSError) as exc:
         raise InputError([f"{path}: not a readable Parquet file: {first_line(exc)}"]) from None
     return _with_sampling(table), meta
@@ -175,7 +178,11 @@ def _with_sampling(table: pa.Table) -> pa.Table:
     reviewed = table.column("reviewed")
     for name in segments.SAMPLING:
         if name not in table.column_names:
-            column = reviewed if name == "sampling_unknown" else pa.array([0] * len(table))
+            column = (
+                reviewed
+                if name == "sampling_unknown"
+                else from_numpy(np.zeros(len(table), np.int64))
+            )
             table = table.append_column(name, column.cast(pa.int64()))
     return table.select([name for name in segments.COLUMNS if name in table.column_names])
 
@@ -237,15 +244,15 @@ def _segments_of(path: Path, table: pa.Table) -> Segments:
         )
         bad = None if nullable else pc.is_null(column)
         if field.name in _RANGES:  # Kleene logic: a null is bad too, not unknown
-            low, high = _RANGES[field.name]
+            low, high = _scalars(np.array(_RANGES[field.name], np.int64), field.type)
             outside = pc.or_(pc.less(column, low), pc.greater(column, high))
             bad = pc.or_kleene(pc.is_null(column), outside)
         elif pa.types.is_timestamp(field.type) or field.name == "day":
-            first, last = _WHEN[field.name == "day"]
+            first, last = _when(field.type)
             outside = pc.or_(pc.less(column, first), pc.greater(column, last))  # null: not bad
             bad = outside if bad is None else pc.or_kleene(bad, outside)
         if field.name == "mode":
-            bad = pc.is_null(pc.index_in(column, value_set=pa.array(list(MODE_SPELLINGS))))
+            bad = pc.is_null(pc.index_in(column, value_set=strings(list(MODE_SPELLINGS))))
         if bad is not None and pc.any(bad).as_py():
             _refuse(path, field.name, column, bad, "is not valid")
     # A segment with decisions has its first and last; one with critical failures, its latest.
@@ -253,7 +260,7 @@ def _segments_of(path: Path, table: pa.Table) -> Segments:
         ("decisions", ("first_at", "first_id", "last_at", "last_id", "last_recorded_at")),
         ("critical_failures", ("critical_at", "critical_decided_at", "critical_id")),
     ):
-        counted = pc.greater(table.column(count), 0)
+        counted = pc.greater(table.column(count), scalar(0))
         for name in names:
             column = table.column(name)
             missing = pc.and_(counted, pc.is_null(column))
@@ -269,11 +276,22 @@ _RANGES = {
     **{name: (0, 2**53) for name in (*segments.COUNTS, "critical_failures")},
 }
 """Values a column may hold: tiers 1 to 4 and 1 to 3 (0: not given); counts no log exceeds."""
-_WHEN: dict[bool, tuple[dt.datetime | dt.date, dt.datetime | dt.date]] = {
-    False: (times.EARLIEST, times.LATEST),
-    True: (times.EARLIEST.date(), times.LATEST.date()),
-}
-"""The instants (``False``) and days (``True``) evidence may hold: ``times.RANGE_TEXT``."""
+
+
+def _when(kind: pa.DataType) -> tuple[pa.Scalar, pa.Scalar]:
+    """The first and last instant (or day, for ``date32``) evidence may hold
+    (``times.RANGE_TEXT``), as scalars of ``kind``."""
+    bounds = np.array([times.micros(times.EARLIEST), times.micros(times.LATEST)], np.int64)
+    if pa.types.is_date32(kind):
+        return _scalars((bounds // times.MICROS_PER_DAY).astype(np.int32), kind)
+    return _scalars(bounds.view("datetime64[us]"), kind)
+
+
+def _scalars(values: np.ndarray, kind: pa.DataType) -> tuple[pa.Scalar, pa.Scalar]:
+    """Two numbers as scalars of ``kind`` (not ``pa.scalar``: ``trustctl.arrays``)."""
+    both = from_numpy(values).cast(kind)
+    return both[0], both[1]
+
 
 _AT_MOST = (
     (("agreed",), "reviewed"),

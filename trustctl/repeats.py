@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import pandas as pd
 
 __all__ = ["MIN_SHARED", "repeated_logs"]
 
@@ -19,6 +18,8 @@ def repeated_logs(paths: Sequence[str], files: np.ndarray, decisions: np.ndarray
     ``files`` and ``decisions`` give, for every row, its file (an index into ``paths``)
     and its decision; a decision's first file is the earliest one it appears in.
     """
+    import pandas as pd  # only on the error path (a conflict across files)
+
     pairs = pd.DataFrame({"file": files, "decision": decisions}).drop_duplicates()
     if pairs["decision"].is_unique:
         return []

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
+from trustctl.arrays import from_numpy, scalar, strings, text_values, to_numpy
 from trustctl.bands import NO_BANDS, Bands
 from trustctl.distinct import filled, sorted_codes
 from trustctl.levels import LADDER, LEVEL_SPELLINGS
@@ -310,13 +311,15 @@ def to_arrow(segments: Segments, banded: bool = False) -> pa.Table:
     for field in schema:
         values = segments[field.name]
         if field.name in _TIMES:
-            array = pa.array(values, pa.int64(), mask=values == NO_TIME).cast(_TIMESTAMP)
+            array = from_numpy(values, missing=values == NO_TIME).cast(_TIMESTAMP)
         elif field.name == "day":
-            array = pa.array(values.astype(np.int32), pa.int32()).cast(pa.date32())
+            array = from_numpy(values.astype(np.int32)).cast(pa.date32())
         elif field.name == "mode":
-            array = pa.array(_MODE_NAMES[values.astype(np.int64)], pa.string())
+            array = strings(_MODE_NAMES[values.astype(np.int64)])
+        elif field.name in _TEXT:
+            array = strings(values)
         else:
-            array = pa.array(values, field.type)
+            array = from_numpy(values).cast(field.type)
         arrays.append(array)
     return pa.Table.from_arrays(arrays, schema=schema)
 
@@ -334,14 +337,15 @@ def from_arrow(table: pa.Table) -> Segments:
             continue
         column = table.column(field.name).cast(field.type)
         if field.name in _TIMES:
-            column = pc.fill_null(column.cast(pa.int64()), NO_TIME)
+            column = pc.fill_null(column.cast(pa.int64()), scalar(NO_TIME))
         elif field.name == "day":
             column = column.cast(pa.int32())
         elif field.name == "mode":
-            names = pa.array(list(LEVEL_SPELLINGS))
-            ranks = pa.array([level.rank for level in LEVEL_SPELLINGS.values()], pa.int8())
+            names = strings(list(LEVEL_SPELLINGS))
+            ranks = from_numpy(np.array([v.rank for v in LEVEL_SPELLINGS.values()], np.int8))
             column = ranks.take(pc.index_in(column, value_set=names))
         elif field.name in _TEXT and not field.name.endswith("_id"):
-            column = pc.fill_null(column, "")
-        columns[field.name] = column.to_numpy(zero_copy_only=False)
+            column = pc.fill_null(column, scalar(""))
+        text = field.name in _TEXT
+        columns[field.name] = text_values(column) if text else to_numpy(column)
     return _frame(columns)

@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from trustctl.arrays import scalar, strings, to_numpy
 from trustctl.ingest.find import find_logs
 from trustctl.ingest.read import ENCODED, Piece, RawLog, read_log
 from trustctl.ingest.timestamps import Times
@@ -151,16 +152,16 @@ class _Encoder:
         many batches there are."""
         if self.dictionaries:
             encoded = pc.dictionary_encode(pa.concat_arrays(self.dictionaries))
-            distinct, entries = encoded.dictionary, np.asarray(encoded.indices)
+            distinct, entries = encoded.dictionary, to_numpy(encoded.indices)
         else:
-            distinct, entries = pa.array([], pa.string()), np.zeros(0, dtype=np.int32)
+            distinct, entries = strings([]), np.zeros(0, dtype=np.int32)
         # "" becomes -1; the codes of the other values close up behind it.
-        position = pc.index(distinct, "").as_py()
+        position = pc.index(distinct, scalar("")).as_py()
         numbers = np.arange(len(distinct), dtype=np.int64)
         if position >= 0:
             numbers -= numbers > position
             numbers[position] = -1
-            distinct = distinct.filter(pc.not_equal(distinct, ""))
+            distinct = distinct.filter(pc.not_equal(distinct, scalar("")))
         size = len(distinct)
         dtype = np.int8 if size < 1 << 7 else np.int16 if size < 1 << 15 else np.int32
         code_of = numbers[entries].astype(dtype)
@@ -174,7 +175,7 @@ class _Encoder:
         return Text(found, distinct)
 
 
-_EMPTY = pa.array([""], pa.string())
+_EMPTY = strings([""])
 
 
 def _joined(texts: list[pa.Array]) -> pa.Array:
@@ -187,7 +188,7 @@ def _joined(texts: list[pa.Array]) -> pa.Array:
     if not texts or any(text.null_count for text in texts):
         joined = pa.concat_arrays([text.cast(kind) for text in texts]) if texts else None
         texts.clear()
-        return pa.array([], kind) if joined is None else joined
+        return strings([]).cast(kind) if joined is None else joined
     rows = sum(len(text) for text in texts)
     ends = np.empty(rows + 1, dtype=np.int32 if kind == pa.string() else np.int64)
     data = np.empty(size, dtype=np.uint8)

@@ -9,6 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from trustctl.arrays import to_numpy
 from trustctl.distinct import sorted_codes
 from trustctl.ingest.columns import offsets
 
@@ -173,8 +174,8 @@ def _id_keys(ids: pa.Array) -> np.ndarray:
         return key
     encoded = pc.dictionary_encode(ids)
     rank = np.empty(len(encoded.dictionary), dtype=np.int64)
-    rank[np.asarray(pc.array_sort_indices(encoded.dictionary))] = np.arange(len(rank))
-    ordered: np.ndarray = rank[np.asarray(encoded.indices)]
+    rank[to_numpy(pc.array_sort_indices(encoded.dictionary))] = np.arange(len(rank))
+    ordered: np.ndarray = rank[to_numpy(encoded.indices)]
     blank = blank_ids(ids)
     ordered[blank] = len(rank) + np.arange(len(blank))
     return ordered

@@ -9,6 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from trustctl.arrays import from_numpy, strings, text_values, to_numpy
 from trustctl.bands import NO_BANDS, Bands
 from trustctl.ingest.checks import Typed
 from trustctl.ingest.columns import CODED, TEXT, TIERS, Rows, Text
@@ -48,10 +49,10 @@ def _sorted(column: Text, dtype: np.dtype[Any]) -> tuple[np.ndarray, list[str]]:
     """``""`` and every value of the column in the logs, sorted, and each code's position
     among them (code -1, empty, is ``""``, the first): the same for every selection of
     decisions (``until``, skipped ones) and every row order."""
-    order = np.asarray(pc.array_sort_indices(column.values), dtype=np.int64)
+    order = to_numpy(pc.array_sort_indices(column.values)).astype(np.int64)
     position = np.zeros(len(order) + 1, dtype=dtype)
     position[order] = np.arange(1, len(order) + 1)
-    return position, ["", *column.values.take(order).to_pylist()]
+    return position, ["", *column.values.take(from_numpy(order)).to_pylist()]
 
 
 def _categorical(column: Text, codes: np.ndarray) -> pd.Categorical:
@@ -117,7 +118,7 @@ def merged_columns(
         sampled=coded("review_sampled"),
         times=first_time,
         recorded=recorded,
-        ids=lambda which: ids.take(first_rows[which]).to_numpy(zero_copy_only=False),
+        ids=lambda which: text_values(ids.take(from_numpy(first_rows[which]))),
     )
     rows.texts.clear()
     return merged
@@ -167,7 +168,7 @@ def merged_frame(
     del stamps, latest
     rows.times = Times(np.zeros(0, "datetime64[us]"), 0, rows.times.unread, rows.times.unread_text)
     columns["decision_id"] = _text_at(rows.ids, picked.first)
-    rows.ids = pa.array([], rows.ids.type)
+    rows.ids = strings([]).cast(rows.ids.type)
     # No copy: every column is the frame's own already.
     frame: pd.DataFrame = pd.DataFrame({name: columns[name] for name in FRAME_COLUMNS}, copy=False)
     return frame
@@ -187,7 +188,7 @@ def _text_at(texts: pa.Array, rows: np.ndarray) -> pd.Series:
 
     step = 1 << 20
     chunks = [
-        texts.take(rows[start : start + step]).cast(pa.large_string())
+        texts.take(from_numpy(rows[start : start + step])).cast(pa.large_string())
         for start in range(0, len(rows), step)
     ]
     text: pd.Series = pa.chunked_array(chunks, type=pa.large_string()).to_pandas()

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from trustctl.arrays import from_numpy, strings
 from trustctl.errors import InputError, first_line
 from trustctl.ingest import log_source
 from trustctl.ingest.log_source import Source, Unit, check_required, hashed_apart, typed_problem
@@ -67,7 +68,7 @@ def parquet_source(path: Path) -> Source:
         columns = dict(zip(batch.schema.names, batch.columns, strict=True))
         for name, value in given.items():
             columns[name] = pa.DictionaryArray.from_arrays(
-                pa.array(np.zeros(batch.num_rows, dtype=np.int32)), pa.array([value])
+                from_numpy(np.zeros(batch.num_rows, dtype=np.int32)), strings([value])
             )
         names = [c for c in COLUMNS if c in columns]
         return pa.RecordBatch.from_arrays([columns[c] for c in names], names=names)

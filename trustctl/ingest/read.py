@@ -14,6 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from trustctl.arrays import scalar, strings, to_numpy
 from trustctl.errors import InputError
 from trustctl.ingest.csv_log import csv_source
 from trustctl.ingest.find import format_of
@@ -85,7 +86,7 @@ def _encoded(batch: pa.RecordBatch) -> pa.RecordBatch:
         try:
             if name in PER_ROW_COLUMNS:
                 column = column.cast(pa.string())
-                arrays.append(pc.fill_null(column, "") if column.null_count else column)
+                arrays.append(pc.fill_null(column, scalar("")) if column.null_count else column)
             else:
                 arrays.append(_dictionary_of(column))
         except pa.ArrowException:
@@ -105,11 +106,11 @@ def _dictionary_of(column: pa.Array) -> pa.DictionaryArray:
             column = pc.dictionary_encode(column.cast(pa.string()))
     values = column.dictionary.cast(pa.string())
     if values.null_count:
-        values = pc.fill_null(values, "")
+        values = pc.fill_null(values, scalar(""))
     indices = column.indices
     if indices.null_count:  # a null row is one more value, ""
-        indices = pc.fill_null(indices, pa.scalar(len(values), indices.type))
-        values = pa.concat_arrays([values, pa.array([""], pa.string())])
+        indices = pc.fill_null(indices, scalar(len(values), indices.type))
+        values = pa.concat_arrays([values, strings([""])])
     return pa.DictionaryArray.from_arrays(indices, values)
 
 
@@ -123,12 +124,14 @@ def timestamp_text(column: pa.Array, path: Path) -> pa.Array:
         if aware:
             column = column.cast(pa.timestamp(column.type.unit))
         text = pc.strftime(column, format="%Y-%m-%dT%H:%M:%S")
-        text = pc.binary_join_element_wise(text, "Z" if aware else "", "").cast(pa.string())
+        text = pc.binary_join_element_wise(text, scalar("Z" if aware else ""), scalar("")).cast(
+            pa.string()
+        )
     except pa.ArrowException:
         raise InputError(
             [f"{path}: column 'timestamp': values of type {column.type} cannot be read as text"]
         ) from None
-    return pc.fill_null(text, "")
+    return pc.fill_null(text, scalar(""))
 
 
 def partition_of(ids: pa.Array, count: int) -> np.ndarray:
@@ -194,7 +197,7 @@ def narrow(column: pa.DictionaryArray) -> np.ndarray:
     """A dictionary column's indices in the smallest type that holds them: mostly a byte."""
     size = len(column.dictionary)
     dtype = np.uint8 if size <= 1 << 8 else np.uint16 if size <= 1 << 16 else np.uint32
-    narrow: np.ndarray = np.asarray(column.indices).astype(dtype)
+    narrow: np.ndarray = to_numpy(column.indices).astype(dtype)
     return narrow
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from trustctl.arrays import from_numpy, to_numpy
 from trustctl.ingest.problems import MAX_REPORTED, Problems
 from trustctl.schema import DATED_PATTERN, EARLIEST, LATEST, RANGE_TEXT, ZONED_PATTERN
 from trustctl.times import micros
@@ -35,7 +36,7 @@ def arrow_times(column: pa.Array) -> tuple[np.ndarray, int] | None:
         if column.null_count:
             return None
         per_second = _PER_SECOND[column.type.unit]
-        raw = np.asarray(column.cast(pa.int64()))
+        raw = to_numpy(column.cast(pa.int64()))
         # Bounds in the column's own unit: nothing is rounded before it is checked.
         if len(raw) and (raw.min() < 0 or raw.max() > _LATEST_SECONDS * per_second):
             return None
@@ -47,9 +48,9 @@ def arrow_times(column: pa.Array) -> tuple[np.ndarray, int] | None:
     if values is None:
         values, naive = _arrow_instants(column, zoned=False), len(column)
     if values is None:  # mixed: those that end in Z apart from the naive ones
-        ends_in_z = np.asarray(pc.ends_with(column, "Z"), dtype=bool)
-        zoned = _arrow_instants(column.filter(ends_in_z), zoned=True)
-        naive_ones = _arrow_instants(column.filter(~ends_in_z), zoned=False)
+        ends_in_z = to_numpy(pc.ends_with(column, "Z"))
+        zoned = _arrow_instants(column.filter(from_numpy(ends_in_z)), zoned=True)
+        naive_ones = _arrow_instants(column.filter(from_numpy(~ends_in_z)), zoned=False)
         if zoned is None or naive_ones is None:
             return None
         values = np.empty(len(column), dtype=np.int64)
@@ -66,7 +67,7 @@ def _arrow_instants(text: pa.Array, *, zoned: bool) -> np.ndarray | None:
         instants = pc.cast(text, pa.timestamp("us", "UTC" if zoned else None))
     except pa.ArrowInvalid:
         return None
-    found: np.ndarray = np.asarray(instants.view(pa.int64()))
+    found: np.ndarray = to_numpy(instants.view(pa.int64()))
     return found
 
 
