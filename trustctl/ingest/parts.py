@@ -25,6 +25,7 @@ import numpy as np
 import pyarrow as pa
 
 from trustctl import segments
+from trustctl.arrays import from_numpy
 from trustctl.ingest.columns import Built, Rows, offsets
 from trustctl.ingest.decisions import Counted, SourceSummary, summed_report
 from trustctl.ingest.read import WORKERS, Piece, RawLog, partition_of, read_shaped
@@ -113,10 +114,10 @@ def _split(piece: Piece, count: int) -> tuple[int, list[Piece]]:
     return piece.naive, [
         Piece(
             rows=end - start,
-            ids=piece.ids.take(order[start:end]),
+            ids=piece.ids.take(from_numpy(order[start:end])),
             instants=None if instants is None else instants[start:end],
             naive=0,
-            time_text=None if text is None else text.take(order[start:end]),
+            time_text=None if text is None else text.take(from_numpy(order[start:end])),
             texts={name: (values, codes[start:end]) for name, (values, codes) in texts.items()},
         )
         for start, end in itertools.pairwise(bounds)
