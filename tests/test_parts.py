@@ -105,7 +105,7 @@ def test_until_in_partitions(monkeypatch: pytest.MonkeyPatch, until: str) -> Non
 
 def test_bands_in_partitions(monkeypatch: pytest.MonkeyPatch) -> None:
     counted = _check(monkeypatch, [SAMPLE_CSV], bands=Bands((0.9,)))
-    assert isinstance(counted, Counted) and counted.segments["confidence"].nunique() > 1
+    assert isinstance(counted, Counted) and len(set(counted.segments["confidence"])) > 1
 
 
 def test_decisions_across_files_and_formats(
