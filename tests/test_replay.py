@@ -183,3 +183,31 @@ def test_replay_markdown_escapes_pipes_in_cells_as_whatif_does(tmp_path: Path) -
         assert len(cells) == 1, rows  # every row has the header's columns
         assert "| cert.renew service=ci\\|runners |" in text
         assert "- ab: where service!=ci\\|runners" in text
+
+
+def test_each_groups_exposure_under_a_key_of_several_columns_counted_by_hand() -> None:
+    rules = load_rules(None)
+    keyed = rules.model_copy(
+        update={
+            "rules": rules.rules.model_copy(
+                update={"group_by": ("action_class", "system_tier", "service")}
+            )
+        }
+    )
+    found = replay([SAMPLE], keyed, [], since=SINCE).baseline
+    steps = found.history.steps
+    moments = [step.as_of for step in steps]
+    levels = [{v.state.key: v.level.value for v in step.verdicts} for step in steps]
+    expected: dict[tuple[object, ...], list[int]] = {}
+    for decision in _decisions().values():
+        when = times.parse(decision["timestamp"])
+        step = next((i for i in range(1, len(moments)) if moments[i - 1] < when <= moments[i]), 0)
+        if not step:
+            continue
+        key = (decision["action_class"], int(decision["system_tier"]), decision["service"])
+        counts = expected.setdefault(key, [0, 0])
+        counts[0] += 1
+        counts[1] += levels[step - 1].get(key, "observe") in ("auto_notify", "full")
+    got = {key: [e.decisions, e.automated] for key, e in found.groups.items()}
+    assert got == expected
+    assert sum(a for _, a in expected.values()) > 0

@@ -204,10 +204,8 @@ def histories(
         decisions = filtered(read, where)
         decisions = replace(decisions, frame=bands.split(decisions.frame))
         activity = {
-            chains[i].rules.rules.key_fields: _activity(
-                decisions.frame, chains[i].rules.rules.key_fields, moments, every
-            )
-            for i in members
+            group_by: _activity(decisions.frame, group_by, moments, every)
+            for group_by in {chains[i].rules.rules.key_fields for i in members}
         }
         walks = {i: _Walk(chains[i].rules) for i in members}
         for index, known in enumerate(reads_at(read, moments, where, bands)):

@@ -86,21 +86,58 @@ class Replay:
         return None if self.review_minutes is None else exposure.automated * self.review_minutes
 
 
-def _key(values: tuple[object, ...]) -> GroupKey:
-    return tuple(int(v) if isinstance(v, (int, np.integer)) else str(v) for v in values)
+@dataclass(frozen=True)
+class _Rows:
+    """The decisions after the first step and up to the last: each one's row in the frame,
+    the step it falls in and its group (numbered among ``keys``)."""
+
+    inside: np.ndarray
+    step: np.ndarray
+    group: np.ndarray
+    keys: list[GroupKey]
 
 
-def _exposures(found: History) -> tuple[Exposure, dict[GroupKey, Exposure]]:
-    """Each decision after the first step under the level in force at the step before it."""
-    moments = [step.as_of for step in found.steps]
-    frame = found.decisions.frame
+def _column_codes(column: pd.Series, rows: np.ndarray) -> tuple[np.ndarray, list[object]]:
+    """Each row's code in one key column and the values the codes stand for (a category's
+    codes as they are; tiers, plain integers, numbered)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy()[rows].astype(np.int64)
+        return codes, [str(v) for v in column.cat.categories]
+    values, codes = np.unique(column.to_numpy()[rows], return_inverse=True)
+    return codes.reshape(-1).astype(np.int64), [int(v) for v in values.tolist()]
+
+
+def _rows(frame: pd.DataFrame, group_by: Sequence[str], moments: Sequence[dt.datetime]) -> _Rows:
+    """Which decisions fall after the first step, in which step and group (computed once for
+    the runs that count the same decisions)."""
     edges = np.array([times.micros(m) for m in moments], dtype=np.int64)
     stamps = pd.DatetimeIndex(frame["timestamp"]).as_unit("us").asi8
     step = np.searchsorted(edges, stamps, side="left")  # (edge[i-1], edge[i]] is step i
     inside = np.flatnonzero((step >= 1) & (step < len(moments)))
-    step = step[inside]
-    codes, uniques = pd.MultiIndex.from_frame(frame[list(found.group_by)].iloc[inside]).factorize()
-    keys = [_key(tuple(u)) for u in uniques]
+    group = np.zeros(len(inside), dtype=np.int64)
+    columns = []
+    for name in group_by:
+        codes, values = _column_codes(frame[name], inside)
+        # Fold this column in and renumber densely, so the numbers never overflow.
+        _, first, group = np.unique(
+            group * max(len(values), 1) + codes, return_index=True, return_inverse=True
+        )
+        group = group.reshape(-1)
+        columns.append((codes, values))
+    keys = [tuple(values[codes[row]] for codes, values in columns) for row in first.tolist()]
+    return _Rows(inside, step[inside], group, keys)
+
+
+def _exposures(found: History, rows: _Rows) -> tuple[Exposure, dict[GroupKey, Exposure]]:
+    """Each decision after the first step under the level in force at the step before it."""
+    frame, inside, step, codes, keys = (
+        found.decisions.frame,
+        rows.inside,
+        rows.step,
+        rows.group,
+        rows.keys,
+    )
+    moments = [at.as_of for at in found.steps]
     rank = np.full((len(moments), len(keys)), Level.OBSERVE.rank, dtype=np.int8)
     column = {key: index for index, key in enumerate(keys)}
     for index, at in enumerate(found.steps):
@@ -190,10 +227,16 @@ def replay(
         runs.append((scenario, loaded))
     chains = [Chain(loaded, (*where, *scenario.where)) for scenario, loaded in runs]
     moments = tuple(step_times(start, end, every))
-    found = [
-        Replayed(scenario, loaded, steps, *_exposures(steps), _promoted(steps))
-        for (scenario, loaded), steps in zip(
-            runs, histories(decisions, chains, moments, every), strict=True
-        )
-    ]
+    shared: dict[tuple[int, tuple[str, ...]], _Rows] = {}
+    found = []
+    for (scenario, loaded), steps in zip(
+        runs, histories(decisions, chains, moments, every), strict=True
+    ):
+        # Runs with the same filters and bands step over the same frame.
+        frame = steps.decisions.frame
+        same = (id(frame), steps.group_by)
+        if same not in shared:
+            shared[same] = _rows(frame, steps.group_by, moments)
+        rows = shared[same]
+        found.append(Replayed(scenario, loaded, steps, *_exposures(steps, rows), _promoted(steps)))
     return Replay(found[0], tuple(found[1:]), rules.rules.key_fields, moments, review_minutes)
