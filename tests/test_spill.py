@@ -89,19 +89,18 @@ def test_partitions_merge_into_the_logs_read_at_once(logs: list[Path]) -> None:
     assert streamed.report == whole.report
 
 
-def _spills() -> set[str]:
-    return {p.name for p in Path(tempfile.gettempdir()).glob("trustctl-spill-*")}
-
-
 @pytest.mark.parametrize("ending", [None, InputError(["bad"]), KeyboardInterrupt()])
 @pytest.mark.parametrize("while_spilling", [False, True])
 def test_the_spill_is_removed_however_the_run_ends(
     logs: list[Path],
     ending: BaseException | None,
     while_spilling: bool,
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    before = _spills()
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
     if ending is not None and while_spilling:
         kept = spill.Spilled._keep
 
@@ -113,7 +112,7 @@ def test_the_spill_is_removed_however_the_run_ends(
     ends = pytest.raises(type(ending)) if ending else contextlib.nullcontext()
     with ends, spill.spilled(logs, 3) as spilled:
         assert spilled.rows(0).count
-        assert _spills() - before
+        assert [p.name[:14] for p in temporary.iterdir()] == ["trustctl-spill"]
         if ending is not None:
             raise ending
-    assert _spills() == before
+    assert not list(temporary.iterdir())

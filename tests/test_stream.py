@@ -143,3 +143,9 @@ def test_a_parquet_log_is_sliced_by_its_rows_as_its_csv_is(here: Path) -> None:
     (here / "broken.parquet").write_bytes(b"not parquet")
     assert stream.slices_for([here / "broken.parquet"]) == 1  # reading it will say why
     assert run("generate", "broken.parquet", "--low-memory").exit_code == 2
+
+
+def test_arrow_s_memory_pool_is_given_back_after_streaming() -> None:
+    before = pa.default_memory_pool().backend_name
+    stream.stream_segments([SAMPLE_CSV], slices=2)
+    assert pa.default_memory_pool().backend_name == before

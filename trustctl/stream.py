@@ -10,8 +10,10 @@ writing the compact rows to a temporary directory and reading them back once.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Sequence
+import os
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -41,6 +43,8 @@ __all__ = ["SLICE_BYTES", "Streamed", "slices_for", "stream_segments"]
 #: Bytes of log read per slice. A CSV row is about 130 bytes, so about 600,000 rows:
 #: the working set of one slice stays below that of reading (``read_log``).
 SLICE_BYTES = 80 << 20
+#: Slices whose segments are merged into one as soon as there are that many.
+_FOLDED = 4
 #: What a Parquet row counts for: as much as a CSV row, whatever its compression.
 _ROW_BYTES = 128
 
@@ -99,7 +103,7 @@ def stream_segments(
     parts: list[Segments] = []
     reports: list[IngestReport] = []
     bad_rows: list[BadRow] = []
-    with spilled(files, slices or slices_for(files)) as spill:
+    with _returning_memory(), spilled(files, slices or slices_for(files)) as spill:
         for index in range(spill.count):
             rows = spill.rows(index)
             if not rows.count:
@@ -114,6 +118,8 @@ def stream_segments(
             reports.append(read.report)
             bad_rows.extend(read.bad_rows)
             del rows, read  # one slice in memory at a time
+            if len(parts) == _FOLDED:  # segments add: a few at a time, not one per slice
+                parts = [segments.merge(parts)]
         naive = spill.naive
     if not reports:
         raise InputError([f"{path}: no decisions in this file" for path in files])
@@ -125,6 +131,26 @@ def stream_segments(
         )
     bad_rows.sort(key=_where)
     return Streamed(segments.merge(parts), report, tuple(bad_rows))
+
+
+@contextlib.contextmanager
+def _returning_memory() -> Iterator[None]:
+    """Arrow's jemalloc pool while streaming, where Arrow has one (and none was asked for):
+    it gives freed blocks back sooner than mimalloc, the default, so the blocks parsed
+    ahead take less room (10M Parquet rows: about 80 MB less at the peak of reading)."""
+    try:
+        pool = pa.jemalloc_memory_pool()
+    except NotImplementedError:
+        pool = None
+    if pool is None or os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        yield
+        return
+    before = pa.default_memory_pool()
+    pa.set_memory_pool(pool)
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(before)
 
 
 def _where(bad: BadRow) -> tuple[str, int]:
