@@ -6,6 +6,7 @@ import contextlib
 import csv
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ from trustctl import segments, stream
 from trustctl.errors import InputError
 from trustctl.ingest import load_decisions, spill
 from trustctl.ingest.columns import Rows, read_rows
-from trustctl.ingest.read import Piece, partition_of
+from trustctl.ingest.read import partition_of
 
 
 def _write(path: Path, header: list[str], rows: list[list[str]]) -> Path:
@@ -104,8 +105,8 @@ def test_the_spill_is_removed_however_the_run_ends(
     if ending is not None and while_spilling:
         kept = spill.Spilled._keep
 
-        def interrupted(self: spill.Spilled, piece: Piece) -> None:
-            kept(self, piece)
+        def interrupted(self: spill.Spilled, cut: Any) -> None:
+            kept(self, cut)
             raise ending
 
         monkeypatch.setattr(spill.Spilled, "_keep", interrupted)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 
 from trustctl.ingest.columns import Rows, Text
-from trustctl.ingest.read import ENCODED, Piece, RawLog, partition_of, read_log
+from trustctl.ingest.read import ENCODED, Piece, RawLog, partition_of, read_shaped
 from trustctl.ingest.timestamps import Times
 
 __all__ = ["Spilled", "spilled"]
@@ -99,7 +99,8 @@ class Spilled:
         """Spill every row of one more file."""
         self._row = 0
         self._kept.append(np.zeros(self.count, np.int64))
-        self.logs.append(read_log(path, self._keep))
+        count = self.count
+        self.logs.append(read_shaped(path, lambda piece: _cut(piece, count), self._keep))
 
     def close(self) -> None:
         """Close every stream; the values are then all known."""
@@ -113,39 +114,28 @@ class Spilled:
         for stream in streams:
             stream.close()
 
-    def _keep(self, piece: Piece) -> None:
-        part = partition_of(piece.ids, self.count)
-        if self.count <= 1 << 16:  # a stable sort of small integers is a radix sort
-            part = part.astype(np.uint8 if self.count <= 1 << 8 else np.uint16)
-        order = np.argsort(part, kind="stable")
-        sizes = np.bincount(part, minlength=self.count)
-        self._kept[-1] += sizes
-        taken = pa.array(order)
-        if piece.instants is not None:
-            instant = piece.instants.view(np.int64)[order]
-            text = pa.nulls(piece.rows, pa.string())
-            self.naive += piece.naive
-        else:
-            instant = np.full(piece.rows, _NOT_READ, np.int64)
-            text = pc.take(piece.time_text, taken)
+    def _keep(self, cut: _Cut) -> None:
+        """Write a piece cut by partition (``_cut``): each partition's rows to its stream."""
+        self.naive += cut.naive
+        self._kept[-1] += cut.sizes
         codes = {}
         for name in ENCODED:
-            if name in piece.texts:
-                dictionary, indices = piece.texts[name]
+            if name in cut.texts:
+                dictionary, indices = cut.texts[name]
                 numbers = self._values[name].numbered(dictionary)
-                codes[name] = numbers.astype(self._values[name].width())[indices[order]]
+                codes[name] = numbers.astype(self._values[name].width())[indices]
             else:  # a column the file does not have is empty in every row
-                codes[name] = np.zeros(piece.rows, np.uint8)
+                codes[name] = np.zeros(len(cut.rows), np.uint8)
         self._widen()
-        columns = [piece.ids.take(taken), self._row + order, instant, text]
+        columns = [cut.ids, self._row + cut.rows, cut.instants, cut.time_text]
         columns += [codes[name].astype(self._widths[name], copy=False) for name in ENCODED]
         batch = pa.record_batch(columns, schema=self._schema())
         start = 0
-        for stream, size in zip(self._streams, sizes.tolist(), strict=True):
+        for stream, size in zip(self._streams, cut.sizes.tolist(), strict=True):
             if size:
                 stream.writer.write_batch(batch.slice(start, size))
                 start += size
-        self._row += piece.rows
+        self._row += len(cut.rows)
 
     def _widen(self) -> None:
         """New streams if a column's numbers no longer fit the ones being written."""
@@ -172,8 +162,8 @@ class Spilled:
     def rows(self, index: int) -> Rows:
         """The rows of partition ``index``, in file order, as ``read_rows`` gives a log's."""
         tables = []
-        for path in self._files[index]:
-            with pa.OSFile(str(path)) as source:
+        for path in self._files[index]:  # mapped: no allocator keeps what they held
+            with pa.memory_map(str(path)) as source:
                 tables.append(ipc.open_stream(source).read_all())
         if not sum(table.num_rows for table in tables):
             return _no_rows(self.logs, self._texts)
@@ -202,6 +192,48 @@ class Spilled:
             times=Times(instants, 0, unread, text),
             texts=texts,
         )
+
+
+@dataclass(frozen=True)
+class _Cut:
+    """A piece with its rows in partition order, each partition's in row order."""
+
+    sizes: np.ndarray
+    """Rows in each partition."""
+    rows: np.ndarray
+    """Each row's place in the piece."""
+    ids: pa.Array
+    instants: np.ndarray
+    """Microseconds, ``_NOT_READ`` where Arrow did not read the time."""
+    time_text: pa.Array
+    """The time's text where Arrow did not read it, else null."""
+    naive: int
+    texts: dict[str, tuple[pa.Array, np.ndarray]]
+    """As ``Piece.texts``, the indices in this order."""
+
+
+def _cut(piece: Piece, count: int) -> _Cut:
+    """A piece cut by partition, on the worker thread that compacted it."""
+    part = partition_of(piece.ids, count)
+    if count <= 1 << 16:  # a stable sort of small integers is a radix sort
+        part = part.astype(np.uint8 if count <= 1 << 8 else np.uint16)
+    order = np.argsort(part, kind="stable")
+    taken = pa.array(order)
+    if piece.instants is not None:
+        instants = piece.instants.view(np.int64)[order]
+        text = pa.nulls(piece.rows, pa.string())
+    else:
+        instants = np.full(piece.rows, _NOT_READ, np.int64)
+        text = pc.take(piece.time_text, taken)
+    return _Cut(
+        sizes=np.bincount(part, minlength=count),
+        rows=order,
+        ids=piece.ids.take(taken),
+        instants=instants,
+        time_text=text,
+        naive=piece.naive,
+        texts={name: (values, codes[order]) for name, (values, codes) in piece.texts.items()},
+    )
 
 
 def _coded(numbers: np.ndarray, column: Text) -> Text:
