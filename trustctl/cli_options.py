@@ -249,10 +249,7 @@ PROGRESS_BYTES = 100 << 20
 def reading_progress(paths: list[Path]) -> Iterator[None]:
     """A progress bar on stderr while more than ``PROGRESS_BYTES`` of logs are read, on a
     terminal only: never in a pipe, a file or CI."""
-    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
-
     from trustctl.ingest import find_logs
-    from trustctl.ingest.progress import watching
 
     console = err()
     if not paths or not console.is_terminal or os.environ.get("CI"):
@@ -262,6 +259,11 @@ def reading_progress(paths: list[Path]) -> Iterator[None]:
     if total < PROGRESS_BYTES:
         yield
         return
+    # Imported only when a bar is shown: rich.progress costs more than a small log's read.
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    from trustctl.ingest.progress import watching
+
     columns = (BarColumn(), DownloadColumn(), TimeRemainingColumn())
     with Progress("reading the logs", *columns, console=console, transient=True) as bar:
         task = bar.add_task("read", total=total)
