@@ -29,12 +29,11 @@ from trustctl.ingest import (
     Decisions,
     IngestReport,
     OnBadRows,
-    SourceSummary,
     count_part,
     find_logs,
     load_part,
+    parts_report,
     spilled,
-    summed_report,
 )
 from trustctl.segments import Segments
 
@@ -123,7 +122,7 @@ def stream_segments(
         naive = spill.naive
     if not reports:
         raise InputError([f"{path}: no decisions in this file" for path in files])
-    combined = _combine(reports)
+    combined = parts_report(reports)
     report = replace(combined, naive_timestamps=combined.naive_timestamps + naive)
     if report.skipped_decisions and not report.decisions and not report.decisions_after_until:
         raise InputError(
@@ -158,18 +157,3 @@ def _where(bad: BadRow) -> tuple[str, int]:
     path, _, line = bad.location.rpartition(":")
     number = line.removeprefix("row ")
     return (path, int(number) if number.isdigit() else 0)
-
-
-def _combine(reports: Sequence[IngestReport]) -> IngestReport:
-    """The slices' reports as one: every file is in each slice, with part of its decisions."""
-    first = reports[0]
-    files = tuple(
-        SourceSummary(
-            path=f.path,
-            sha256=f.sha256,
-            rows=f.rows,
-            decisions=sum(r.files[i].decisions for r in reports),
-        )
-        for i, f in enumerate(first.files)
-    )
-    return summed_report(files, reports)

@@ -18,6 +18,7 @@ from trustctl.ingest.decisions import (
     IngestReport,
     OnBadRows,
     SourceSummary,
+    parts_report,
     summed_report,
 )
 from trustctl.ingest.find import find_logs
@@ -44,6 +45,7 @@ __all__ = [
     "load_decisions",
     "load_part",
     "load_timeline",
+    "parts_report",
     "spilled",
     "summed_report",
 ]

@@ -20,6 +20,7 @@ __all__ = [
     "IngestReport",
     "OnBadRows",
     "SourceSummary",
+    "parts_report",
     "summed_report",
 ]
 
@@ -81,6 +82,21 @@ def summed_report(files: Sequence[SourceSummary], reports: Sequence[IngestReport
     )
     totals = {name: sum(getattr(r, name) for r in reports) for name in counts}
     return IngestReport(files=tuple(files), **totals)
+
+
+def parts_report(reports: Sequence[IngestReport]) -> IngestReport:
+    """One report for the parts of the same logs (slices, partitions): every file is in each
+    part's report, with part of its decisions."""
+    files = tuple(
+        SourceSummary(
+            path=f.path,
+            sha256=f.sha256,
+            rows=f.rows,
+            decisions=sum(r.files[i].decisions for r in reports),
+        )
+        for i, f in enumerate(reports[0].files)
+    )
+    return summed_report(files, reports)
 
 
 @dataclass(frozen=True)

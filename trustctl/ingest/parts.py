@@ -27,7 +27,7 @@ import pyarrow as pa
 from trustctl import segments
 from trustctl.arrays import from_numpy
 from trustctl.ingest.columns import Built, Rows, offsets
-from trustctl.ingest.decisions import Counted, SourceSummary, summed_report
+from trustctl.ingest.decisions import Counted, parts_report
 from trustctl.ingest.read import WORKERS, Piece, RawLog, partition_of, read_shaped
 
 __all__ = ["PART_BYTES", "Parted", "count_parts", "parts_for", "read_parts"]
@@ -161,17 +161,7 @@ def count_parts(parted: Parted, count: Callable[[Rows], Counted | None]) -> Coun
 def _added(parted: Parted, found: Sequence[Counted]) -> Counted:
     """The partitions' counts as one: every file is in each report, with part of its
     decisions."""
-    reports = [counted.report for counted in found]
-    files = tuple(
-        SourceSummary(
-            path=f.path,
-            sha256=f.sha256,
-            rows=f.rows,
-            decisions=sum(r.files[i].decisions for r in reports),
-        )
-        for i, f in enumerate(reports[0].files)
-    )
-    report = summed_report(files, reports)
+    report = parts_report([counted.report for counted in found])
     report = replace(report, naive_timestamps=report.naive_timestamps + parted.naive)
     latest = [counted.latest for counted in found if counted.latest is not None]
     parts = [counted.segments for counted in found if len(counted.segments)]
